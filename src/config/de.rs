@@ -1,0 +1,564 @@
+//! The node tree -> typed config, as a serde `Deserializer`.
+//!
+//! Deserializing from our own tree (rather than straight from YAML text) means every error,
+//! including serde's own "unknown field" and "invalid type", knows the node it is about: its
+//! file, line and column, and its key path. Unknown keys get a "did you mean" from the list of
+//! keys serde expected.
+
+use std::fmt;
+
+use serde::de::{
+    self, DeserializeSeed, EnumAccess, Expected, IntoDeserializer, MapAccess, SeqAccess,
+    Unexpected, VariantAccess, Visitor,
+};
+
+use super::node::{Kind, Node, Plain, resolve_plain};
+use crate::error::{Diagnostic, Location, closest};
+
+/// A deserialization error; the deserializer fills in where it happened.
+#[derive(Debug)]
+pub struct DeError {
+    loc: Option<Location>,
+    path: Option<String>,
+    message: String,
+    help: Option<String>,
+}
+
+impl DeError {
+    fn new(message: String) -> Self {
+        DeError {
+            loc: None,
+            path: None,
+            message,
+            help: None,
+        }
+    }
+
+    fn at(mut self, node: &Node, path: &str) -> Self {
+        if self.loc.is_none() {
+            self.loc = Some(node.loc);
+            self.path = Some(path.to_owned());
+        }
+        self
+    }
+
+    pub fn into_diagnostic(self, fallback: Location) -> Diagnostic {
+        let mut d = Diagnostic::new(self.loc.unwrap_or(fallback), self.message)
+            .with_path(self.path.unwrap_or_default());
+        d.help = self.help;
+        d
+    }
+}
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DeError {}
+
+/// Turns serde's names for what it expected into words a config author uses.
+fn friendly(exp: &dyn fmt::Display) -> String {
+    let text = exp.to_string();
+    if text.starts_with("struct ") || text.starts_with("a map") || text.contains("map") {
+        return "a map".to_owned();
+    }
+    match text.as_str() {
+        "u8" | "u16" | "u32" | "u64" | "i8" | "i16" | "i32" | "i64" | "usize" => {
+            "a whole number".to_owned()
+        }
+        "f32" | "f64" => "a number".to_owned(),
+        "a sequence" => "a list".to_owned(),
+        "a string" | "a boolean" => text,
+        _ => text,
+    }
+}
+
+fn unexpected(unexp: &Unexpected<'_>) -> String {
+    match unexp {
+        Unexpected::Bool(b) => format!("the boolean {b}"),
+        Unexpected::Unsigned(n) => format!("the number {n}"),
+        Unexpected::Signed(n) => format!("the number {n}"),
+        Unexpected::Float(n) => format!("the number {n}"),
+        Unexpected::Str(s) => format!("the string {s:?}"),
+        Unexpected::Unit => "null".to_owned(),
+        Unexpected::Seq => "a list".to_owned(),
+        Unexpected::Map => "a map".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        DeError::new(msg.to_string())
+    }
+
+    fn invalid_type(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
+        DeError::new(format!(
+            "expected {}, found {}",
+            friendly(&Expecting(exp)),
+            unexpected(&unexp)
+        ))
+    }
+
+    fn invalid_value(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
+        DeError::new(format!(
+            "{} is not allowed here, expected {}",
+            unexpected(&unexp),
+            friendly(&Expecting(exp))
+        ))
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        let mut e = DeError::new(format!("unknown key `{field}`"));
+        e.help = Some(match closest(field, expected) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("the keys allowed here are: {}", expected.join(", ")),
+        });
+        e
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        let mut e = DeError::new(format!("`{variant}` is not a value this key takes"));
+        e.help = Some(match closest(variant, expected) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("use one of: {}", expected.join(", ")),
+        });
+        e
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        let mut e = DeError::new(format!("the required key `{field}` is missing here"));
+        e.help = Some(format!("add `{field}:` to this map"));
+        e
+    }
+}
+
+struct Expecting<'a>(&'a dyn Expected);
+
+impl fmt::Display for Expecting<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Deserializes `T` from a node; the error is a diagnostic pointing into the config.
+pub fn from_node<T: de::DeserializeOwned>(node: &Node) -> Result<T, Diagnostic> {
+    T::deserialize(NodeDe {
+        node,
+        path: String::new(),
+    })
+    .map_err(|e| e.into_diagnostic(node.loc))
+}
+
+pub struct NodeDe<'a> {
+    node: &'a Node,
+    path: String,
+}
+
+fn child_path(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+impl NodeDe<'_> {
+    fn mismatch<T>(&self, exp: &dyn Expected) -> Result<T, DeError> {
+        Err(DeError::new(format!(
+            "expected {}, found {}",
+            friendly(&Expecting(exp)),
+            self.node.describe()
+        ))
+        .at(self.node, &self.path))
+    }
+
+    fn plain(&self) -> Option<Plain> {
+        match &self.node.kind {
+            Kind::Scalar { text, plain: true } => Some(resolve_plain(text)),
+            _ => None,
+        }
+    }
+
+    fn integer<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.plain() {
+            Some(Plain::Int(i)) => visitor.visit_i64(i).map_err(|e: DeError| e.at(self.node, &self.path)),
+            _ => self.mismatch(&visitor),
+        }
+    }
+}
+
+macro_rules! integers {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+            self.integer(visitor)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for NodeDe<'_> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let node = self.node;
+        let result = match &node.kind {
+            Kind::Scalar { text, plain } => match (plain, resolve_plain(text)) {
+                (false, _) | (true, Plain::Str) => visitor.visit_str(text),
+                (true, Plain::Null) => visitor.visit_unit(),
+                (true, Plain::Bool(b)) => visitor.visit_bool(b),
+                (true, Plain::Int(i)) => visitor.visit_i64(i),
+                (true, Plain::Float(f)) => visitor.visit_f64(f),
+            },
+            Kind::Seq(_) => return self.deserialize_seq(visitor),
+            Kind::Map(_) => return self.deserialize_map(visitor),
+        };
+        result.map_err(|e: DeError| e.at(node, &self.path))
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.plain() {
+            Some(Plain::Bool(b)) => visitor
+                .visit_bool(b)
+                .map_err(|e: DeError| e.at(self.node, &self.path)),
+            _ => {
+                let mut e = self.mismatch::<()>(&visitor).expect_err("mismatch is an error");
+                if let Some(text) = self.node.as_str()
+                    && matches!(text, "yes" | "no" | "on" | "off" | "y" | "n")
+                {
+                    e.help = Some(format!(
+                        "YAML 1.2 reads `{text}` as a string; write true or false"
+                    ));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    integers!(deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+              deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64);
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.plain() {
+            Some(Plain::Int(i)) => visitor.visit_i64(i),
+            Some(Plain::Float(f)) => visitor.visit_f64(f),
+            _ => return self.mismatch(&visitor),
+        }
+        .map_err(|e: DeError| e.at(self.node, &self.path))
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    /// Any scalar reads as a string, exactly as written: `0755` stays "0755", `true` "true".
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.node.kind {
+            Kind::Scalar { text, .. } if !self.node.is_null() => visitor
+                .visit_str(text)
+                .map_err(|e: DeError| e.at(self.node, &self.path)),
+            _ => self.mismatch(&visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if self.node.is_null() {
+            visitor
+                .visit_none()
+                .map_err(|e: DeError| e.at(self.node, &self.path))
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if self.node.is_null() {
+            visitor
+                .visit_unit()
+                .map_err(|e: DeError| e.at(self.node, &self.path))
+        } else {
+            self.mismatch(&visitor)
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.node.kind {
+            Kind::Seq(items) => {
+                let access = Seq {
+                    items: items.iter().enumerate(),
+                    path: &self.path,
+                };
+                visitor
+                    .visit_seq(access)
+                    .map_err(|e: DeError| e.at(self.node, &self.path))
+            }
+            _ => self.mismatch(&visitor),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.node.kind {
+            Kind::Map(entries) => {
+                let access = Map {
+                    entries: entries.iter(),
+                    value: None,
+                    path: &self.path,
+                };
+                visitor
+                    .visit_map(access)
+                    .map_err(|e: DeError| e.at(self.node, &self.path))
+            }
+            _ => self.mismatch(&visitor),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        match &self.node.kind {
+            Kind::Scalar { .. } if !self.node.is_null() => visitor
+                .visit_enum(Enum {
+                    key: self.node,
+                    value: None,
+                    path: &self.path,
+                })
+                .map_err(|e: DeError| e.at(self.node, &self.path)),
+            Kind::Map(entries) if entries.len() == 1 => {
+                let (key, value) = &entries[0];
+                visitor
+                    .visit_enum(Enum {
+                        key,
+                        value: Some(value),
+                        path: &self.path,
+                    })
+                    .map_err(|e: DeError| e.at(self.node, &self.path))
+            }
+            _ => self.mismatch(&visitor),
+        }
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_unit()
+    }
+}
+
+struct Seq<'a, I> {
+    items: I,
+    path: &'a str,
+}
+
+impl<'de, 'a, I: Iterator<Item = (usize, &'a Node)>> SeqAccess<'de> for Seq<'a, I> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        match self.items.next() {
+            None => Ok(None),
+            Some((i, node)) => seed
+                .deserialize(NodeDe {
+                    node,
+                    path: format!("{}[{i}]", self.path),
+                })
+                .map(Some),
+        }
+    }
+}
+
+struct Map<'a, I> {
+    entries: I,
+    value: Option<(&'a Node, String)>,
+    path: &'a str,
+}
+
+impl<'de, 'a, I: Iterator<Item = &'a (Node, Node)>> MapAccess<'de> for Map<'a, I> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        let Some((key, value)) = self.entries.next() else {
+            return Ok(None);
+        };
+        let path = child_path(self.path, key.as_str().unwrap_or("?"));
+        let result = seed.deserialize(NodeDe {
+            node: key,
+            path: path.clone(),
+        });
+        self.value = Some((value, path));
+        result.map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        match self.value.take() {
+            Some((node, path)) => seed.deserialize(NodeDe { node, path }),
+            None => Err(DeError::new("a map value was read before its key".to_owned())),
+        }
+    }
+}
+
+struct Enum<'a> {
+    key: &'a Node,
+    value: Option<&'a Node>,
+    path: &'a str,
+}
+
+impl<'de, 'a> EnumAccess<'de> for Enum<'a> {
+    type Error = DeError;
+    type Variant = Variant<'a>;
+
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Variant<'a>), DeError> {
+        let path = self.path.to_owned();
+        let tag = seed.deserialize(NodeDe {
+            node: self.key,
+            path: path.clone(),
+        })?;
+        Ok((
+            tag,
+            Variant {
+                value: self.value,
+                path,
+            },
+        ))
+    }
+}
+
+struct Variant<'a> {
+    value: Option<&'a Node>,
+    path: String,
+}
+
+impl<'de> VariantAccess<'de> for Variant<'_> {
+    type Error = DeError;
+
+    fn unit_variant(self) -> Result<(), DeError> {
+        match self.value {
+            None => Ok(()),
+            Some(node) if node.is_null() => Ok(()),
+            Some(node) => Err(DeError::new(format!(
+                "expected a plain value, found {}",
+                node.describe()
+            ))
+            .at(node, &self.path)),
+        }
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
+        match self.value {
+            Some(node) => seed.deserialize(NodeDe {
+                node,
+                path: self.path,
+            }),
+            None => Err(DeError::new("this value needs settings under it".to_owned())),
+        }
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+        match self.value {
+            Some(node) => de::Deserializer::deserialize_seq(
+                NodeDe {
+                    node,
+                    path: self.path,
+                },
+                visitor,
+            ),
+            None => Err(DeError::new("this value needs a list under it".to_owned())),
+        }
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        match self.value {
+            Some(node) => de::Deserializer::deserialize_map(
+                NodeDe {
+                    node,
+                    path: self.path,
+                },
+                visitor,
+            ),
+            None => Err(DeError::new("this value needs a map under it".to_owned())),
+        }
+    }
+}
+
+impl<'de> IntoDeserializer<'de, DeError> for NodeDe<'_> {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}

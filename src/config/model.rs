@@ -1,0 +1,351 @@
+//! The config file's types: what a user may write, with the defaults of the spec.
+//!
+//! Every struct rejects unknown keys. Defaults that depend on other values (the Secret name,
+//! PGDATA, the app's name) stay `None` here and are derived once, in `render::context`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+pub type StringMap = BTreeMap<String, String>;
+
+/// The whole config file (one database).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Config {
+    pub name: String,
+    pub namespace: String,
+    pub labels: StringMap,
+    pub target: Target,
+    pub postgres: Postgres,
+    pub service: Service,
+    pub backup: Option<Backup>,
+    pub app: Option<App>,
+    pub network_policy: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            name: "postgresql".into(),
+            namespace: "default".into(),
+            labels: StringMap::new(),
+            target: Target::Statefulset,
+            postgres: Postgres::default(),
+            service: Service::default(),
+            backup: None,
+            app: None,
+            network_policy: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    #[default]
+    Statefulset,
+    Cloudnativepg,
+    Percona,
+    External,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Postgres {
+    pub image: String,
+    pub port: i64,
+    pub database: String,
+    pub user: String,
+    pub password: Password,
+    pub mount_path: String,
+    pub pgdata: Option<String>,
+    pub initdb_args: Option<String>,
+    pub env: StringMap,
+    pub storage: Storage,
+    pub resources: Resources,
+    pub settings: StringMap,
+    pub replicas: i64,
+    pub probes: Probes,
+    pub node_selector: StringMap,
+    pub tolerations: Vec<serde_json::Value>,
+    pub affinity: Option<serde_json::Value>,
+    pub topology_spread: Vec<serde_json::Value>,
+}
+
+impl Default for Postgres {
+    fn default() -> Self {
+        Postgres {
+            image: "postgres:17".into(),
+            port: 5432,
+            database: "app".into(),
+            user: "postgres".into(),
+            password: Password::default(),
+            mount_path: "/var/lib/postgresql/data".into(),
+            pgdata: None,
+            initdb_args: None,
+            env: StringMap::new(),
+            storage: Storage::default(),
+            resources: Resources::default(),
+            settings: StringMap::new(),
+            replicas: 1,
+            probes: Probes::default(),
+            node_selector: StringMap::new(),
+            tolerations: Vec::new(),
+            affinity: None,
+            topology_spread: Vec::new(),
+        }
+    }
+}
+
+/// Where the password comes from: exactly one of `secret`, `fromEnv`, `value`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Password {
+    pub secret: Option<String>,
+    pub key: Option<String>,
+    pub from_env: Option<String>,
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Storage {
+    pub size: String,
+    pub class: Option<String>,
+    pub access_mode: AccessMode,
+    pub claim_name: String,
+    pub retain: bool,
+    pub local: Option<LocalVolume>,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage {
+            size: "1Gi".into(),
+            class: None,
+            access_mode: AccessMode::ReadWriteOnce,
+            claim_name: "data".into(),
+            retain: true,
+            local: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum AccessMode {
+    #[default]
+    ReadWriteOnce,
+    ReadWriteOncePod,
+    ReadWriteMany,
+    ReadOnlyMany,
+}
+
+impl AccessMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessMode::ReadWriteOnce => "ReadWriteOnce",
+            AccessMode::ReadWriteOncePod => "ReadWriteOncePod",
+            AccessMode::ReadWriteMany => "ReadWriteMany",
+            AccessMode::ReadOnlyMany => "ReadOnlyMany",
+        }
+    }
+}
+
+/// A node-local disk for clusters without a dynamic provisioner.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LocalVolume {
+    pub node: String,
+    pub path: String,
+}
+
+/// CPU and memory; each unset value falls back to its default on its own.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Resources {
+    pub requests: ResourceList,
+    pub limits: ResourceList,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct ResourceList {
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Probes {
+    pub readiness: ProbeTiming,
+    pub liveness: ProbeTiming,
+    pub startup: ProbeTiming,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct ProbeTiming {
+    pub initial_delay_seconds: Option<i64>,
+    pub period_seconds: Option<i64>,
+    pub timeout_seconds: Option<i64>,
+    pub failure_threshold: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Service {
+    #[serde(rename = "type")]
+    pub kind: ServiceType,
+    pub annotations: StringMap,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum ServiceType {
+    #[default]
+    ClusterIP,
+    NodePort,
+    LoadBalancer,
+}
+
+impl ServiceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::ClusterIP => "ClusterIP",
+            ServiceType::NodePort => "NodePort",
+            ServiceType::LoadBalancer => "LoadBalancer",
+        }
+    }
+}
+
+/// Present = enabled: a CronJob that dumps, verifies, and keeps the newest `keep` dumps.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Backup {
+    pub schedule: String,
+    pub time_zone: Option<String>,
+    pub keep: i64,
+    pub format: BackupFormat,
+    pub image: Option<String>,
+    pub storage: BackupStorage,
+    pub resources: Resources,
+    pub s3: Option<serde_json::Value>,
+    pub full: Option<String>,
+    pub differential: Option<String>,
+}
+
+impl Default for Backup {
+    fn default() -> Self {
+        Backup {
+            schedule: "0 2 * * *".into(),
+            time_zone: None,
+            keep: 7,
+            format: BackupFormat::Custom,
+            image: None,
+            storage: BackupStorage::default(),
+            resources: Resources::default(),
+            s3: None,
+            full: None,
+            differential: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupFormat {
+    #[default]
+    Custom,
+    Gzip,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct BackupStorage {
+    pub size: String,
+    pub class: Option<String>,
+    pub claim: Option<String>,
+}
+
+impl Default for BackupStorage {
+    fn default() -> Self {
+        BackupStorage {
+            size: "5Gi".into(),
+            class: None,
+            claim: None,
+        }
+    }
+}
+
+/// The Deployment that uses the database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct App {
+    pub name: Option<String>,
+    pub image: String,
+    #[serde(default = "two")]
+    pub replicas: i64,
+    #[serde(default = "app_port")]
+    pub port: i64,
+    #[serde(default = "ten")]
+    pub pool_size: i64,
+    #[serde(default)]
+    pub env: StringMap,
+    #[serde(default)]
+    pub connection_env: ConnectionEnv,
+    #[serde(default)]
+    pub resources: Resources,
+    /// HTTP path for readiness/liveness probes; without it the probes open the TCP port.
+    #[serde(default)]
+    pub health_path: Option<String>,
+    #[serde(default = "app_uid")]
+    pub run_as_user: i64,
+    #[serde(default = "yes")]
+    pub read_only_root_filesystem: bool,
+}
+
+fn two() -> i64 {
+    2
+}
+fn ten() -> i64 {
+    10
+}
+fn app_port() -> i64 {
+    8080
+}
+fn app_uid() -> i64 {
+    10001
+}
+fn yes() -> bool {
+    true
+}
+
+/// The names of the variables the app gets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct ConnectionEnv {
+    pub host: String,
+    pub port: String,
+    pub database: String,
+    pub user: String,
+    pub password: String,
+    #[serde(default = "database_url")]
+    pub url: Option<String>,
+}
+
+fn database_url() -> Option<String> {
+    Some("DATABASE_URL".into())
+}
+
+impl Default for ConnectionEnv {
+    fn default() -> Self {
+        ConnectionEnv {
+            host: "DB_HOST".into(),
+            port: "DB_PORT".into(),
+            database: "DB_NAME".into(),
+            user: "DB_USER".into(),
+            password: "DB_PASSWORD".into(),
+            url: database_url(),
+        }
+    }
+}

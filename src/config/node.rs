@@ -1,0 +1,465 @@
+//! YAML text -> a tree of nodes that remember where they came from.
+//!
+//! The config is read in two steps: this module turns YAML into a [`Node`] tree (every node
+//! keeps its file, line and column), and `de.rs` turns the tree into the typed config. The
+//! tree is what environment overlays are merged on, and what validation errors point into.
+
+use std::borrow::Cow;
+
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError};
+
+use crate::error::{Diagnostic, Location, SourceId};
+
+/// Nesting deeper than this is not a config anyone writes; refusing it keeps every later
+/// recursive walk bounded.
+pub const MAX_DEPTH: usize = 64;
+/// Total nodes a document may expand to (aliases included): a guard against alias bombs.
+pub const MAX_NODES: usize = 100_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub loc: Location,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// A scalar with its text after YAML escapes; `plain` scalars may resolve to
+    /// null, booleans and numbers, quoted and block scalars are always strings.
+    Scalar { text: String, plain: bool },
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, Kind::Scalar { text, plain: true } if is_null_text(text))
+    }
+
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.kind {
+            Kind::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The value under `key` in a map node.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// The entry (key node, value node) under a dotted path of map keys.
+    pub fn entry(&self, path: &[&str]) -> Option<(&Node, &Node)> {
+        let (last, parents) = path.split_last()?;
+        let mut node = self;
+        for key in parents {
+            node = node.get(key)?;
+        }
+        node.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(last))
+            .map(|(k, v)| (k, v))
+    }
+
+    /// Where the value at `path` is, or the nearest existing parent when it is absent.
+    pub fn locate(&self, path: &[&str]) -> Location {
+        let mut node = self;
+        for key in path {
+            match node.get(key) {
+                Some(child) => node = child,
+                None => return node.loc,
+            }
+        }
+        node.loc
+    }
+
+    /// A short description of the node's YAML type, for "expected X, found Y" messages.
+    pub fn describe(&self) -> &'static str {
+        match &self.kind {
+            Kind::Seq(_) => "a list",
+            Kind::Map(_) => "a map",
+            Kind::Scalar { plain: false, .. } => "a string",
+            Kind::Scalar { text, plain: true } => match resolve_plain(text) {
+                Plain::Null => "null",
+                Plain::Bool(_) => "a boolean",
+                Plain::Int(_) => "an integer",
+                Plain::Float(_) => "a number",
+                Plain::Str => "a string",
+            },
+        }
+    }
+}
+
+pub fn is_null_text(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// What a plain scalar means under the YAML 1.2 core schema.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Plain {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str,
+}
+
+pub fn resolve_plain(text: &str) -> Plain {
+    if is_null_text(text) {
+        return Plain::Null;
+    }
+    match text {
+        "true" | "True" | "TRUE" => return Plain::Bool(true),
+        "false" | "False" | "FALSE" => return Plain::Bool(false),
+        _ => {}
+    }
+    if let Some(i) = parse_int(text) {
+        return Plain::Int(i);
+    }
+    let digits = text.trim_start_matches(['+', '-']);
+    let numeric = !digits.is_empty()
+        && digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
+    if numeric && let Ok(f) = text.parse::<f64>() {
+        return Plain::Float(f);
+    }
+    match digits {
+        ".inf" | ".Inf" | ".INF" if text.starts_with('-') => Plain::Float(f64::NEG_INFINITY),
+        ".inf" | ".Inf" | ".INF" => Plain::Float(f64::INFINITY),
+        ".nan" | ".NaN" | ".NAN" if digits == text => Plain::Float(f64::NAN),
+        _ => Plain::Str,
+    }
+}
+
+fn parse_int(text: &str) -> Option<i64> {
+    let (neg, body) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let value = if let Some(hex) = body.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if let Some(oct) = body.strip_prefix("0o") {
+        i64::from_str_radix(oct, 8).ok()?
+    } else if !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit()) {
+        body.parse().ok()?
+    } else {
+        return None;
+    };
+    Some(if neg { -value } else { value })
+}
+
+/// Parses one YAML document into a node tree. An empty file is an empty map.
+pub fn parse(source: SourceId, text: &str) -> Result<Node, Diagnostic> {
+    let mut builder = Builder {
+        source,
+        text,
+        anchors: Vec::new(),
+        nodes: 0,
+    };
+    builder.document()
+}
+
+struct Builder<'a> {
+    source: SourceId,
+    text: &'a str,
+    anchors: Vec<(usize, Node)>,
+    nodes: usize,
+}
+
+enum Frame {
+    Seq(Location, usize, Vec<Node>),
+    Map(Location, usize, Vec<(Node, Node)>, Option<Node>),
+}
+
+impl Builder<'_> {
+    fn loc(&self, span: &serde_saphyr::granit_parser::Span) -> Location {
+        let start = span.start;
+        let end = span.end;
+        let len = if end.line() == start.line() {
+            end.col().saturating_sub(start.col()).max(1)
+        } else {
+            1
+        };
+        Location::new(self.source, start.line(), start.col() + 1, len)
+    }
+
+    fn scan_error(&self, err: &ScanError) -> Diagnostic {
+        let mark = err.marker();
+        let loc = Location::new(self.source, mark.line(), mark.col() + 1, 1);
+        let info = err.info();
+        let help = if info.contains("tab") {
+            "YAML indents with spaces, never tabs"
+        } else if info.contains("mapping values are not allowed") {
+            "a value that contains \": \" must be quoted, e.g. key: \"a: b\""
+        } else {
+            "check the indentation and quoting on this line and the one above"
+        };
+        Diagnostic::new(loc, format!("this is not valid YAML: {info}")).with_help(help)
+    }
+
+    fn document(&mut self) -> Result<Node, Diagnostic> {
+        let mut parser = Parser::new_from_str(self.text);
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut root: Option<Node> = None;
+        let mut documents = 0usize;
+        let empty = Location::new(self.source, 1, 1, 1);
+        while let Some(event) = parser.next_event() {
+            let (event, span) = event.map_err(|e| self.scan_error(&e))?;
+            let loc = self.loc(&span);
+            let finished: Option<(Node, usize)> = match event {
+                Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => None,
+                Event::Anchor(..) => None,
+                Event::DocumentStart(..) => {
+                    documents += 1;
+                    if documents > 1 {
+                        return Err(Diagnostic::new(
+                            loc,
+                            "a config file holds one YAML document, this is a second one",
+                        )
+                        .with_help(
+                            "put each database in its own file and pass them with -c, \
+                             or remove the `---` line",
+                        ));
+                    }
+                    None
+                }
+                Event::Alias(id) => {
+                    let target = self
+                        .anchors
+                        .iter()
+                        .rev()
+                        .find(|(a, _)| *a == id)
+                        .map(|(_, n)| n.clone());
+                    let Some(mut node) = target else {
+                        return Err(Diagnostic::new(loc, "this alias names no anchor above it"));
+                    };
+                    self.count(loc, count_nodes(&node))?;
+                    node.loc = loc;
+                    Some((node, 0))
+                }
+                Event::Scalar(text, style, anchor, _tag) => {
+                    self.count(loc, 1)?;
+                    let plain = matches!(style, ScalarStyle::Plain);
+                    let text = match text {
+                        Cow::Borrowed(s) => s.to_owned(),
+                        Cow::Owned(s) => s,
+                    };
+                    Some((
+                        Node {
+                            loc,
+                            kind: Kind::Scalar { text, plain },
+                        },
+                        anchor,
+                    ))
+                }
+                Event::SequenceStart(_, anchor, _) => {
+                    self.push(&mut stack, loc)?;
+                    stack.push(Frame::Seq(loc, anchor, Vec::new()));
+                    None
+                }
+                Event::MappingStart(_, anchor, _) => {
+                    self.push(&mut stack, loc)?;
+                    stack.push(Frame::Map(loc, anchor, Vec::new(), None));
+                    None
+                }
+                Event::SequenceEnd => match stack.pop() {
+                    Some(Frame::Seq(loc, anchor, items)) => Some((
+                        Node {
+                            loc,
+                            kind: Kind::Seq(items),
+                        },
+                        anchor,
+                    )),
+                    _ => return Err(Diagnostic::new(loc, "unbalanced YAML sequence")),
+                },
+                Event::MappingEnd => match stack.pop() {
+                    Some(Frame::Map(loc, anchor, entries, None)) => Some((
+                        Node {
+                            loc,
+                            kind: Kind::Map(entries),
+                        },
+                        anchor,
+                    )),
+                    _ => return Err(Diagnostic::new(loc, "unbalanced YAML mapping")),
+                },
+                _ => None,
+            };
+            let Some((node, anchor)) = finished else {
+                continue;
+            };
+            if anchor != 0 {
+                self.anchors.push((anchor, node.clone()));
+            }
+            match stack.last_mut() {
+                None => root = Some(node),
+                Some(Frame::Seq(_, _, items)) => items.push(node),
+                Some(Frame::Map(_, _, entries, pending)) => match pending.take() {
+                    None => {
+                        if !matches!(node.kind, Kind::Scalar { .. }) {
+                            return Err(Diagnostic::new(
+                                node.loc,
+                                "a map key must be a plain name, not a list or a map",
+                            ));
+                        }
+                        if let Some((first, _)) = entries.iter().find(|(k, _)| k.kind == node.kind)
+                        {
+                            let key = node.as_str().unwrap_or_default();
+                            return Err(Diagnostic::new(
+                                node.loc,
+                                format!("the key `{key}` appears twice in the same map"),
+                            )
+                            .with_help(format!(
+                                "keep one of them; the first is at line {}",
+                                first.loc.line
+                            )));
+                        }
+                        *pending = Some(node);
+                    }
+                    Some(key) => entries.push((key, node)),
+                },
+            }
+        }
+        match root {
+            None => Ok(Node {
+                loc: empty,
+                kind: Kind::Map(Vec::new()),
+            }),
+            Some(node) if node.is_null() => Ok(Node {
+                loc: node.loc,
+                kind: Kind::Map(Vec::new()),
+            }),
+            Some(node) => Ok(node),
+        }
+    }
+
+    fn count(&mut self, loc: Location, n: usize) -> Result<(), Diagnostic> {
+        self.nodes += n;
+        if self.nodes > MAX_NODES {
+            return Err(Diagnostic::new(
+                loc,
+                format!("this document expands to more than {MAX_NODES} values"),
+            )
+            .with_help("a pgstate config is small; aliases that repeat aliases (a \"YAML bomb\") are refused"));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, stack: &mut Vec<Frame>, loc: Location) -> Result<(), Diagnostic> {
+        self.count(loc, 1)?;
+        if stack.len() >= MAX_DEPTH {
+            return Err(Diagnostic::new(
+                loc,
+                format!("the YAML is nested more than {MAX_DEPTH} levels deep here"),
+            )
+            .with_help("a pgstate config is only a few levels deep; check the indentation"));
+        }
+        Ok(())
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    match &node.kind {
+        Kind::Scalar { .. } => 1,
+        Kind::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        Kind::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| count_nodes(k) + count_nodes(v))
+                .sum::<usize>()
+        }
+    }
+}
+
+/// Merges `overlay` over `base`: maps merge key by key, anything else is replaced.
+pub fn merge(base: &mut Node, overlay: Node) {
+    match (&mut base.kind, overlay.kind) {
+        (Kind::Map(entries), Kind::Map(over)) => {
+            for (key, value) in over {
+                match entries.iter_mut().find(|(k, _)| k.kind == key.kind) {
+                    Some((_, existing)) => merge(existing, value),
+                    None => entries.push((key, value)),
+                }
+            }
+        }
+        (_, kind) => {
+            base.kind = kind;
+            base.loc = overlay.loc;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<Node, Diagnostic> {
+        parse(SourceId(0), text)
+    }
+
+    #[test]
+    fn plain_scalars_resolve_like_yaml_1_2() {
+        assert_eq!(resolve_plain("0755"), Plain::Int(755));
+        assert_eq!(resolve_plain("yes"), Plain::Str);
+        assert_eq!(resolve_plain("1e3"), Plain::Float(1000.0));
+        assert_eq!(resolve_plain("~"), Plain::Null);
+        assert_eq!(resolve_plain("1Gi"), Plain::Str);
+        assert_eq!(resolve_plain("-.inf"), Plain::Float(f64::NEG_INFINITY));
+    }
+
+    #[test]
+    fn keeps_lines_and_columns() {
+        let node = p("a:\n  b: 1\n").expect("valid");
+        let b = node.get("a").and_then(|a| a.get("b")).expect("b");
+        assert_eq!((b.loc.line, b.loc.col), (2, 6));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let err = p("a: 1\na: 2\n").expect_err("duplicate");
+        assert!(err.message.contains("appears twice"), "{}", err.message);
+        assert_eq!(err.loc.line, 2);
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut yaml = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            yaml.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let err = p(&yaml).expect_err("bomb");
+        assert!(err.message.contains("expands"), "{}", err.message);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let yaml = "[".repeat(10_000);
+        assert!(p(&yaml).is_err());
+    }
+
+    #[test]
+    fn overlay_merges_maps_and_replaces_the_rest() {
+        let mut base = p("a: {b: 1, c: [1, 2]}\n").expect("base");
+        let over = p("a: {c: [3], d: x}\n").expect("over");
+        merge(&mut base, over);
+        let a = base.get("a").expect("a");
+        assert_eq!(a.get("b").and_then(Node::as_str), Some("1"));
+        assert!(matches!(&a.get("c").expect("c").kind, Kind::Seq(items) if items.len() == 1));
+        assert_eq!(a.get("d").and_then(Node::as_str), Some("x"));
+    }
+}

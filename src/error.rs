@@ -1,0 +1,238 @@
+//! One error type for the whole tool, and diagnostics that point into the config.
+
+use std::fmt::{self, Write as _};
+use std::path::PathBuf;
+
+/// Which loaded file a location is in (an index into [`Sources`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceId(pub u32);
+
+/// A place in a source file: 1-based line and column, and how many characters to underline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub source: SourceId,
+    pub line: usize,
+    pub col: usize,
+    pub len: usize,
+}
+
+impl Location {
+    pub fn new(source: SourceId, line: usize, col: usize, len: usize) -> Self {
+        Location {
+            source,
+            line,
+            col,
+            len,
+        }
+    }
+}
+
+/// The files a run has read, so that a diagnostic can show its line.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    files: Vec<(String, String)>,
+}
+
+impl Sources {
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> SourceId {
+        self.files.push((name.into(), text.into()));
+        SourceId(u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    pub fn name(&self, id: SourceId) -> &str {
+        self.files
+            .get(id.0 as usize)
+            .map_or("<unknown>", |(name, _)| name.as_str())
+    }
+
+    pub fn text(&self, id: SourceId) -> &str {
+        self.files
+            .get(id.0 as usize)
+            .map_or("", |(_, text)| text.as_str())
+    }
+}
+
+/// One problem in a config: where, which key, what is wrong, and what would be right.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub loc: Location,
+    /// The key path, e.g. `postgres.storage.size`; empty for the document itself.
+    pub path: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(loc: Location, message: impl Into<String>) -> Self {
+        Diagnostic {
+            loc,
+            path: String::new(),
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Renders the diagnostic the way compilers do: message, file:line:col, the line, a caret.
+    pub fn render(&self, sources: &Sources) -> String {
+        let mut out = String::new();
+        if self.path.is_empty() {
+            let _ = writeln!(out, "error: {}", self.message);
+        } else {
+            let _ = writeln!(out, "error: {}: {}", self.path, self.message);
+        }
+        let name = sources.name(self.loc.source);
+        let _ = writeln!(out, "  --> {}:{}:{}", name, self.loc.line, self.loc.col);
+        let text = sources.text(self.loc.source);
+        if let Some(line) = text.lines().nth(self.loc.line.saturating_sub(1)) {
+            let number = self.loc.line.to_string();
+            let pad = " ".repeat(number.len());
+            let shown: String = line.chars().take(200).collect();
+            let caret_at: String = shown
+                .chars()
+                .take(self.loc.col.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let width = self.loc.len.clamp(1, 80);
+            let _ = writeln!(out, " {pad} |");
+            let _ = writeln!(out, " {number} | {shown}");
+            let _ = writeln!(out, " {pad} | {caret_at}{}", "^".repeat(width));
+        }
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "  = help: {help}");
+        }
+        out
+    }
+}
+
+/// Everything that can stop a run, each with the exit code the spec gives it.
+#[derive(Debug)]
+pub enum Error {
+    /// The config is wrong; every problem found, with the files they point into. Exit 2.
+    Config {
+        sources: Sources,
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// The command line is wrong, or a value it names is. Exit 2.
+    Usage(String),
+    /// Reading or writing a file failed. Exit 3.
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+    },
+    /// A rendered object does not survive its Kubernetes type: a template is wrong. Exit 4.
+    Bug(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config { .. } | Error::Usage(_) => 2,
+            Error::Io { .. } => 3,
+            Error::Bug(_) => 4,
+        }
+    }
+
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            action,
+            source,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config {
+                sources,
+                diagnostics,
+            } => {
+                for (i, d) in diagnostics.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{}", d.render(sources))?;
+                }
+                if diagnostics.len() > 1 {
+                    writeln!(f, "\n{} errors in the config", diagnostics.len())?;
+                }
+                Ok(())
+            }
+            Error::Usage(msg) => writeln!(f, "error: {msg}"),
+            Error::Io {
+                path,
+                action,
+                source,
+            } => writeln!(f, "error: could not {action} {}: {source}", path.display()),
+            Error::Bug(msg) => writeln!(
+                f,
+                "error: this is a bug in pgstate, not in your config: {msg}\n  = help: please report it with the config that caused it"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Levenshtein distance, for "did you mean" hints.
+pub fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            let cost = usize::from(ca.to_ascii_lowercase() != cb.to_ascii_lowercase());
+            row[j + 1] = (prev + cost).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The closest of `candidates` to `word`, if it is close enough to be a typo.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (distance(word, c), *c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(1) || c.eq_ignore_ascii_case(word))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos_only() {
+        assert_eq!(closest("storag", &["storage", "settings"]), Some("storage"));
+        assert_eq!(closest("STORAGE", &["storage"]), Some("storage"));
+        assert_eq!(closest("banana", &["storage", "settings"]), None);
+    }
+
+    #[test]
+    fn renders_line_and_caret() {
+        let mut sources = Sources::default();
+        let id = sources.add("pgstate.yaml", "postgres:\n  storag: {}\n");
+        let d = Diagnostic::new(Location::new(id, 2, 3, 6), "unknown key `storag`")
+            .with_path("postgres.storag")
+            .with_help("did you mean `storage`?");
+        let text = d.render(&sources);
+        assert!(text.contains("--> pgstate.yaml:2:3"), "{text}");
+        assert!(text.contains(" 2 |   storag: {}\n   |   ^^^^^^\n"), "{text}");
+    }
+}

@@ -1,0 +1,104 @@
+//! Checks what we render: every object goes through its k8s-openapi type and back, and must
+//! come back unchanged. k8s-openapi ignores keys it does not know, so a key that disappears is
+//! a template typo that Kubernetes would reject (or, worse, silently ignore).
+
+use k8s_openapi::api::{apps, batch, core, networking};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The first path where `original` has something that `back` lacks or differs in.
+pub fn first_difference(original: &Value, back: &Value) -> Option<String> {
+    fn walk(a: &Value, b: &Value, path: &mut String) -> Option<String> {
+        match (a, b) {
+            (Value::Object(a), Value::Object(b)) => {
+                for (key, va) in a {
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                    let found = match b.get(key) {
+                        None => Some(path.clone()),
+                        Some(vb) => walk(va, vb, path),
+                    };
+                    path.truncate(len);
+                    if found.is_some() {
+                        return found;
+                    }
+                }
+                None
+            }
+            (Value::Array(a), Value::Array(b)) => {
+                if a.len() != b.len() {
+                    return Some(path.clone());
+                }
+                for (i, (va, vb)) in a.iter().zip(b).enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    let found = walk(va, vb, path);
+                    path.truncate(len);
+                    if found.is_some() {
+                        return found;
+                    }
+                }
+                None
+            }
+            (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => None,
+            _ if a == b => None,
+            _ => Some(path.clone()),
+        }
+    }
+    walk(original, back, &mut String::new())
+}
+
+fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), String> {
+    let typed: T = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    match first_difference(value, &back) {
+        None => Ok(()),
+        Some(path) => Err(format!("`{path}` does not survive the Kubernetes type (a misspelt or misplaced key)")),
+    }
+}
+
+/// Checks one rendered object against its Kubernetes type.
+pub fn check(value: &Value) -> Result<(), String> {
+    let api = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let result = match (api, kind) {
+        ("v1", "Secret") => round_trip::<core::v1::Secret>(value),
+        ("v1", "Service") => round_trip::<core::v1::Service>(value),
+        ("v1", "PersistentVolume") => round_trip::<core::v1::PersistentVolume>(value),
+        ("v1", "PersistentVolumeClaim") => round_trip::<core::v1::PersistentVolumeClaim>(value),
+        ("v1", "ConfigMap") => round_trip::<core::v1::ConfigMap>(value),
+        ("apps/v1", "StatefulSet") => round_trip::<apps::v1::StatefulSet>(value),
+        ("apps/v1", "Deployment") => round_trip::<apps::v1::Deployment>(value),
+        ("batch/v1", "CronJob") => round_trip::<batch::v1::CronJob>(value),
+        ("batch/v1", "Job") => round_trip::<batch::v1::Job>(value),
+        ("networking.k8s.io/v1", "NetworkPolicy") => round_trip::<networking::v1::NetworkPolicy>(value),
+        _ => Err(format!("pgstate has no type to check {api} {kind} against")),
+    };
+    let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?");
+    result.map_err(|e| format!("{kind}/{name}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_misspelt_key_is_found() {
+        let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"},
+            "spec": {"selector": {"a": "b"}, "ports": [{"port": 5432, "targetPrt": 5432}]}});
+        let err = check(&svc).expect_err("typo");
+        assert!(err.contains("spec.ports[0].targetPrt"), "{err}");
+    }
+
+    #[test]
+    fn a_correct_object_passes() {
+        let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"},
+            "spec": {"selector": {"a": "b"}, "ports": [{"port": 5432, "targetPort": "postgres"}]}});
+        assert_eq!(check(&svc), Ok(()));
+    }
+}

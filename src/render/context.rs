@@ -1,0 +1,464 @@
+//! The view model: a validated config turned into exactly what the templates print.
+//!
+//! Every derived name and every default that depends on another value is decided here, once.
+//! Templates only place these values; they make no decisions beyond "is this present".
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde::Serialize;
+
+use crate::config::model::{App, BackupFormat, Config, ProbeTiming, Resources};
+use crate::config::units::parse_quantity;
+use crate::config::validate::{ProcessEnv, Vars, image_tag};
+
+/// The UID, GID and fsGroup every pgstate container runs as: high enough that it is no
+/// host user, and any UID works with the postgres image (its entrypoint fakes a passwd entry).
+pub const UID: i64 = 10001;
+/// Where the password file is mounted in every container that needs it.
+pub const SECRET_DIR: &str = "/etc/pgstate";
+pub const PASSWORD_FILE: &str = "/etc/pgstate/password";
+/// Where the backup volume is mounted in the backup and restore containers.
+pub const BACKUP_DIR: &str = "/backups";
+
+pub type Map = BTreeMap<String, String>;
+
+#[derive(Debug, Serialize)]
+pub struct Context {
+    pub name: String,
+    pub namespace: String,
+    pub uid: i64,
+    pub labels: Components<Map>,
+    pub selector: Components<Map>,
+    pub secret: Secret,
+    pub postgres: Postgres,
+    pub service: Service,
+    pub local_volume: Option<LocalVolume>,
+    pub app: Option<AppView>,
+    pub backup: Option<Backup>,
+    pub network_policy: Option<NetworkPolicy>,
+    pub password_file: &'static str,
+    pub backup_dir: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Components<T> {
+    pub database: T,
+    pub app: T,
+    pub backup: T,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Secret {
+    pub name: String,
+    pub key: String,
+    /// Base64 of the password when pgstate renders the Secret (fromEnv / value).
+    pub data: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Postgres {
+    pub image: String,
+    pub port: i64,
+    pub database: String,
+    pub user: String,
+    pub mount_path: String,
+    pub pgdata: String,
+    pub args: Vec<String>,
+    pub env: Vec<EnvVar>,
+    pub resources: ResolvedResources,
+    pub probe_command: Vec<String>,
+    /// preStop: a fast shutdown, so a pod deletion never waits for clients (SIGTERM's
+    /// "smart" mode) and ends in a kill and crash recovery.
+    pub stop_command: Vec<String>,
+    pub probes: BTreeMap<&'static str, ProbeView>,
+    pub storage: Storage,
+    pub node_selector: Map,
+    pub tolerations: Vec<serde_json::Value>,
+    pub affinity: Option<serde_json::Value>,
+    pub topology_spread: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Storage {
+    pub claim_name: String,
+    pub pvc_name: String,
+    pub size: String,
+    pub class: Option<String>,
+    pub access_mode: &'static str,
+    pub retention: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LocalVolume {
+    pub name: String,
+    pub node: String,
+    pub path: String,
+    /// The class both the PV and the claim carry; "" means "no class, bind statically".
+    pub class: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Service {
+    pub name: String,
+    pub headless: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub annotations: Map,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProbeView {
+    pub initial_delay_seconds: i64,
+    pub period_seconds: i64,
+    pub timeout_seconds: i64,
+    pub failure_threshold: i64,
+}
+
+/// A container variable: a literal value, or a key of a Secret.
+#[derive(Debug, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: Option<String>,
+    pub secret: Option<SecretRef>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SecretRef {
+    pub name: String,
+    pub key: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResolvedResources {
+    pub requests: Map,
+    pub limits: Map,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AppView {
+    pub name: String,
+    pub image: String,
+    pub replicas: i64,
+    pub port: i64,
+    pub env: Vec<EnvVar>,
+    pub resources: ResolvedResources,
+    pub health_path: Option<String>,
+    pub uid: i64,
+    pub read_only_root_filesystem: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Backup {
+    pub name: String,
+    pub schedule: String,
+    pub time_zone: Option<String>,
+    pub keep: i64,
+    pub format: &'static str,
+    pub extension: &'static str,
+    pub image: String,
+    /// The claim the CronJob mounts; `render_claim` says whether pgstate renders it.
+    pub claim: String,
+    pub render_claim: bool,
+    pub size: String,
+    pub class: Option<String>,
+    pub env: Vec<EnvVar>,
+    pub resources: ResolvedResources,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NetworkPolicy {
+    pub name: String,
+    /// Pod label selectors admitted to the database port.
+    pub from: Vec<Map>,
+}
+
+/// Defaults for one container's resources.
+pub struct ResourceDefaults {
+    pub cpu_request: &'static str,
+    pub memory_request: &'static str,
+    pub cpu_limit: &'static str,
+    pub memory_limit: &'static str,
+}
+
+pub const POSTGRES_RESOURCES: ResourceDefaults = ResourceDefaults {
+    cpu_request: "250m",
+    memory_request: "512Mi",
+    cpu_limit: "1",
+    memory_limit: "1Gi",
+};
+pub const APP_RESOURCES: ResourceDefaults = ResourceDefaults {
+    cpu_request: "100m",
+    memory_request: "256Mi",
+    cpu_limit: "1",
+    memory_limit: "512Mi",
+};
+pub const JOB_RESOURCES: ResourceDefaults = ResourceDefaults {
+    cpu_request: "100m",
+    memory_request: "256Mi",
+    cpu_limit: "1",
+    memory_limit: "1Gi",
+};
+
+/// Fills unset requests and limits. A defaulted limit is never below the request the user set.
+pub fn resolve_resources(res: &Resources, d: &ResourceDefaults) -> ResolvedResources {
+    let pick = |set: &Option<String>, default: &str| set.clone().unwrap_or_else(|| default.to_owned());
+    let cpu_request = pick(&res.requests.cpu, d.cpu_request);
+    let memory_request = pick(&res.requests.memory, d.memory_request);
+    let at_least = |limit: &Option<String>, default: &str, request: &str| match limit {
+        Some(l) => l.clone(),
+        None => match (parse_quantity(default), parse_quantity(request)) {
+            (Some(def), Some(req)) if req > def => request.to_owned(),
+            _ => default.to_owned(),
+        },
+    };
+    let cpu_limit = at_least(&res.limits.cpu, d.cpu_limit, &cpu_request);
+    let memory_limit = at_least(&res.limits.memory, d.memory_limit, &memory_request);
+    ResolvedResources {
+        requests: BTreeMap::from([("cpu".into(), cpu_request), ("memory".into(), memory_request)]),
+        limits: BTreeMap::from([("cpu".into(), cpu_limit), ("memory".into(), memory_limit)]),
+    }
+}
+
+/// Kubernetes expands `$(VAR)` in env values and turns `$$` into `$`; doubling every `$`
+/// keeps a value from the config exactly as written.
+pub fn literal(value: &str) -> String {
+    value.replace('$', "$$")
+}
+
+fn probe(timing: &ProbeTiming, period: i64, timeout: i64, failures: i64) -> ProbeView {
+    ProbeView {
+        initial_delay_seconds: timing.initial_delay_seconds.unwrap_or(0),
+        period_seconds: timing.period_seconds.unwrap_or(period),
+        timeout_seconds: timing.timeout_seconds.unwrap_or(timeout),
+        failure_threshold: timing.failure_threshold.unwrap_or(failures),
+    }
+}
+
+fn labels(config: &Config, component: &str, app_name: &str) -> Map {
+    let mut labels = config.labels.clone();
+    labels.extend(selector(config, component));
+    let name = if component == "app" { app_name } else { "postgresql" };
+    labels.insert("app.kubernetes.io/name".into(), name.into());
+    labels.insert("app.kubernetes.io/part-of".into(), config.name.clone());
+    labels.insert("app.kubernetes.io/managed-by".into(), "pgstate".into());
+    labels
+}
+
+fn selector(config: &Config, component: &str) -> Map {
+    BTreeMap::from([
+        ("app.kubernetes.io/instance".into(), config.name.clone()),
+        ("app.kubernetes.io/component".into(), component.into()),
+    ])
+}
+
+/// The connection variables an app (or a backup job) gets, with the names it asked for.
+fn connection_env(config: &Config, secret: &Secret, names: &crate::config::model::ConnectionEnv) -> Vec<EnvVar> {
+    let pg = &config.postgres;
+    let lit = |name: &str, value: String| EnvVar { name: name.into(), value: Some(literal(&value)), secret: None };
+    let mut env = vec![
+        lit(&names.host, config.name.clone()),
+        lit(&names.port, pg.port.to_string()),
+        lit(&names.database, pg.database.clone()),
+        lit(&names.user, pg.user.clone()),
+        EnvVar { name: names.password.clone(), value: None, secret: Some(SecretRef { name: secret.name.clone(), key: secret.key.clone() }) },
+    ];
+    if let Some(url) = &names.url {
+        env.push(EnvVar {
+            name: url.clone(),
+            value: Some(format!(
+                "postgresql://$({}):$({})@$({}):$({})/$({})",
+                names.user, names.password, names.host, names.port, names.database
+            )),
+            secret: None,
+        });
+    }
+    env
+}
+
+fn app_view(config: &Config, app: &App, secret: &Secret) -> AppView {
+    let name = app.name.clone().unwrap_or_else(|| format!("{}-app", config.name));
+    let mut env = connection_env(config, secret, &app.connection_env);
+    env.extend(app.env.iter().map(|(k, v)| EnvVar { name: k.clone(), value: Some(literal(v)), secret: None }));
+    AppView {
+        name,
+        image: app.image.clone(),
+        replicas: app.replicas,
+        port: app.port,
+        env,
+        resources: resolve_resources(&app.resources, &APP_RESOURCES),
+        health_path: app.health_path.clone(),
+        uid: app.run_as_user,
+        read_only_root_filesystem: app.read_only_root_filesystem,
+    }
+}
+
+impl Context {
+    /// Builds the view model of a validated config. `vars` supplies `password.fromEnv`.
+    pub fn new(config: &Config, vars: &dyn Vars) -> Context {
+        let pg = &config.postgres;
+        let pw = &pg.password;
+        let rendered_password = pw.value.clone().or_else(|| pw.from_env.as_deref().and_then(|v| vars.get(v)));
+        let secret = Secret {
+            name: pw.secret.clone().unwrap_or_else(|| format!("{}-credentials", config.name)),
+            key: if rendered_password.is_some() { "password".into() } else { pw.key.clone().unwrap_or_else(|| "password".into()) },
+            data: rendered_password.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
+        };
+        let pgdata = pg.pgdata.clone().unwrap_or_else(|| format!("{}/pgdata", pg.mount_path.trim_end_matches('/')));
+        let mut env = vec![
+            EnvVar { name: "POSTGRES_USER".into(), value: Some(literal(&pg.user)), secret: None },
+            EnvVar { name: "POSTGRES_DB".into(), value: Some(literal(&pg.database)), secret: None },
+            EnvVar { name: "POSTGRES_PASSWORD_FILE".into(), value: Some(PASSWORD_FILE.into()), secret: None },
+            EnvVar { name: "PGDATA".into(), value: Some(literal(&pgdata)), secret: None },
+            EnvVar { name: "PGPORT".into(), value: Some(pg.port.to_string()), secret: None },
+        ];
+        if let Some(args) = &pg.initdb_args {
+            env.push(EnvVar { name: "POSTGRES_INITDB_ARGS".into(), value: Some(literal(args)), secret: None });
+        }
+        env.extend(pg.env.iter().map(|(k, v)| EnvVar { name: k.clone(), value: Some(literal(v)), secret: None }));
+        let mut args = vec!["postgres".to_owned()];
+        for (key, value) in &pg.settings {
+            args.push("-c".into());
+            args.push(format!("{key}={value}"));
+        }
+        let probe_command = vec![
+            "pg_isready".into(),
+            "--quiet".into(),
+            "--host=127.0.0.1".into(),
+            format!("--port={}", pg.port),
+            format!("--username={}", pg.user),
+            format!("--dbname={}", pg.database),
+        ];
+        let probes = BTreeMap::from([
+            ("startup", probe(&pg.probes.startup, 5, 5, 60)),
+            ("readiness", probe(&pg.probes.readiness, 5, 5, 3)),
+            ("liveness", probe(&pg.probes.liveness, 10, 5, 6)),
+        ]);
+        let st = &pg.storage;
+        let pvc_name = format!("{}-{}-0", st.claim_name, config.name);
+        let local_volume = st.local.as_ref().map(|l| LocalVolume {
+            name: format!("{}-{}", config.namespace, pvc_name),
+            node: l.node.clone(),
+            path: l.path.clone(),
+            class: st.class.clone().unwrap_or_default(),
+        });
+        let storage = Storage {
+            claim_name: st.claim_name.clone(),
+            pvc_name,
+            size: st.size.clone(),
+            class: local_volume.as_ref().map(|l| l.class.clone()).or_else(|| st.class.clone()),
+            access_mode: st.access_mode.as_str(),
+            retention: if st.retain { "Retain" } else { "Delete" },
+        };
+        let app = config.app.as_ref().map(|a| app_view(config, a, &secret));
+        let backup = config.backup.as_ref().map(|b| {
+            let (format, extension) = match b.format {
+                BackupFormat::Custom => ("custom", "dump"),
+                BackupFormat::Gzip => ("gzip", "sql.gz"),
+            };
+            let lit = |name: &str, value: String| EnvVar { name: name.into(), value: Some(literal(&value)), secret: None };
+            let env = vec![
+                lit("PGHOST", config.name.clone()),
+                lit("PGPORT", pg.port.to_string()),
+                lit("PGDATABASE", pg.database.clone()),
+                lit("PGUSER", pg.user.clone()),
+                lit("PASSWORD_FILE", PASSWORD_FILE.into()),
+                lit("BACKUP_DIR", BACKUP_DIR.into()),
+                lit("BACKUP_PREFIX", config.name.clone()),
+                lit("FORMAT", format.into()),
+                lit("KEEP", b.keep.to_string()),
+            ];
+            Backup {
+                name: format!("{}-backup", config.name),
+                schedule: b.schedule.clone(),
+                time_zone: b.time_zone.clone(),
+                keep: b.keep,
+                format,
+                extension,
+                image: b.image.clone().unwrap_or_else(|| pg.image.clone()),
+                claim: b.storage.claim.clone().unwrap_or_else(|| format!("{}-backup", config.name)),
+                render_claim: b.storage.claim.is_none(),
+                size: b.storage.size.clone(),
+                class: b.storage.class.clone(),
+                env,
+                resources: resolve_resources(&b.resources, &JOB_RESOURCES),
+            }
+        });
+        let network_policy = config.network_policy.then(|| {
+            let mut from = Vec::new();
+            if config.app.is_some() {
+                from.push(selector(config, "app"));
+            }
+            if config.backup.is_some() {
+                from.push(selector(config, "backup"));
+            }
+            from.push(BTreeMap::from([(format!("{}-client", config.name), "true".to_owned())]));
+            NetworkPolicy { name: config.name.clone(), from }
+        });
+        let app_name = app.as_ref().map_or(String::new(), |a| a.name.clone());
+        Context {
+            name: config.name.clone(),
+            namespace: config.namespace.clone(),
+            uid: UID,
+            labels: Components {
+                database: labels(config, "database", &app_name),
+                app: labels(config, "app", &app_name),
+                backup: labels(config, "backup", &app_name),
+            },
+            selector: Components {
+                database: selector(config, "database"),
+                app: selector(config, "app"),
+                backup: selector(config, "backup"),
+            },
+            secret,
+            postgres: Postgres {
+                image: pg.image.clone(),
+                port: pg.port,
+                database: pg.database.clone(),
+                user: pg.user.clone(),
+                mount_path: pg.mount_path.clone(),
+                pgdata: pgdata.clone(),
+                args,
+                env,
+                resources: resolve_resources(&pg.resources, &POSTGRES_RESOURCES),
+                probe_command,
+                stop_command: vec![
+                    "pg_ctl".into(),
+                    "stop".into(),
+                    format!("--pgdata={pgdata}"),
+                    "--mode=fast".into(),
+                    "--wait".into(),
+                    "--timeout=50".into(),
+                ],
+                probes,
+                storage,
+                node_selector: pg.node_selector.clone(),
+                tolerations: pg.tolerations.clone(),
+                affinity: pg.affinity.clone(),
+                topology_spread: pg.topology_spread.clone(),
+            },
+            service: Service {
+                name: config.name.clone(),
+                headless: format!("{}-hl", config.name),
+                kind: config.service.kind.as_str(),
+                annotations: config.service.annotations.clone(),
+            },
+            local_volume,
+            app,
+            backup,
+            network_policy,
+            password_file: PASSWORD_FILE,
+            backup_dir: BACKUP_DIR,
+        }
+    }
+}
+
+/// The image tag a config's postgres image runs, if it has one (for operator versions).
+pub fn postgres_tag(config: &Config) -> Option<&str> {
+    image_tag(&config.postgres.image)
+}
+
+/// The process environment, for callers that render for real.
+pub fn process_vars() -> &'static dyn Vars {
+    &ProcessEnv
+}

@@ -1,0 +1,272 @@
+//! Rendering: the view model through the embedded templates, each document checked.
+
+pub mod context;
+
+use std::sync::OnceLock;
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::config::validate::Vars;
+use crate::error::Error;
+use crate::manifest;
+pub use context::Context;
+
+/// The memory limit of the database container when none is configured.
+pub const DEFAULT_MEMORY_LIMIT: &str = context::POSTGRES_RESOURCES.memory_limit;
+
+/// Every template, named by a constant instead of a string that could be mistyped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateId {
+    Secret,
+    PersistentVolume,
+    BackupClaim,
+    HeadlessService,
+    Service,
+    StatefulSet,
+    BackupCronJob,
+    Deployment,
+    NetworkPolicy,
+    AppNetworkPolicy,
+    RestoreJob,
+}
+
+impl TemplateId {
+    pub const ALL: [TemplateId; 11] = [
+        TemplateId::Secret,
+        TemplateId::PersistentVolume,
+        TemplateId::BackupClaim,
+        TemplateId::HeadlessService,
+        TemplateId::Service,
+        TemplateId::StatefulSet,
+        TemplateId::BackupCronJob,
+        TemplateId::Deployment,
+        TemplateId::NetworkPolicy,
+        TemplateId::AppNetworkPolicy,
+        TemplateId::RestoreJob,
+    ];
+
+    pub fn file(self) -> &'static str {
+        match self {
+            TemplateId::Secret => "secret.yaml.j2",
+            TemplateId::PersistentVolume => "persistentvolume.yaml.j2",
+            TemplateId::BackupClaim => "backup-pvc.yaml.j2",
+            TemplateId::HeadlessService => "service-headless.yaml.j2",
+            TemplateId::Service => "service.yaml.j2",
+            TemplateId::StatefulSet => "statefulset.yaml.j2",
+            TemplateId::BackupCronJob => "backup-cronjob.yaml.j2",
+            TemplateId::Deployment => "deployment.yaml.j2",
+            TemplateId::NetworkPolicy => "networkpolicy.yaml.j2",
+            TemplateId::AppNetworkPolicy => "networkpolicy-app.yaml.j2",
+            TemplateId::RestoreJob => "restore-job.yaml.j2",
+        }
+    }
+}
+
+/// Template sources, embedded in the binary.
+const SOURCES: &[(&str, &str)] = &[
+    ("partials/common.yaml.j2", include_str!("../../templates/partials/common.yaml.j2")),
+    ("partials/backup.sh", include_str!("../../templates/partials/backup.sh")),
+    ("partials/restore.sh", include_str!("../../templates/partials/restore.sh")),
+    ("partials/job-pod.yaml.j2", include_str!("../../templates/partials/job-pod.yaml.j2")),
+    ("secret.yaml.j2", include_str!("../../templates/secret.yaml.j2")),
+    ("persistentvolume.yaml.j2", include_str!("../../templates/persistentvolume.yaml.j2")),
+    ("backup-pvc.yaml.j2", include_str!("../../templates/backup-pvc.yaml.j2")),
+    ("service-headless.yaml.j2", include_str!("../../templates/service-headless.yaml.j2")),
+    ("service.yaml.j2", include_str!("../../templates/service.yaml.j2")),
+    ("statefulset.yaml.j2", include_str!("../../templates/statefulset.yaml.j2")),
+    ("backup-cronjob.yaml.j2", include_str!("../../templates/backup-cronjob.yaml.j2")),
+    ("deployment.yaml.j2", include_str!("../../templates/deployment.yaml.j2")),
+    ("networkpolicy.yaml.j2", include_str!("../../templates/networkpolicy.yaml.j2")),
+    ("networkpolicy-app.yaml.j2", include_str!("../../templates/networkpolicy-app.yaml.j2")),
+    ("restore-job.yaml.j2", include_str!("../../templates/restore-job.yaml.j2")),
+];
+
+/// The template environment, compiled once per process.
+pub fn environment() -> Result<&'static Environment<'static>, Error> {
+    static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .map_err(|e| format!("template syntax: {e}"))?;
+        env.set_syntax(syntax);
+        env.set_formatter(|out, state, value| {
+            if !value.is_safe()
+                && let Some(text) = value.as_str()
+                && plain_is_safe(text)
+            {
+                return out.write_str(text).map_err(minijinja::Error::from);
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
+        for (name, source) in SOURCES {
+            env.add_template(name, source)
+                .map_err(|e| format!("template {name} does not compile: {e}"))?;
+        }
+        Ok(env)
+    })
+    .as_ref()
+    .map_err(|e| Error::Bug(e.clone()))
+}
+
+/// Whether a string reads back as the same string when printed as a plain YAML scalar, under
+/// YAML 1.2 and under the YAML 1.1 rules kubectl's parser still applies (yes/no/on/off, octal,
+/// sexagesimal). Anything else is printed JSON-quoted by the auto-escaper.
+pub fn plain_is_safe(text: &str) -> bool {
+    const UNITS: &[&str] = &["m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+    let bytes = text.as_bytes();
+    let Some(first) = bytes.first() else {
+        return false;
+    };
+    if first.is_ascii_alphabetic() || *first == b'/' {
+        let word_ok = bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'));
+        let special = matches!(
+            text.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+        );
+        return word_ok && !special;
+    }
+    // Kubernetes quantities such as 500m, 1Gi, 20Gi: digits, an optional fraction, a unit.
+    let digits = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    first.is_ascii_digit()
+        && number.matches('.').count() <= 1
+        && !number.ends_with('.')
+        && UNITS.contains(&unit)
+}
+
+/// One rendered Kubernetes object.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub kind: String,
+    pub name: String,
+    /// The YAML as the template printed it (what `render` writes).
+    pub yaml: String,
+    /// The same object parsed, for the typed check and JSON output.
+    pub value: Value,
+}
+
+impl Document {
+    /// The file name used by `--out-dir`, e.g. `statefulset-postgresql.yaml`.
+    pub fn file_name(&self) -> String {
+        format!("{}-{}.yaml", self.kind.to_ascii_lowercase(), self.name)
+    }
+}
+
+/// Which objects a config renders, in output order.
+pub fn templates_for(ctx: &Context) -> Vec<TemplateId> {
+    let mut ids = Vec::new();
+    if ctx.secret.data.is_some() {
+        ids.push(TemplateId::Secret);
+    }
+    if ctx.local_volume.is_some() {
+        ids.push(TemplateId::PersistentVolume);
+    }
+    if ctx.backup.as_ref().is_some_and(|b| b.render_claim) {
+        ids.push(TemplateId::BackupClaim);
+    }
+    ids.extend([TemplateId::HeadlessService, TemplateId::Service, TemplateId::StatefulSet]);
+    if ctx.backup.is_some() {
+        ids.push(TemplateId::BackupCronJob);
+    }
+    if ctx.app.is_some() {
+        ids.push(TemplateId::Deployment);
+    }
+    if ctx.network_policy.is_some() {
+        ids.push(TemplateId::NetworkPolicy);
+        if ctx.app.is_some() {
+            ids.push(TemplateId::AppNetworkPolicy);
+        }
+    }
+    ids
+}
+
+/// Renders one template with a context and checks the object it produced.
+pub fn render_template<S: serde::Serialize>(id: TemplateId, ctx: &S) -> Result<Document, Error> {
+    let env = environment()?;
+    let template = env
+        .get_template(id.file())
+        .map_err(|e| Error::Bug(format!("template {} is missing: {e}", id.file())))?;
+    let yaml = template
+        .render(minijinja::value::Serde(ctx))
+        .map_err(|e| Error::Bug(format!("template {} failed: {e:#}", id.file())))?;
+    let value: Value = serde_saphyr::from_str(&yaml).map_err(|e| {
+        Error::Bug(format!("template {} printed YAML that does not parse: {e}\n{yaml}", id.file()))
+    })?;
+    manifest::check(&value).map_err(|e| Error::Bug(format!("template {}: {e}", id.file())))?;
+    let field = |key: &str| value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let name = value.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or_default().to_owned();
+    Ok(Document { kind: field("kind"), name, yaml, value })
+}
+
+/// Renders every object of one config.
+pub fn render(config: &Config, vars: &dyn Vars) -> Result<Vec<Document>, Error> {
+    let ctx = Context::new(config, vars);
+    templates_for(&ctx).into_iter().map(|id| render_template(id, &ctx)).collect()
+}
+
+#[derive(serde::Serialize)]
+struct RestoreView<'a> {
+    #[serde(flatten)]
+    ctx: &'a Context,
+    restore: Restore,
+}
+
+#[derive(serde::Serialize)]
+struct Restore {
+    name: String,
+    env: Vec<context::EnvVar>,
+}
+
+/// A Job that restores `dump` (a file name on the backup volume, or "latest").
+pub fn restore_job(config: &Config, dump: &str, vars: &dyn Vars) -> Result<Document, Error> {
+    let ctx = Context::new(config, vars);
+    let Some(backup) = &ctx.backup else {
+        return Err(Error::Usage(
+            "restore reads dumps from the backup volume, and this config has no `backup:`".into(),
+        ));
+    };
+    let mut env: Vec<context::EnvVar> = backup
+        .env
+        .iter()
+        .filter(|e| e.name != "FORMAT" && e.name != "KEEP")
+        .map(|e| context::EnvVar { name: e.name.clone(), value: e.value.clone(), secret: None })
+        .collect();
+    env.push(context::EnvVar { name: "DUMP".into(), value: Some(context::literal(dump)), secret: None });
+    let view = RestoreView {
+        restore: Restore { name: format!("{}-restore", config.name), env },
+        ctx: &ctx,
+    };
+    render_template(TemplateId::RestoreJob, &view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_unambiguous_strings_are_printed_plain() {
+        for plain in ["postgresql", "ReadWriteOnce", "1Gi", "500m", "/var/lib/postgresql/data", "app.kubernetes.io/name", "PG_HOST"] {
+            assert!(plain_is_safe(plain), "{plain}");
+        }
+        for quoted in ["", "yes", "No", "ON", "off", "y", "true", "null", "~", "0755", "1e3", "1:20", "2", "1.5", "1_000", "a: b", "a #c", "-x", ".inf", "*a", "&a", "!x", "@d", "%x", "a b", "é", "1.Gi", "5432"] {
+            assert!(!plain_is_safe(quoted), "{quoted}");
+        }
+    }
+
+    #[test]
+    fn every_template_is_embedded_and_compiles() {
+        let env = environment().expect("templates compile");
+        for id in TemplateId::ALL {
+            assert!(env.get_template(id.file()).is_ok(), "{} is not embedded", id.file());
+        }
+    }
+}
