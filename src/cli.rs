@@ -22,10 +22,52 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write the manifests (stdout by default)
-    #[command(after_help = "Examples:\n  pgstate render                      # ./pgstate.yaml, or the built-in example\n  pgstate render -c db.yaml -o k8s-files/postgresql.yml\n  pgstate render --env prod --out-dir k8s-files\n  pgstate render --only StatefulSet,Service --format json")]
+    #[command(
+        after_help = "Examples:\n  pgstate render                      # ./pgstate.yaml, or the built-in example\n  pgstate render -c db.yaml -o k8s-files/postgresql.yml\n  pgstate render --env prod --out-dir k8s-files\n  pgstate render --only StatefulSet,Service --format json"
+    )]
     Render(RenderArgs),
+    /// Pipe the render to `kubectl apply --server-side --field-manager=pgstate -f -`
+    #[command(
+        after_help = "Examples:\n  pgstate apply --dry-run server\n  pgstate apply --env prod --context prod-cluster\n  pgstate apply -- --prune --selector app.kubernetes.io/managed-by=pgstate"
+    )]
+    Apply(ApplyArgs),
+    /// Show what `apply` would change (`kubectl diff`); exit 1 when something would
+    #[command(
+        after_help = "Examples:\n  pgstate diff\n  pgstate diff --env prod --context prod-cluster"
+    )]
+    Diff(DiffArgs),
+    /// How an app connects: host, port, database, user, and where the password lives
+    #[command(
+        after_help = "Examples:\n  pgstate connection\n  pgstate connection --format url\n  pgstate connection --env prod --format yaml"
+    )]
+    Connection(ConnectionArgs),
+    /// A Secret manifest for the password (stdout only)
+    #[command(
+        after_help = "Examples:\n  pgstate secret --generate | kubectl apply -f -\n  PG_PASSWORD=... pgstate secret --from-env PG_PASSWORD | kubectl apply -f -"
+    )]
+    Secret(SecretArgs),
+    /// A picture of the objects and who talks to whom
+    #[command(
+        after_help = "Examples:\n  pgstate graph > objects.mmd\n  pgstate graph --format dot | dot -Tsvg > objects.svg"
+    )]
+    Graph(GraphArgs),
+    /// Write a commented starting config
+    #[command(
+        after_help = "Examples:\n  pgstate init\n  pgstate init --preset healthcare -o db.yaml\n  pgstate init -o - | less"
+    )]
+    Init(InitArgs),
+    /// Shell completions
+    #[command(
+        after_help = "Examples:\n  pgstate completions bash > /etc/bash_completion.d/pgstate\n  pgstate completions zsh > \"${fpath[1]}/_pgstate\""
+    )]
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
     /// Write a Job that restores a dump from the backup volume
-    #[command(after_help = "Examples:\n  pgstate restore --latest | kubectl apply -f -\n  pgstate restore --from postgresql-20260101T020000Z-00.dump > restore.yaml")]
+    #[command(
+        after_help = "Examples:\n  pgstate restore --latest | kubectl apply -f -\n  pgstate restore --from postgresql-20260101T020000Z-00.dump > restore.yaml"
+    )]
     Restore(RestoreArgs),
 }
 
@@ -48,6 +90,112 @@ pub struct RenderArgs {
     /// Only these kinds, e.g. StatefulSet,Service
     #[arg(long, value_delimiter = ',', value_name = "KIND,..")]
     pub only: Vec<String>,
+    /// Do not write: exit 1 with a diff when the files on disk differ from the render
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Only pretend: `server` asks the API server, `client` checks locally
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub dry_run: Option<DryRun>,
+    #[command(flatten)]
+    pub kubectl: KubectlArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub kubectl: KubectlArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct KubectlArgs {
+    /// The kubeconfig context to use
+    #[arg(long, value_name = "CONTEXT")]
+    pub context: Option<String>,
+    /// Passed to kubectl as --namespace (the objects carry their own namespace)
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// More kubectl arguments, after `--`
+    #[arg(last = true, value_name = "KUBECTL ARGS")]
+    pub extra: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRun {
+    Server,
+    Client,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[arg(long, value_enum, default_value_t = ConnectionFormat::Env)]
+    pub format: ConnectionFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConnectionFormat {
+    Env,
+    Url,
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["generate", "from_env"])))]
+pub struct SecretArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// A new random password (32 bytes from the OS, URL-safe)
+    #[arg(long)]
+    pub generate: bool,
+    /// Read the password from this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub from_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Which user story to start from
+    #[arg(long, value_enum, default_value_t = Preset::Calculator)]
+    pub preset: Preset,
+    /// Where to write it (`-` for stdout)
+    #[arg(short = 'o', long, value_name = "FILE", default_value = "pgstate.yaml")]
+    pub output: PathBuf,
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// One database and the backend that uses it
+    Calculator,
+    /// Sized for production, with a nightly backup
+    Tfvisualizer,
+    /// A local disk on one node, backups before a migration
+    Healthcare,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub format: GraphFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(Debug, Args)]
@@ -68,7 +216,12 @@ pub struct RestoreArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// The dump's file name on the backup volume
-    #[arg(long, value_name = "DUMP", required_unless_present = "latest", conflicts_with = "latest")]
+    #[arg(
+        long,
+        value_name = "DUMP",
+        required_unless_present = "latest",
+        conflicts_with = "latest"
+    )]
     pub from: Option<String>,
     /// Restore the newest dump
     #[arg(long)]

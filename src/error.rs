@@ -195,7 +195,7 @@ pub fn distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            let cost = usize::from(ca.to_ascii_lowercase() != cb.to_ascii_lowercase());
+            let cost = usize::from(!ca.eq_ignore_ascii_case(cb));
             row[j + 1] = (prev + cost).min(row[j] + 1).min(cur + 1);
             prev = cur;
         }
@@ -233,6 +233,9 @@ mod tests {
             .with_help("did you mean `storage`?");
         let text = d.render(&sources);
         assert!(text.contains("--> pgstate.yaml:2:3"), "{text}");
-        assert!(text.contains(" 2 |   storag: {}\n   |   ^^^^^^\n"), "{text}");
+        assert!(
+            text.contains(" 2 |   storag: {}\n   |   ^^^^^^\n"),
+            "{text}"
+        );
     }
 }

@@ -2,7 +2,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod drift;
 pub mod error;
+pub mod inspect;
 pub mod manifest;
 pub mod output;
 pub mod render;
@@ -12,7 +14,10 @@ use std::io::Write;
 
 use clap::Parser;
 
-use cli::{Cli, Command, ConfigArgs, RenderArgs, RestoreArgs};
+use clap::CommandFactory;
+use cli::{
+    ApplyArgs, Cli, Command, ConfigArgs, DiffArgs, DryRun, KubectlArgs, RenderArgs, RestoreArgs,
+};
 use config::validate::{ProcessEnv, Vars};
 use error::{Error, closest};
 use render::Document;
@@ -27,7 +32,7 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let text = e.render().ansi().to_string();
+            let text = e.render().to_string();
             let code = u8::try_from(e.exit_code()).unwrap_or(2);
             let stream: &mut dyn Write = if code == 0 { stdout } else { stderr };
             let _ = stream.write_all(text.as_bytes());
@@ -43,15 +48,165 @@ where
     }
 }
 
-fn dispatch(command: Command, stdout: &mut dyn Write, stderr: &mut dyn Write, vars: &dyn Vars) -> Result<u8, Error> {
+fn dispatch(
+    command: Command,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    vars: &dyn Vars,
+) -> Result<u8, Error> {
     match command {
         Command::Render(args) => render_command(&args, stdout, stderr, vars),
         Command::Restore(args) => restore_command(&args, stdout, vars),
+        Command::Apply(args) => apply_command(&args, stdout, stderr, vars),
+        Command::Diff(args) => diff_command(&args, stdout, stderr, vars),
+        Command::Connection(args) => {
+            let loaded = one(&args.config, vars, "connection")?;
+            let ctx = render::Context::new(&loaded.config, vars);
+            output::write_stdout(
+                stdout,
+                inspect::connection(&loaded.config, &ctx, args.format).as_bytes(),
+            )?;
+            Ok(0)
+        }
+        Command::Secret(args) => {
+            let password = match &args.from_env {
+                Some(var) => match std::env::var(var) {
+                    Ok(v) if !v.is_empty() => v,
+                    _ => {
+                        return Err(Error::Usage(format!(
+                            "the variable {var} is not set or empty"
+                        )));
+                    }
+                },
+                None => inspect::generate_password()?,
+            };
+            let loaded = one(&args.config, vars, "secret")?;
+            let ctx = render::Context::new(&loaded.config, vars);
+            output::write_stdout(stdout, inspect::secret_manifest(&ctx, &password).as_bytes())?;
+            Ok(0)
+        }
+        Command::Graph(args) => {
+            let loaded = one(&args.config, vars, "graph")?;
+            let ctx = render::Context::new(&loaded.config, vars);
+            output::write_stdout(stdout, inspect::graph(&ctx, args.format).as_bytes())?;
+            Ok(0)
+        }
+        Command::Init(args) => {
+            let text = inspect::init_config(args.preset);
+            if args.output.as_os_str() == "-" {
+                output::write_stdout(stdout, text.as_bytes())?;
+                return Ok(0);
+            }
+            if args.output.exists() && !args.force {
+                return Err(Error::Usage(format!(
+                    "{} exists; pass --force to overwrite it",
+                    args.output.display()
+                )));
+            }
+            output::write_atomic(&args.output, text.as_bytes())?;
+            let _ = writeln!(
+                stderr,
+                "wrote {}; next: pgstate render",
+                args.output.display()
+            );
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "pgstate", &mut buf);
+            output::write_stdout(stdout, &buf)?;
+            Ok(0)
+        }
+    }
+}
+
+/// The one config a command about a single database works on.
+fn one(args: &ConfigArgs, vars: &dyn Vars, command: &str) -> Result<config::Loaded, Error> {
+    let configs = config::load_all(&args.config, args.env.as_deref(), vars)?;
+    let mut items = configs.items;
+    match items.len() {
+        1 => Ok(items.remove(0)),
+        n => Err(Error::Usage(format!(
+            "{command} works on one database, and {n} configs were given; pass one -c FILE"
+        ))),
+    }
+}
+
+fn kubectl_common(args: &KubectlArgs, argv: &mut Vec<String>) {
+    if let Some(context) = &args.context {
+        argv.push(format!("--context={context}"));
+    }
+    if let Some(ns) = &args.namespace {
+        argv.push(format!("--namespace={ns}"));
+    }
+    argv.extend(["-f".to_owned(), "-".to_owned()]);
+    argv.extend(args.extra.iter().cloned());
+}
+
+fn apply_command(
+    args: &ApplyArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    vars: &dyn Vars,
+) -> Result<u8, Error> {
+    let (_, docs) = render_all(&args.config, vars)?;
+    let input = output::stream(&docs, cli::Format::Yaml)?;
+    let mut argv: Vec<String> = ["apply", "--server-side", "--field-manager=pgstate"]
+        .map(str::to_owned)
+        .to_vec();
+    if let Some(mode) = args.dry_run {
+        argv.push(format!(
+            "--dry-run={}",
+            if mode == DryRun::Server {
+                "server"
+            } else {
+                "client"
+            }
+        ));
+    }
+    kubectl_common(&args.kubectl, &mut argv);
+    match output::kubectl(&argv, input.as_bytes(), stdout, stderr)? {
+        0 => Ok(0),
+        code => {
+            let _ = writeln!(
+                stderr,
+                "error: kubectl apply failed (exit code {code}); its message is above"
+            );
+            Ok(3)
+        }
+    }
+}
+
+fn diff_command(
+    args: &DiffArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    vars: &dyn Vars,
+) -> Result<u8, Error> {
+    let (_, docs) = render_all(&args.config, vars)?;
+    let input = output::stream(&docs, cli::Format::Yaml)?;
+    let mut argv: Vec<String> = ["diff", "--server-side", "--field-manager=pgstate"]
+        .map(str::to_owned)
+        .to_vec();
+    kubectl_common(&args.kubectl, &mut argv);
+    match output::kubectl(&argv, input.as_bytes(), stdout, stderr)? {
+        0 => Ok(0),
+        1 => Ok(1),
+        code => {
+            let _ = writeln!(
+                stderr,
+                "error: kubectl diff failed (exit code {code}); its message is above"
+            );
+            Ok(3)
+        }
     }
 }
 
 /// Renders every config of a run.
-pub fn render_all(args: &ConfigArgs, vars: &dyn Vars) -> Result<(config::Configs, Vec<Document>), Error> {
+pub fn render_all(
+    args: &ConfigArgs,
+    vars: &dyn Vars,
+) -> Result<(config::Configs, Vec<Document>), Error> {
     let configs = config::load_all(&args.config, args.env.as_deref(), vars)?;
     let mut docs = Vec::new();
     for loaded in &configs.items {
@@ -85,16 +240,49 @@ fn only(docs: Vec<Document>, kinds: &[String]) -> Result<Vec<Document>, Error> {
                     || format!("the kinds are {}", KINDS.join(", ")),
                     |k| format!("did you mean {k}?"),
                 );
-                return Err(Error::Usage(format!("--only: `{kind}` is not a kind pgstate renders; {hint}")));
+                return Err(Error::Usage(format!(
+                    "--only: `{kind}` is not a kind pgstate renders; {hint}"
+                )));
             }
         }
     }
-    Ok(docs.into_iter().filter(|d| wanted.contains(&d.kind.as_str())).collect())
+    Ok(docs
+        .into_iter()
+        .filter(|d| wanted.contains(&d.kind.as_str()))
+        .collect())
 }
 
-fn render_command(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Write, vars: &dyn Vars) -> Result<u8, Error> {
+fn render_command(
+    args: &RenderArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    vars: &dyn Vars,
+) -> Result<u8, Error> {
     let (configs, docs) = render_all(&args.config, vars)?;
     let docs = only(docs, &args.only)?;
+    if args.check {
+        let drift = match (&args.output.output, &args.output.out_dir) {
+            (Some(file), _) => drift::check_file(file, &output::stream(&docs, args.output.format)?),
+            (None, Some(dir)) => drift::check_dir(dir, &output::files(&docs, args.output.format)?),
+            (None, None) => {
+                return Err(Error::Usage(
+                    "--check compares with files on disk: add -o FILE or --out-dir DIR".into(),
+                ));
+            }
+        };
+        output::write_stdout(stdout, drift.diff.as_bytes())?;
+        for note in &drift.notes {
+            let _ = writeln!(stderr, "note: {note}");
+        }
+        if drift.is_clean() {
+            return Ok(0);
+        }
+        let _ = writeln!(
+            stderr,
+            "error: the files on disk differ from what the config renders; run the same command without --check to update them"
+        );
+        return Ok(1);
+    }
     output::emit(&docs, &args.output, stdout)?;
     if configs.sources.name(error::SourceId(0)) == config::BUILTIN_NAME
         && let Some(loaded) = configs.items.first()
@@ -111,17 +299,26 @@ fn render_command(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
     Ok(0)
 }
 
-fn restore_command(args: &RestoreArgs, stdout: &mut dyn Write, vars: &dyn Vars) -> Result<u8, Error> {
+fn restore_command(
+    args: &RestoreArgs,
+    stdout: &mut dyn Write,
+    vars: &dyn Vars,
+) -> Result<u8, Error> {
     let configs = config::load_all(&args.config.config, args.config.env.as_deref(), vars)?;
     let [loaded] = configs.items.as_slice() else {
-        return Err(Error::Usage("restore works on one config at a time; pass one -c FILE".into()));
+        return Err(Error::Usage(
+            "restore works on one config at a time; pass one -c FILE".into(),
+        ));
     };
     let dump = match (&args.from, args.latest) {
         (Some(from), false) => from.clone(),
         _ => "latest".to_owned(),
     };
     if dump.contains('/') || dump.starts_with('.') || dump.is_empty() {
-        return Err(Error::Usage(format!("--from takes a file name on the backup volume, such as {}-20260101T020000Z-00.dump, not `{dump}`", loaded.config.name)));
+        return Err(Error::Usage(format!(
+            "--from takes a file name on the backup volume, such as {}-20260101T020000Z-00.dump, not `{dump}`",
+            loaded.config.name
+        )));
     }
     let doc = render::restore_job(&loaded.config, &dump, vars)?;
     output::emit(&[doc], &args.output, stdout)?;

@@ -36,7 +36,8 @@ pub fn stream(docs: &[Document], format: Format) -> Result<String, Error> {
 }
 
 fn pretty(value: &Value) -> Result<String, Error> {
-    let mut text = serde_json::to_string_pretty(value).map_err(|e| Error::Bug(format!("JSON output failed: {e}")))?;
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::Bug(format!("JSON output failed: {e}")))?;
     text.push('\n');
     Ok(text)
 }
@@ -47,7 +48,10 @@ pub fn files(docs: &[Document], format: Format) -> Result<Vec<(String, String)>,
     for doc in docs {
         let (name, text) = match format {
             Format::Yaml => (doc.file_name(), doc.yaml.clone()),
-            Format::Json => (doc.file_name().replace(".yaml", ".json"), pretty(&doc.value)?),
+            Format::Json => (
+                doc.file_name().replace(".yaml", ".json"),
+                pretty(&doc.value)?,
+            ),
         };
         if files.iter().any(|(n, _)| *n == name) {
             return Err(Error::Usage(format!(
@@ -103,9 +107,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .prefix(".pgstate-")
         .tempfile_in(&dir)
         .map_err(|e| Error::io("create a file in", &dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io("write", path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io("write", path, e))?;
-    tmp.persist(path).map_err(|e| Error::io("write", path, e.error))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", path, e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("write", path, e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("write", path, e.error))?;
     Ok(())
 }
 
@@ -129,17 +137,23 @@ pub fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<(), Error> {
             .prefix(".pgstate-")
             .tempfile_in(dir)
             .map_err(|e| Error::io("create a file in", dir, e))?;
-        tmp.write_all(text.as_bytes()).map_err(|e| Error::io("write", dir.join(name), e))?;
+        tmp.write_all(text.as_bytes())
+            .map_err(|e| Error::io("write", dir.join(name), e))?;
         staged.push((tmp, dir.join(name)));
     }
     for (tmp, path) in staged {
-        tmp.persist(&path).map_err(|e| Error::io("write", &path, e.error))?;
+        tmp.persist(&path)
+            .map_err(|e| Error::io("write", &path, e.error))?;
     }
     for old in previous {
-        if !files.iter().any(|(name, _)| *name == old) && !old.contains('/') && !old.starts_with('.') {
+        if !files.iter().any(|(name, _)| *name == old)
+            && !old.contains('/')
+            && !old.starts_with('.')
+        {
             let path = dir.join(&old);
             if path.is_file() {
-                std::fs::remove_file(&path).map_err(|e| Error::io("remove the stale file", &path, e))?;
+                std::fs::remove_file(&path)
+                    .map_err(|e| Error::io("remove the stale file", &path, e))?;
             }
         }
     }
@@ -158,4 +172,40 @@ fn previous_resources(dir: &Path) -> Vec<String> {
         .filter_map(|l| l.strip_prefix("  - "))
         .map(str::to_owned)
         .collect()
+}
+
+/// Runs kubectl with `input` on its stdin; its output is passed through. Returns its exit code,
+/// or an error when it cannot be started at all.
+pub fn kubectl(
+    args: &[String],
+    input: &[u8],
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<i32, Error> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("kubectl")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::io("run", "kubectl (it is not on PATH; install it, or pipe `pgstate render` where you need it)", e),
+            _ => Error::io("run", "kubectl", e),
+        })?;
+    let mut stdin = child.stdin.take();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        if let Some(stdin) = stdin.as_mut() {
+            // kubectl may exit before reading everything (bad flags); that shows in its status.
+            let _ = stdin.write_all(&input);
+        }
+    });
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error::io("run", "kubectl", e))?;
+    let _ = writer.join();
+    write_stdout(stdout, &out.stdout)?;
+    let _ = stderr.write_all(&out.stderr);
+    Ok(out.status.code().unwrap_or(-1))
 }

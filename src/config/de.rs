@@ -184,7 +184,9 @@ impl NodeDe<'_> {
 
     fn integer<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.plain() {
-            Some(Plain::Int(i)) => visitor.visit_i64(i).map_err(|e: DeError| e.at(self.node, &self.path)),
+            Some(Plain::Int(i)) => visitor
+                .visit_i64(i)
+                .map_err(|e: DeError| e.at(self.node, &self.path)),
             _ => self.mismatch(&visitor),
         }
     }
@@ -223,7 +225,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
                 .visit_bool(b)
                 .map_err(|e: DeError| e.at(self.node, &self.path)),
             _ => {
-                let mut e = self.mismatch::<()>(&visitor).expect_err("mismatch is an error");
+                let mut e = self
+                    .mismatch::<()>(&visitor)
+                    .expect_err("mismatch is an error");
                 if let Some(text) = self.node.as_str()
                     && matches!(text, "yes" | "no" | "on" | "off" | "y" | "n")
                 {
@@ -460,7 +464,9 @@ impl<'de, 'a, I: Iterator<Item = &'a (Node, Node)>> MapAccess<'de> for Map<'a, I
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         match self.value.take() {
             Some((node, path)) => seed.deserialize(NodeDe { node, path }),
-            None => Err(DeError::new("a map value was read before its key".to_owned())),
+            None => Err(DeError::new(
+                "a map value was read before its key".to_owned(),
+            )),
         }
     }
 }
@@ -520,7 +526,9 @@ impl<'de> VariantAccess<'de> for Variant<'_> {
                 node,
                 path: self.path,
             }),
-            None => Err(DeError::new("this value needs settings under it".to_owned())),
+            None => Err(DeError::new(
+                "this value needs settings under it".to_owned(),
+            )),
         }
     }
 

@@ -40,19 +40,28 @@ pub struct Configs {
 pub fn config_paths(args: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     if args.is_empty() {
         let default = Path::new(DEFAULT_FILE);
-        return Ok(if default.exists() { vec![default.to_path_buf()] } else { Vec::new() });
+        return Ok(if default.exists() {
+            vec![default.to_path_buf()]
+        } else {
+            Vec::new()
+        });
     }
     let mut paths = Vec::new();
     for arg in args {
         if arg.is_dir() {
-            let entries = std::fs::read_dir(arg).map_err(|e| Error::Usage(format!("cannot read the folder {}: {e}", arg.display())))?;
+            let entries = std::fs::read_dir(arg).map_err(|e| {
+                Error::Usage(format!("cannot read the folder {}: {e}", arg.display()))
+            })?;
             let mut found: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
                 .map(|e| e.path())
                 .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
                 .collect();
             if found.is_empty() {
-                return Err(Error::Usage(format!("the folder {} has no .yaml files", arg.display())));
+                return Err(Error::Usage(format!(
+                    "the folder {} has no .yaml files",
+                    arg.display()
+                )));
             }
             found.sort();
             paths.extend(found);
@@ -67,30 +76,46 @@ pub fn config_paths(args: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 pub fn read_file(path: &Path) -> Result<String, Error> {
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::Usage(format!("there is no config file {shown}; `pgstate init` writes one")),
+        std::io::ErrorKind::NotFound => Error::Usage(format!(
+            "there is no config file {shown}; `pgstate init` writes one"
+        )),
         _ => Error::Usage(format!("cannot read the config file {shown}: {e}")),
     })?;
     if meta.is_dir() {
-        return Err(Error::Usage(format!("{shown} is a folder; pass a config file, or a folder with -c to render each *.yaml in it")));
+        return Err(Error::Usage(format!(
+            "{shown} is a folder; pass a config file, or a folder with -c to render each *.yaml in it"
+        )));
     }
     if !meta.is_file() {
-        return Err(Error::Usage(format!("{shown} is not a regular file (a pipe or a device?); pass a config file")));
+        return Err(Error::Usage(format!(
+            "{shown} is not a regular file (a pipe or a device?); pass a config file"
+        )));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(Error::Usage(format!("{shown} has {} bytes; a pgstate config is at most 1 MiB", meta.len())));
+        return Err(Error::Usage(format!(
+            "{shown} has {} bytes; a pgstate config is at most 1 MiB",
+            meta.len()
+        )));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::Usage(format!("cannot read the config file {shown}: {e}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::Usage(format!("cannot read the config file {shown}: {e}")))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Error::Usage(format!("{shown} is larger than 1 MiB; a pgstate config is small")));
+        return Err(Error::Usage(format!(
+            "{shown} is larger than 1 MiB; a pgstate config is small"
+        )));
     }
     match String::from_utf8(bytes) {
-        Ok(text) if text.contains('\0') => Err(Error::Usage(format!("{shown} contains NUL bytes; it is a binary file, not a YAML config"))),
+        Ok(text) if text.contains('\0') => Err(Error::Usage(format!(
+            "{shown} contains NUL bytes; it is a binary file, not a YAML config"
+        ))),
         Ok(text) => Ok(text),
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
             let col = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-            Err(Error::Usage(format!("{shown}:{line}:{col}: the file is not UTF-8 text; save it as UTF-8")))
+            Err(Error::Usage(format!(
+                "{shown}:{line}:{col}: the file is not UTF-8 text; save it as UTF-8"
+            )))
         }
     }
 }
@@ -112,12 +137,25 @@ pub fn load_all(args: &[PathBuf], env: Option<&str>, vars: &dyn Vars) -> Result<
         let id = configs.sources.add(name, text);
         match load(id, configs.sources.text(id), env, vars) {
             Ok(loaded) => {
-                if let Some(first) = configs.items.iter().find(|l| l.config.name == loaded.config.name && l.config.namespace == loaded.config.namespace) {
+                if let Some(first) = configs.items.iter().find(|l| {
+                    l.config.name == loaded.config.name
+                        && l.config.namespace == loaded.config.namespace
+                }) {
                     let here = first.root.locate(&["name"]);
                     diagnostics.push(
-                        Diagnostic::new(loaded.root.locate(&["name"]), format!("the name `{}` in namespace `{}` is already used by another config", loaded.config.name, loaded.config.namespace))
-                            .with_path("name")
-                            .with_help(format!("{}:{} has the same name; every database needs its own", configs.sources.name(here.source), here.line)),
+                        Diagnostic::new(
+                            loaded.root.locate(&["name"]),
+                            format!(
+                                "the name `{}` in namespace `{}` is already used by another config",
+                                loaded.config.name, loaded.config.namespace
+                            ),
+                        )
+                        .with_path("name")
+                        .with_help(format!(
+                            "{}:{} has the same name; every database needs its own",
+                            configs.sources.name(here.source),
+                            here.line
+                        )),
                     );
                 }
                 configs.items.push(loaded);
@@ -128,21 +166,37 @@ pub fn load_all(args: &[PathBuf], env: Option<&str>, vars: &dyn Vars) -> Result<
     if diagnostics.is_empty() {
         Ok(configs)
     } else {
-        Err(Error::Config { sources: configs.sources, diagnostics })
+        Err(Error::Config {
+            sources: configs.sources,
+            diagnostics,
+        })
     }
 }
 
 /// Parses, overlays, types and validates one config text.
-pub fn load(id: crate::error::SourceId, text: &str, env: Option<&str>, vars: &dyn Vars) -> Result<Loaded, Vec<Diagnostic>> {
+pub fn load(
+    id: crate::error::SourceId,
+    text: &str,
+    env: Option<&str>,
+    vars: &dyn Vars,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let mut root = node::parse(id, text).map_err(|d| vec![d])?;
     let Kind::Map(entries) = &mut root.kind else {
-        return Err(vec![Diagnostic::new(root.loc, format!("a config is a map of keys, this document is {}", root.describe()))
-            .with_help("start with `name: postgresql` and `postgres:` (see `pgstate init`)")]);
+        return Err(vec![
+            Diagnostic::new(
+                root.loc,
+                format!(
+                    "a config is a map of keys, this document is {}",
+                    root.describe()
+                ),
+            )
+            .with_help("start with `name: postgresql` and `postgres:` (see `pgstate init`)"),
+        ]);
     };
-    let overlays = match entries.iter().position(|(k, _)| k.as_str() == Some("environments")) {
-        Some(i) => Some(entries.remove(i)),
-        None => None,
-    };
+    let overlays = entries
+        .iter()
+        .position(|(k, _)| k.as_str() == Some("environments"))
+        .map(|i| entries.remove(i));
     let mut found = Vec::new();
     let mut selected = None;
     let mut known = Vec::new();
@@ -157,7 +211,17 @@ pub fn load(id: crate::error::SourceId, text: &str, env: Option<&str>, vars: &dy
                         continue;
                     }
                     let mut merged = root.clone();
-                    node::merge(&mut merged, if overlay.is_null() { Node { loc: overlay.loc, kind: Kind::Map(Vec::new()) } } else { overlay.clone() });
+                    node::merge(
+                        &mut merged,
+                        if overlay.is_null() {
+                            Node {
+                                loc: overlay.loc,
+                                kind: Kind::Map(Vec::new()),
+                            }
+                        } else {
+                            overlay.clone()
+                        },
+                    );
                     if env == Some(env_name) {
                         selected = Some(merged);
                     } else if let Err(d) = de::from_node::<Config>(&merged) {
@@ -166,7 +230,14 @@ pub fn load(id: crate::error::SourceId, text: &str, env: Option<&str>, vars: &dy
                 }
             }
             _ if overlays.is_null() => {}
-            _ => found.push(Diagnostic::new(key.loc, "environments is a map from an environment name to the keys it changes").with_path("environments").with_help("e.g. environments: {prod: {namespace: prod}}")),
+            _ => found.push(
+                Diagnostic::new(
+                    key.loc,
+                    "environments is a map from an environment name to the keys it changes",
+                )
+                .with_path("environments")
+                .with_help("e.g. environments: {prod: {namespace: prod}}"),
+            ),
         }
     }
     if let Some(env) = env
@@ -178,8 +249,14 @@ pub fn load(id: crate::error::SourceId, text: &str, env: Option<&str>, vars: &dy
             (None, true) => "this config has no `environments:`".to_owned(),
             (None, false) => format!("the environments here are: {}", refs.join(", ")),
         };
-        let loc = overlays.as_ref().map_or(Location::new(id, 1, 1, 1), |(k, _)| k.loc);
-        found.push(Diagnostic::new(loc, format!("there is no environment `{env}`")).with_path("environments").with_help(help));
+        let loc = overlays
+            .as_ref()
+            .map_or(Location::new(id, 1, 1, 1), |(k, _)| k.loc);
+        found.push(
+            Diagnostic::new(loc, format!("there is no environment `{env}`"))
+                .with_path("environments")
+                .with_help(help),
+        );
     }
     if !found.is_empty() {
         return Err(found);
@@ -187,5 +264,9 @@ pub fn load(id: crate::error::SourceId, text: &str, env: Option<&str>, vars: &dy
     let root = selected.unwrap_or(root);
     let config: Config = de::from_node(&root).map_err(|d| vec![d])?;
     let found = validate::validate(&config, &root, vars);
-    if found.is_empty() { Ok(Loaded { config, root }) } else { Err(found) }
+    if found.is_empty() {
+        Ok(Loaded { config, root })
+    } else {
+        Err(found)
+    }
 }

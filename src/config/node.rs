@@ -26,7 +26,10 @@ pub struct Node {
 pub enum Kind {
     /// A scalar with its text after YAML escapes; `plain` scalars may resolve to
     /// null, booleans and numbers, quoted and block scalars are always strings.
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -357,7 +360,7 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn push(&mut self, stack: &mut Vec<Frame>, loc: Location) -> Result<(), Diagnostic> {
+    fn push(&mut self, stack: &mut [Frame], loc: Location) -> Result<(), Diagnostic> {
         self.count(loc, 1)?;
         if stack.len() >= MAX_DEPTH {
             return Err(Diagnostic::new(

@@ -126,7 +126,13 @@ pub fn check_cron(expr: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_cron_field(field: &str, lo: u32, hi: u32, names: &[&str], base: u32) -> Result<(), String> {
+fn check_cron_field(
+    field: &str,
+    lo: u32,
+    hi: u32,
+    names: &[&str],
+    base: u32,
+) -> Result<(), String> {
     let value = |s: &str| -> Result<u32, String> {
         if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(s)) {
             return Ok(u32::try_from(i).unwrap_or(0) + base);
@@ -189,18 +195,31 @@ mod tests {
 
     #[test]
     fn pg_memory() {
-        assert_eq!(parse_pg_memory("128MB", 8192.0), Some(128.0 * 1024.0 * 1024.0));
+        assert_eq!(
+            parse_pg_memory("128MB", 8192.0),
+            Some(128.0 * 1024.0 * 1024.0)
+        );
         assert_eq!(parse_pg_memory("16384", 8192.0), Some(16384.0 * 8192.0));
         assert_eq!(parse_pg_memory("1Gi", 8192.0), None);
     }
 
     #[test]
     fn cron() {
-        for ok in ["0 2 * * *", "*/15 * * * *", "0 3 * * SUN", "0 0 1-7 JAN,JUL 1-5", "@daily"] {
+        for ok in [
+            "0 2 * * *",
+            "*/15 * * * *",
+            "0 3 * * SUN",
+            "0 0 1-7 JAN,JUL 1-5",
+            "@daily",
+        ] {
             assert_eq!(check_cron(ok), Ok(()), "{ok}");
         }
         assert!(check_cron("0 25 * * *").expect_err("hour").contains("hour"));
-        assert!(check_cron("0 2 * *").expect_err("fields").contains("5 fields"));
+        assert!(
+            check_cron("0 2 * *")
+                .expect_err("fields")
+                .contains("5 fields")
+        );
         assert!(check_cron("@nightly").is_err());
         assert!(check_cron("*/0 * * * *").is_err());
         assert!(check_cron("5-1 * * * *").is_err());

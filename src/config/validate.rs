@@ -69,7 +69,13 @@ impl Checker<'_> {
     }
 
     /// An error about a key itself (a map key under `path`).
-    fn key(&mut self, path: &[&str], key: &str, message: impl Into<String>, help: impl Into<String>) {
+    fn key(
+        &mut self,
+        path: &[&str],
+        key: &str,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         let mut full: Vec<&str> = path.to_vec();
         full.push(key);
         let loc = match self.root.entry(&full) {
@@ -123,8 +129,7 @@ fn is_label_value(s: &str) -> bool {
         && (s.is_empty()
             || (s.starts_with(|c: char| c.is_ascii_alphanumeric())
                 && s.ends_with(|c: char| c.is_ascii_alphanumeric())
-                && s
-                    .bytes()
+                && s.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))))
 }
 
@@ -188,23 +193,44 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
     }
     if let Some(backup) = &config.backup {
         if let Err(e) = check_cron(&backup.schedule) {
-            c.value(&["backup", "schedule"], e, "e.g. \"0 2 * * *\" for 02:00 every day, or @daily");
+            c.value(
+                &["backup", "schedule"],
+                e,
+                "e.g. \"0 2 * * *\" for 02:00 every day, or @daily",
+            );
         }
         if backup.keep < 1 {
-            c.value(&["backup", "keep"], "keep must be at least 1", "keep: 7 keeps a week of nightly dumps");
+            c.value(
+                &["backup", "keep"],
+                "keep must be at least 1",
+                "keep: 7 keeps a week of nightly dumps",
+            );
         }
         if let Some(tz) = &backup.time_zone
             && !is_time_zone(tz)
         {
-            c.value(&["backup", "timeZone"], format!("`{tz}` is not an IANA time zone name"), "e.g. Europe/Berlin, America/New_York or UTC");
+            c.value(
+                &["backup", "timeZone"],
+                format!("`{tz}` is not an IANA time zone name"),
+                "e.g. Europe/Berlin, America/New_York or UTC",
+            );
         }
         if let Some(image) = &backup.image
             && let Some(problem) = image_problem(image)
         {
-            c.value(&["backup", "image"], problem, "e.g. postgres:17.2 or postgres@sha256:<digest>");
+            c.value(
+                &["backup", "image"],
+                problem,
+                "e.g. postgres:17.2 or postgres@sha256:<digest>",
+            );
         }
         if backup.storage.claim.is_none() {
-            quantity(&mut c, &["backup", "storage", "size"], &backup.storage.size, false);
+            quantity(
+                &mut c,
+                &["backup", "storage", "size"],
+                &backup.storage.size,
+                false,
+            );
         }
         if let Some(class) = &backup.storage.class {
             subdomain(&mut c, &["backup", "storage", "class"], class);
@@ -226,11 +252,15 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
     if config.target != Target::Statefulset {
         c.value(
             &["target"],
-            format!("target `{}` is not available in this version of pgstate", target_name(config.target)),
+            format!(
+                "target `{}` is not available in this version of pgstate",
+                target_name(config.target)
+            ),
             "use `target: statefulset` (the default) for now",
         );
     }
-    c.found.sort_by_key(|d| (d.loc.source, d.loc.line, d.loc.col));
+    c.found
+        .sort_by_key(|d| (d.loc.source, d.loc.line, d.loc.col));
     c.found
 }
 
@@ -246,30 +276,48 @@ pub fn target_name(target: Target) -> &'static str {
 fn is_time_zone(tz: &str) -> bool {
     tz == "UTC"
         || (tz.contains('/')
-            && tz
-                .split('/')
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))))
+            && tz.split('/').all(|p| {
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
+            }))
 }
 
 fn names(c: &mut Checker<'_>, config: &Config) {
     let name = &config.name;
     if !is_dns_label(name) {
-        c.value(&["name"], format!("`{name}` is not a valid Kubernetes name"), dns_hint(name));
+        c.value(
+            &["name"],
+            format!("`{name}` is not a valid Kubernetes name"),
+            dns_hint(name),
+        );
     } else if name.len() > MAX_NAME {
         c.value(
             &["name"],
-            format!("`{name}` has {} characters, at most {MAX_NAME} fit", name.len()),
+            format!(
+                "`{name}` has {} characters, at most {MAX_NAME} fit",
+                name.len()
+            ),
             "`<name>-backup` names a CronJob, and a CronJob name has at most 52 characters",
         );
     }
     if !is_dns_label(&config.namespace) {
-        c.value(&["namespace"], format!("`{}` is not a valid namespace name", config.namespace), dns_hint(&config.namespace));
+        c.value(
+            &["namespace"],
+            format!("`{}` is not a valid namespace name", config.namespace),
+            dns_hint(&config.namespace),
+        );
     }
     for (key, value) in &config.labels {
         if !is_label_key(key) {
             c.key(&["labels"], key, format!("`{key}` is not a valid label key"), "a label key is an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.'");
         } else if key.starts_with("app.kubernetes.io/") {
-            c.key(&["labels"], key, format!("`{key}` is set by pgstate"), "pgstate sets the app.kubernetes.io/* labels; choose another key");
+            c.key(
+                &["labels"],
+                key,
+                format!("`{key}` is set by pgstate"),
+                "pgstate sets the app.kubernetes.io/* labels; choose another key",
+            );
         }
         if !is_label_value(value) {
             c.value(&["labels", key], format!("`{value}` is not a valid label value"), "a label value has at most 63 letters, digits, '-', '_' or '.', and starts and ends with a letter or digit");
@@ -279,7 +327,11 @@ fn names(c: &mut Checker<'_>, config: &Config) {
 
 fn subdomain(c: &mut Checker<'_>, path: &[&str], value: &str) {
     if !is_dns_subdomain(value) {
-        c.value(path, format!("`{value}` is not a valid Kubernetes name"), dns_hint(value));
+        c.value(
+            path,
+            format!("`{value}` is not a valid Kubernetes name"),
+            dns_hint(value),
+        );
     }
 }
 
@@ -287,11 +339,19 @@ fn quantity(c: &mut Checker<'_>, path: &[&str], value: &str, zero_ok: bool) -> O
     match parse_quantity(value) {
         Some(q) if q > 0.0 || (zero_ok && q == 0.0) => Some(q),
         Some(_) => {
-            c.value(path, format!("`{value}` must be more than zero"), "e.g. 1Gi");
+            c.value(
+                path,
+                format!("`{value}` must be more than zero"),
+                "e.g. 1Gi",
+            );
             None
         }
         None => {
-            c.value(path, format!("`{value}` is not a Kubernetes quantity"), quantity_hint(value));
+            c.value(
+                path,
+                format!("`{value}` is not a Kubernetes quantity"),
+                quantity_hint(value),
+            );
             None
         }
     }
@@ -299,16 +359,36 @@ fn quantity(c: &mut Checker<'_>, path: &[&str], value: &str, zero_ok: bool) -> O
 
 fn port(c: &mut Checker<'_>, path: &[&str], port: i64) {
     if !(1..=65535).contains(&port) {
-        c.value(path, format!("{port} is not a port"), "a port is between 1 and 65535; PostgreSQL's is 5432");
+        c.value(
+            path,
+            format!("{port} is not a port"),
+            "a port is between 1 and 65535; PostgreSQL's is 5432",
+        );
     }
 }
 
-fn env_map(c: &mut Checker<'_>, path: &[&str], env: &super::model::StringMap, reserved: &[&str], why: &str) {
+fn env_map(
+    c: &mut Checker<'_>,
+    path: &[&str],
+    env: &super::model::StringMap,
+    reserved: &[&str],
+    why: &str,
+) {
     for name in env.keys() {
         if !is_env_name(name) {
-            c.key(path, name, format!("`{name}` is not a valid variable name"), "use letters, digits and '_', not starting with a digit, e.g. LOG_LEVEL");
+            c.key(
+                path,
+                name,
+                format!("`{name}` is not a valid variable name"),
+                "use letters, digits and '_', not starting with a digit, e.g. LOG_LEVEL",
+            );
         } else if reserved.contains(&name.as_str()) {
-            c.key(path, name, format!("`{name}` clashes with a variable pgstate sets"), why.to_owned());
+            c.key(
+                path,
+                name,
+                format!("`{name}` clashes with a variable pgstate sets"),
+                why.to_owned(),
+            );
         }
     }
 }
@@ -328,13 +408,23 @@ fn resources(c: &mut Checker<'_>, path: &[&str], res: &Resources) {
             parsed[i] = quantity(c, &p, v, false);
         }
     }
-    for (req, lim, kind) in [(parsed[0], parsed[2], "cpu"), (parsed[1], parsed[3], "memory")] {
+    for (req, lim, kind) in [
+        (parsed[0], parsed[2], "cpu"),
+        (parsed[1], parsed[3], "memory"),
+    ] {
         if let (Some(r), Some(l)) = (req, lim)
             && r > l
         {
             let mut p = path.to_vec();
             p.extend(["requests", kind]);
-            c.value(&p, format!("the {kind} request is above its limit"), format!("raise {}.limits.{kind} or lower the request", path.join(".")));
+            c.value(
+                &p,
+                format!("the {kind} request is above its limit"),
+                format!(
+                    "raise {}.limits.{kind} or lower the request",
+                    path.join(".")
+                ),
+            );
         }
     }
 }
@@ -342,86 +432,169 @@ fn resources(c: &mut Checker<'_>, path: &[&str], res: &Resources) {
 fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
     let pg = &config.postgres;
     if let Some(problem) = image_problem(&pg.image) {
-        c.value(&["postgres", "image"], problem, "e.g. postgres:17.2, postgres:15-alpine or postgres@sha256:<digest>");
+        c.value(
+            &["postgres", "image"],
+            problem,
+            "e.g. postgres:17.2, postgres:15-alpine or postgres@sha256:<digest>",
+        );
     }
     port(c, &["postgres", "port"], pg.port);
     for (key, value) in [("database", &pg.database), ("user", &pg.user)] {
         if value.is_empty() || value.len() > 63 || value.contains('\0') {
-            c.value(&["postgres", key], format!("`{value}` is not a PostgreSQL name"), "a PostgreSQL name has 1 to 63 bytes");
+            c.value(
+                &["postgres", key],
+                format!("`{value}` is not a PostgreSQL name"),
+                "a PostgreSQL name has 1 to 63 bytes",
+            );
         }
     }
     password(c, config, &pg.password, vars);
-    for (key, value) in [("mountPath", Some(&pg.mount_path)), ("pgdata", pg.pgdata.as_ref())] {
+    for (key, value) in [
+        ("mountPath", Some(&pg.mount_path)),
+        ("pgdata", pg.pgdata.as_ref()),
+    ] {
         if let Some(path) = value
             && !path.starts_with('/')
         {
-            c.value(&["postgres", key], format!("`{path}` is not an absolute path"), "start it with /, e.g. /var/lib/postgresql/data");
+            c.value(
+                &["postgres", key],
+                format!("`{path}` is not an absolute path"),
+                "start it with /, e.g. /var/lib/postgresql/data",
+            );
         }
     }
     for reserved in ["/var/run/postgresql", "/tmp", "/dev/shm", "/etc/pgstate"] {
         if pg.mount_path.trim_end_matches('/') == reserved {
-            c.value(&["postgres", "mountPath"], format!("{reserved} is a volume pgstate mounts itself"), "use /var/lib/postgresql/data");
+            c.value(
+                &["postgres", "mountPath"],
+                format!("{reserved} is a volume pgstate mounts itself"),
+                "use /var/lib/postgresql/data",
+            );
         }
     }
     if let Some(pgdata) = &pg.pgdata {
         let base = pg.mount_path.trim_end_matches('/');
-        let inside = pgdata.strip_prefix(base).is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'));
+        let inside = pgdata
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'));
         if !inside {
             c.value(&["postgres", "pgdata"], format!("`{pgdata}` is not a subfolder of mountPath `{}`", pg.mount_path), format!("use e.g. {base}/pgdata: a new volume's lost+found makes initdb refuse the volume's root"));
         }
     }
-    env_map(c, &["postgres", "env"], &pg.env, GENERATED_PG_ENV, "set it with its own key (user, database, password, pgdata, port, initdbArgs)");
+    env_map(
+        c,
+        &["postgres", "env"],
+        &pg.env,
+        GENERATED_PG_ENV,
+        "set it with its own key (user, database, password, pgdata, port, initdbArgs)",
+    );
     let st = &pg.storage;
     quantity(c, &["postgres", "storage", "size"], &st.size, false);
     if let Some(class) = &st.class {
         subdomain(c, &["postgres", "storage", "class"], class);
     }
     if !is_dns_label(&st.claim_name) {
-        c.value(&["postgres", "storage", "claimName"], format!("`{}` is not a valid volume name", st.claim_name), dns_hint(&st.claim_name));
+        c.value(
+            &["postgres", "storage", "claimName"],
+            format!("`{}` is not a valid volume name", st.claim_name),
+            dns_hint(&st.claim_name),
+        );
     }
     if let Some(LocalVolume { node, path }) = &st.local {
         if !is_dns_subdomain(node) {
-            c.value(&["postgres", "storage", "local", "node"], format!("`{node}` is not a node name"), "the name `kubectl get nodes` shows");
+            c.value(
+                &["postgres", "storage", "local", "node"],
+                format!("`{node}` is not a node name"),
+                "the name `kubectl get nodes` shows",
+            );
         }
         if !path.starts_with('/') {
-            c.value(&["postgres", "storage", "local", "path"], format!("`{path}` is not an absolute path"), "e.g. /data/postgres");
+            c.value(
+                &["postgres", "storage", "local", "path"],
+                format!("`{path}` is not an absolute path"),
+                "e.g. /data/postgres",
+            );
         }
     }
     resources(c, &["postgres", "resources"], &pg.resources);
     for (key, value) in &pg.settings {
         let valid = key.starts_with(|ch: char| ch.is_ascii_lowercase() || ch == '_')
-            && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
         if !valid {
-            c.key(&["postgres", "settings"], key, format!("`{key}` is not a postgresql.conf parameter name"), "parameter names are lowercase, e.g. max_connections");
+            c.key(
+                &["postgres", "settings"],
+                key,
+                format!("`{key}` is not a postgresql.conf parameter name"),
+                "parameter names are lowercase, e.g. max_connections",
+            );
         } else if let Some((_, why)) = OWNED_SETTINGS.iter().find(|(k, _)| k == key) {
-            c.key(&["postgres", "settings"], key, format!("`{key}` is set by pgstate"), *why);
+            c.key(
+                &["postgres", "settings"],
+                key,
+                format!("`{key}` is set by pgstate"),
+                *why,
+            );
         }
         if value.contains('\0') || value.contains('\n') {
-            c.value(&["postgres", "settings", key], "a setting is one line of text", "remove the line break");
+            c.value(
+                &["postgres", "settings", key],
+                "a setting is one line of text",
+                "remove the line break",
+            );
         }
     }
     if let Some(mc) = pg.settings.get("max_connections")
         && mc.trim().parse::<i64>().map_or(true, |n| n < 1)
     {
-        c.value(&["postgres", "settings", "max_connections"], format!("`{mc}` is not a positive whole number"), "e.g. max_connections: 200");
+        c.value(
+            &["postgres", "settings", "max_connections"],
+            format!("`{mc}` is not a positive whole number"),
+            "e.g. max_connections: 200",
+        );
     }
     if let Some(sb) = pg.settings.get("shared_buffers") {
         match parse_pg_memory(sb, 8192.0) {
-            None => c.value(&["postgres", "settings", "shared_buffers"], format!("`{sb}` is not a PostgreSQL memory size"), "PostgreSQL writes 128MB, 1GB (or a number of 8kB pages)"),
+            None => c.value(
+                &["postgres", "settings", "shared_buffers"],
+                format!("`{sb}` is not a PostgreSQL memory size"),
+                "PostgreSQL writes 128MB, 1GB (or a number of 8kB pages)",
+            ),
             Some(bytes) => {
-                let limit = pg.resources.limits.memory.as_deref().unwrap_or(crate::render::DEFAULT_MEMORY_LIMIT);
+                let limit = pg
+                    .resources
+                    .limits
+                    .memory
+                    .as_deref()
+                    .unwrap_or(crate::render::DEFAULT_MEMORY_LIMIT);
                 if let Some(limit_bytes) = parse_quantity(limit)
                     && bytes >= limit_bytes
                 {
-                    c.value(&["postgres", "settings", "shared_buffers"], format!("shared_buffers {sb} does not fit in the memory limit {limit}"), "keep shared_buffers near a quarter of postgres.resources.limits.memory");
+                    c.value(
+                        &["postgres", "settings", "shared_buffers"],
+                        format!("shared_buffers {sb} does not fit in the memory limit {limit}"),
+                        "keep shared_buffers near a quarter of postgres.resources.limits.memory",
+                    );
                 }
             }
         }
     }
     if pg.replicas != 1 {
-        c.value(&["postgres", "replicas"], format!("`target: statefulset` runs exactly 1 instance, not {}", pg.replicas), "for more instances use an HA operator: `target: cloudnativepg` or `target: percona`");
+        c.value(
+            &["postgres", "replicas"],
+            format!(
+                "`target: statefulset` runs exactly 1 instance, not {}",
+                pg.replicas
+            ),
+            "for more instances use an HA operator: `target: cloudnativepg` or `target: percona`",
+        );
     }
-    for (kind, timing) in [("readiness", &pg.probes.readiness), ("liveness", &pg.probes.liveness), ("startup", &pg.probes.startup)] {
+    for (kind, timing) in [
+        ("readiness", &pg.probes.readiness),
+        ("liveness", &pg.probes.liveness),
+        ("startup", &pg.probes.startup),
+    ] {
         for (key, value, min) in [
             ("initialDelaySeconds", timing.initial_delay_seconds, 0),
             ("periodSeconds", timing.period_seconds, 1),
@@ -431,40 +604,74 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             if let Some(v) = value
                 && (v < min || v > 3600)
             {
-                c.value(&["postgres", "probes", kind, key], format!("{v} is out of range"), format!("use {min} to 3600"));
+                c.value(
+                    &["postgres", "probes", kind, key],
+                    format!("{v} is out of range"),
+                    format!("use {min} to 3600"),
+                );
             }
         }
     }
     for (key, value) in &pg.node_selector {
         if !is_label_key(key) || !is_label_value(value) {
-            c.key(&["postgres", "nodeSelector"], key, format!("`{key}: {value}` is not a valid node label"), "e.g. kubernetes.io/hostname: node2");
+            c.key(
+                &["postgres", "nodeSelector"],
+                key,
+                format!("`{key}: {value}` is not a valid node label"),
+                "e.g. kubernetes.io/hostname: node2",
+            );
         }
     }
-    typed::<k8s_openapi::api::core::v1::Toleration>(c, &["postgres", "tolerations"], &pg.tolerations);
-    typed::<k8s_openapi::api::core::v1::TopologySpreadConstraint>(c, &["postgres", "topologySpread"], &pg.topology_spread);
+    typed::<k8s_openapi::api::core::v1::Toleration>(
+        c,
+        &["postgres", "tolerations"],
+        &pg.tolerations,
+    );
+    typed::<k8s_openapi::api::core::v1::TopologySpreadConstraint>(
+        c,
+        &["postgres", "topologySpread"],
+        &pg.topology_spread,
+    );
     if let Some(affinity) = &pg.affinity {
-        typed::<k8s_openapi::api::core::v1::Affinity>(c, &["postgres", "affinity"], std::slice::from_ref(affinity));
+        typed::<k8s_openapi::api::core::v1::Affinity>(
+            c,
+            &["postgres", "affinity"],
+            std::slice::from_ref(affinity),
+        );
     }
 }
 
 /// Pass-through Kubernetes fields: each must survive its typed form unchanged.
-fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(c: &mut Checker<'_>, path: &[&str], items: &[Value]) {
+fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(
+    c: &mut Checker<'_>,
+    path: &[&str],
+    items: &[Value],
+) {
     for item in items {
         let problem = match serde_json::from_value::<T>(item.clone()) {
             Err(e) => Some(e.to_string()),
             Ok(t) => match serde_json::to_value(&t) {
-                Ok(back) => crate::manifest::first_difference(item, &back).map(|p| format!("`{p}` is not a field Kubernetes knows here")),
+                Ok(back) => crate::manifest::first_difference(item, &back)
+                    .map(|p| format!("`{p}` is not a field Kubernetes knows here")),
                 Err(e) => Some(e.to_string()),
             },
         };
         if let Some(problem) = problem {
-            c.value(path, problem, "write it as in a Kubernetes pod spec (the same camelCase keys)");
+            c.value(
+                path,
+                problem,
+                "write it as in a Kubernetes pod spec (the same camelCase keys)",
+            );
         }
     }
 }
 
 fn password(c: &mut Checker<'_>, config: &Config, pw: &Password, vars: &dyn Vars) {
-    let set = [pw.secret.is_some(), pw.from_env.is_some(), pw.value.is_some()];
+    let set = [
+        pw.secret.is_some(),
+        pw.from_env.is_some(),
+        pw.value.is_some(),
+    ];
     if set.iter().filter(|s| **s).count() > 1 {
         c.value(&["postgres", "password"], "give exactly one of secret, fromEnv or value", "secret names an existing Secret; fromEnv reads a variable at render time; value is plain text");
         return;
@@ -473,13 +680,24 @@ fn password(c: &mut Checker<'_>, config: &Config, pw: &Password, vars: &dyn Vars
         subdomain(c, &["postgres", "password", "secret"], name);
     }
     if let Some(key) = &pw.key
-        && (key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')))
+        && (key.is_empty()
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')))
     {
-        c.value(&["postgres", "password", "key"], format!("`{key}` is not a valid Secret key"), "use letters, digits, '-', '_' or '.', e.g. password");
+        c.value(
+            &["postgres", "password", "key"],
+            format!("`{key}` is not a valid Secret key"),
+            "use letters, digits, '-', '_' or '.', e.g. password",
+        );
     }
     if let Some(var) = &pw.from_env {
         if !is_env_name(var) {
-            c.value(&["postgres", "password", "fromEnv"], format!("`{var}` is not a valid variable name"), "e.g. PG_PASSWORD");
+            c.value(
+                &["postgres", "password", "fromEnv"],
+                format!("`{var}` is not a valid variable name"),
+                "e.g. PG_PASSWORD",
+            );
         } else {
             match vars.get(var) {
                 None => c.value(&["postgres", "password", "fromEnv"], format!("the variable {var} is not set"), format!("export {var}=... before running pgstate, or name an existing Secret with password.secret")),
@@ -491,10 +709,21 @@ fn password(c: &mut Checker<'_>, config: &Config, pw: &Password, vars: &dyn Vars
     if let Some(value) = &pw.value
         && value.is_empty()
     {
-        c.value(&["postgres", "password", "value"], "the password is empty", "the postgres image refuses an empty password");
+        c.value(
+            &["postgres", "password", "value"],
+            "the password is empty",
+            "the postgres image refuses an empty password",
+        );
     }
     if pw.secret.is_none() && pw.key.is_some() && (pw.from_env.is_some() || pw.value.is_some()) {
-        c.value(&["postgres", "password", "key"], "key goes with secret", format!("pgstate renders Secret {}-credentials with key `password` for fromEnv and value", config.name));
+        c.value(
+            &["postgres", "password", "key"],
+            "key goes with secret",
+            format!(
+                "pgstate renders Secret {}-credentials with key `password` for fromEnv and value",
+                config.name
+            ),
+        );
     }
 }
 
@@ -502,48 +731,100 @@ fn app_rules(c: &mut Checker<'_>, config: &Config, app: &super::model::App) {
     if let Some(name) = &app.name
         && !is_dns_label(name)
     {
-        c.value(&["app", "name"], format!("`{name}` is not a valid Kubernetes name"), dns_hint(name));
+        c.value(
+            &["app", "name"],
+            format!("`{name}` is not a valid Kubernetes name"),
+            dns_hint(name),
+        );
     }
     if app.name.as_deref() == Some(config.name.as_str()) {
-        c.value(&["app", "name"], "the app and the database would have the same name", format!("the default is {}-app", config.name));
+        c.value(
+            &["app", "name"],
+            "the app and the database would have the same name",
+            format!("the default is {}-app", config.name),
+        );
     }
     if let Some(problem) = image_problem(&app.image) {
-        c.value(&["app", "image"], problem, "e.g. ghcr.io/acme/backend:1.4.2");
+        c.value(
+            &["app", "image"],
+            problem,
+            "e.g. ghcr.io/acme/backend:1.4.2",
+        );
     }
     port(c, &["app", "port"], app.port);
     if app.replicas < 0 {
-        c.value(&["app", "replicas"], "replicas cannot be negative", "e.g. replicas: 2");
+        c.value(
+            &["app", "replicas"],
+            "replicas cannot be negative",
+            "e.g. replicas: 2",
+        );
     }
     if app.pool_size < 1 {
-        c.value(&["app", "poolSize"], "poolSize must be at least 1", "the number of connections each replica opens, e.g. 10");
+        c.value(
+            &["app", "poolSize"],
+            "poolSize must be at least 1",
+            "the number of connections each replica opens, e.g. 10",
+        );
     }
     if app.run_as_user < 1 {
-        c.value(&["app", "runAsUser"], "the app must run as a non-root user", "e.g. 10001");
+        c.value(
+            &["app", "runAsUser"],
+            "the app must run as a non-root user",
+            "e.g. 10001",
+        );
     }
     let budget = app.replicas * app.pool_size + RESERVED_CONNECTIONS;
     let max = max_connections(config);
     if budget > max {
-        let path: &[&str] = if config.postgres.settings.contains_key("max_connections") { &["postgres", "settings", "max_connections"] } else { &["app", "poolSize"] };
+        let path: &[&str] = if config.postgres.settings.contains_key("max_connections") {
+            &["postgres", "settings", "max_connections"]
+        } else {
+            &["app", "poolSize"]
+        };
         c.value(path, format!("{} replicas x poolSize {} + {RESERVED_CONNECTIONS} reserved = {budget} connections, but max_connections is {max}", app.replicas, app.pool_size), format!("set postgres.settings.max_connections: {budget} (or more), or lower app.poolSize"));
     }
     let ce = &app.connection_env;
-    let mut names: Vec<(&str, &str)> = vec![("host", &ce.host), ("port", &ce.port), ("database", &ce.database), ("user", &ce.user), ("password", &ce.password)];
+    let mut names: Vec<(&str, &str)> = vec![
+        ("host", &ce.host),
+        ("port", &ce.port),
+        ("database", &ce.database),
+        ("user", &ce.user),
+        ("password", &ce.password),
+    ];
     if let Some(url) = &ce.url {
         names.push(("url", url));
     }
     for (i, (key, name)) in names.iter().enumerate() {
         if !is_env_name(name) {
-            c.value(&["app", "connectionEnv", key], format!("`{name}` is not a valid variable name"), "e.g. DB_HOST");
+            c.value(
+                &["app", "connectionEnv", key],
+                format!("`{name}` is not a valid variable name"),
+                "e.g. DB_HOST",
+            );
         } else if let Some((other, _)) = names[..i].iter().find(|(_, n)| n == name) {
-            c.value(&["app", "connectionEnv", key], format!("`{name}` is also the name for {other}"), "give each connection variable its own name");
+            c.value(
+                &["app", "connectionEnv", key],
+                format!("`{name}` is also the name for {other}"),
+                "give each connection variable its own name",
+            );
         }
     }
     let reserved: Vec<&str> = names.iter().map(|(_, n)| *n).collect();
-    env_map(c, &["app", "env"], &app.env, &reserved, "pgstate sets the connection variables; rename them with app.connectionEnv");
+    env_map(
+        c,
+        &["app", "env"],
+        &app.env,
+        &reserved,
+        "pgstate sets the connection variables; rename them with app.connectionEnv",
+    );
     resources(c, &["app", "resources"], &app.resources);
     if let Some(path) = &app.health_path
         && !path.starts_with('/')
     {
-        c.value(&["app", "healthPath"], format!("`{path}` does not start with /"), "e.g. /healthz");
+        c.value(
+            &["app", "healthPath"],
+            format!("`{path}` does not start with /"),
+            "e.g. /healthz",
+        );
     }
 }

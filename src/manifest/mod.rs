@@ -57,14 +57,22 @@ fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), Stri
     let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
     match first_difference(value, &back) {
         None => Ok(()),
-        Some(path) => Err(format!("`{path}` does not survive the Kubernetes type (a misspelt or misplaced key)")),
+        Some(path) => Err(format!(
+            "`{path}` does not survive the Kubernetes type (a misspelt or misplaced key)"
+        )),
     }
 }
 
 /// Checks one rendered object against its Kubernetes type.
 pub fn check(value: &Value) -> Result<(), String> {
-    let api = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let api = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let result = match (api, kind) {
         ("v1", "Secret") => round_trip::<core::v1::Secret>(value),
         ("v1", "Service") => round_trip::<core::v1::Service>(value),
@@ -75,10 +83,15 @@ pub fn check(value: &Value) -> Result<(), String> {
         ("apps/v1", "Deployment") => round_trip::<apps::v1::Deployment>(value),
         ("batch/v1", "CronJob") => round_trip::<batch::v1::CronJob>(value),
         ("batch/v1", "Job") => round_trip::<batch::v1::Job>(value),
-        ("networking.k8s.io/v1", "NetworkPolicy") => round_trip::<networking::v1::NetworkPolicy>(value),
+        ("networking.k8s.io/v1", "NetworkPolicy") => {
+            round_trip::<networking::v1::NetworkPolicy>(value)
+        }
         _ => Err(format!("pgstate has no type to check {api} {kind} against")),
     };
-    let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?");
+    let name = value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
     result.map_err(|e| format!("{kind}/{name}: {e}"))
 }
 

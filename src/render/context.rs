@@ -202,7 +202,8 @@ pub const JOB_RESOURCES: ResourceDefaults = ResourceDefaults {
 
 /// Fills unset requests and limits. A defaulted limit is never below the request the user set.
 pub fn resolve_resources(res: &Resources, d: &ResourceDefaults) -> ResolvedResources {
-    let pick = |set: &Option<String>, default: &str| set.clone().unwrap_or_else(|| default.to_owned());
+    let pick =
+        |set: &Option<String>, default: &str| set.clone().unwrap_or_else(|| default.to_owned());
     let cpu_request = pick(&res.requests.cpu, d.cpu_request);
     let memory_request = pick(&res.requests.memory, d.memory_request);
     let at_least = |limit: &Option<String>, default: &str, request: &str| match limit {
@@ -215,7 +216,10 @@ pub fn resolve_resources(res: &Resources, d: &ResourceDefaults) -> ResolvedResou
     let cpu_limit = at_least(&res.limits.cpu, d.cpu_limit, &cpu_request);
     let memory_limit = at_least(&res.limits.memory, d.memory_limit, &memory_request);
     ResolvedResources {
-        requests: BTreeMap::from([("cpu".into(), cpu_request), ("memory".into(), memory_request)]),
+        requests: BTreeMap::from([
+            ("cpu".into(), cpu_request),
+            ("memory".into(), memory_request),
+        ]),
         limits: BTreeMap::from([("cpu".into(), cpu_limit), ("memory".into(), memory_limit)]),
     }
 }
@@ -238,7 +242,11 @@ fn probe(timing: &ProbeTiming, period: i64, timeout: i64, failures: i64) -> Prob
 fn labels(config: &Config, component: &str, app_name: &str) -> Map {
     let mut labels = config.labels.clone();
     labels.extend(selector(config, component));
-    let name = if component == "app" { app_name } else { "postgresql" };
+    let name = if component == "app" {
+        app_name
+    } else {
+        "postgresql"
+    };
     labels.insert("app.kubernetes.io/name".into(), name.into());
     labels.insert("app.kubernetes.io/part-of".into(), config.name.clone());
     labels.insert("app.kubernetes.io/managed-by".into(), "pgstate".into());
@@ -253,15 +261,30 @@ fn selector(config: &Config, component: &str) -> Map {
 }
 
 /// The connection variables an app (or a backup job) gets, with the names it asked for.
-fn connection_env(config: &Config, secret: &Secret, names: &crate::config::model::ConnectionEnv) -> Vec<EnvVar> {
+fn connection_env(
+    config: &Config,
+    secret: &Secret,
+    names: &crate::config::model::ConnectionEnv,
+) -> Vec<EnvVar> {
     let pg = &config.postgres;
-    let lit = |name: &str, value: String| EnvVar { name: name.into(), value: Some(literal(&value)), secret: None };
+    let lit = |name: &str, value: String| EnvVar {
+        name: name.into(),
+        value: Some(literal(&value)),
+        secret: None,
+    };
     let mut env = vec![
         lit(&names.host, config.name.clone()),
         lit(&names.port, pg.port.to_string()),
         lit(&names.database, pg.database.clone()),
         lit(&names.user, pg.user.clone()),
-        EnvVar { name: names.password.clone(), value: None, secret: Some(SecretRef { name: secret.name.clone(), key: secret.key.clone() }) },
+        EnvVar {
+            name: names.password.clone(),
+            value: None,
+            secret: Some(SecretRef {
+                name: secret.name.clone(),
+                key: secret.key.clone(),
+            }),
+        },
     ];
     if let Some(url) = &names.url {
         env.push(EnvVar {
@@ -277,9 +300,16 @@ fn connection_env(config: &Config, secret: &Secret, names: &crate::config::model
 }
 
 fn app_view(config: &Config, app: &App, secret: &Secret) -> AppView {
-    let name = app.name.clone().unwrap_or_else(|| format!("{}-app", config.name));
+    let name = app
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{}-app", config.name));
     let mut env = connection_env(config, secret, &app.connection_env);
-    env.extend(app.env.iter().map(|(k, v)| EnvVar { name: k.clone(), value: Some(literal(v)), secret: None }));
+    env.extend(app.env.iter().map(|(k, v)| EnvVar {
+        name: k.clone(),
+        value: Some(literal(v)),
+        secret: None,
+    }));
     AppView {
         name,
         image: app.image.clone(),
@@ -298,24 +328,65 @@ impl Context {
     pub fn new(config: &Config, vars: &dyn Vars) -> Context {
         let pg = &config.postgres;
         let pw = &pg.password;
-        let rendered_password = pw.value.clone().or_else(|| pw.from_env.as_deref().and_then(|v| vars.get(v)));
+        let rendered_password = pw
+            .value
+            .clone()
+            .or_else(|| pw.from_env.as_deref().and_then(|v| vars.get(v)));
         let secret = Secret {
-            name: pw.secret.clone().unwrap_or_else(|| format!("{}-credentials", config.name)),
-            key: if rendered_password.is_some() { "password".into() } else { pw.key.clone().unwrap_or_else(|| "password".into()) },
+            name: pw
+                .secret
+                .clone()
+                .unwrap_or_else(|| format!("{}-credentials", config.name)),
+            key: if rendered_password.is_some() {
+                "password".into()
+            } else {
+                pw.key.clone().unwrap_or_else(|| "password".into())
+            },
             data: rendered_password.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
         };
-        let pgdata = pg.pgdata.clone().unwrap_or_else(|| format!("{}/pgdata", pg.mount_path.trim_end_matches('/')));
+        let pgdata = pg
+            .pgdata
+            .clone()
+            .unwrap_or_else(|| format!("{}/pgdata", pg.mount_path.trim_end_matches('/')));
         let mut env = vec![
-            EnvVar { name: "POSTGRES_USER".into(), value: Some(literal(&pg.user)), secret: None },
-            EnvVar { name: "POSTGRES_DB".into(), value: Some(literal(&pg.database)), secret: None },
-            EnvVar { name: "POSTGRES_PASSWORD_FILE".into(), value: Some(PASSWORD_FILE.into()), secret: None },
-            EnvVar { name: "PGDATA".into(), value: Some(literal(&pgdata)), secret: None },
-            EnvVar { name: "PGPORT".into(), value: Some(pg.port.to_string()), secret: None },
+            EnvVar {
+                name: "POSTGRES_USER".into(),
+                value: Some(literal(&pg.user)),
+                secret: None,
+            },
+            EnvVar {
+                name: "POSTGRES_DB".into(),
+                value: Some(literal(&pg.database)),
+                secret: None,
+            },
+            EnvVar {
+                name: "POSTGRES_PASSWORD_FILE".into(),
+                value: Some(PASSWORD_FILE.into()),
+                secret: None,
+            },
+            EnvVar {
+                name: "PGDATA".into(),
+                value: Some(literal(&pgdata)),
+                secret: None,
+            },
+            EnvVar {
+                name: "PGPORT".into(),
+                value: Some(pg.port.to_string()),
+                secret: None,
+            },
         ];
         if let Some(args) = &pg.initdb_args {
-            env.push(EnvVar { name: "POSTGRES_INITDB_ARGS".into(), value: Some(literal(args)), secret: None });
+            env.push(EnvVar {
+                name: "POSTGRES_INITDB_ARGS".into(),
+                value: Some(literal(args)),
+                secret: None,
+            });
         }
-        env.extend(pg.env.iter().map(|(k, v)| EnvVar { name: k.clone(), value: Some(literal(v)), secret: None }));
+        env.extend(pg.env.iter().map(|(k, v)| EnvVar {
+            name: k.clone(),
+            value: Some(literal(v)),
+            secret: None,
+        }));
         let mut args = vec!["postgres".to_owned()];
         for (key, value) in &pg.settings {
             args.push("-c".into());
@@ -346,7 +417,10 @@ impl Context {
             claim_name: st.claim_name.clone(),
             pvc_name,
             size: st.size.clone(),
-            class: local_volume.as_ref().map(|l| l.class.clone()).or_else(|| st.class.clone()),
+            class: local_volume
+                .as_ref()
+                .map(|l| l.class.clone())
+                .or_else(|| st.class.clone()),
             access_mode: st.access_mode.as_str(),
             retention: if st.retain { "Retain" } else { "Delete" },
         };
@@ -356,7 +430,11 @@ impl Context {
                 BackupFormat::Custom => ("custom", "dump"),
                 BackupFormat::Gzip => ("gzip", "sql.gz"),
             };
-            let lit = |name: &str, value: String| EnvVar { name: name.into(), value: Some(literal(&value)), secret: None };
+            let lit = |name: &str, value: String| EnvVar {
+                name: name.into(),
+                value: Some(literal(&value)),
+                secret: None,
+            };
             let env = vec![
                 lit("PGHOST", config.name.clone()),
                 lit("PGPORT", pg.port.to_string()),
@@ -376,7 +454,11 @@ impl Context {
                 format,
                 extension,
                 image: b.image.clone().unwrap_or_else(|| pg.image.clone()),
-                claim: b.storage.claim.clone().unwrap_or_else(|| format!("{}-backup", config.name)),
+                claim: b
+                    .storage
+                    .claim
+                    .clone()
+                    .unwrap_or_else(|| format!("{}-backup", config.name)),
                 render_claim: b.storage.claim.is_none(),
                 size: b.storage.size.clone(),
                 class: b.storage.class.clone(),
@@ -392,8 +474,14 @@ impl Context {
             if config.backup.is_some() {
                 from.push(selector(config, "backup"));
             }
-            from.push(BTreeMap::from([(format!("{}-client", config.name), "true".to_owned())]));
-            NetworkPolicy { name: config.name.clone(), from }
+            from.push(BTreeMap::from([(
+                format!("{}-client", config.name),
+                "true".to_owned(),
+            )]));
+            NetworkPolicy {
+                name: config.name.clone(),
+                from,
+            }
         });
         let app_name = app.as_ref().map_or(String::new(), |a| a.name.clone());
         Context {

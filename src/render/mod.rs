@@ -66,21 +66,66 @@ impl TemplateId {
 
 /// Template sources, embedded in the binary.
 const SOURCES: &[(&str, &str)] = &[
-    ("partials/common.yaml.j2", include_str!("../../templates/partials/common.yaml.j2")),
-    ("partials/backup.sh", include_str!("../../templates/partials/backup.sh")),
-    ("partials/restore.sh", include_str!("../../templates/partials/restore.sh")),
-    ("partials/job-pod.yaml.j2", include_str!("../../templates/partials/job-pod.yaml.j2")),
-    ("secret.yaml.j2", include_str!("../../templates/secret.yaml.j2")),
-    ("persistentvolume.yaml.j2", include_str!("../../templates/persistentvolume.yaml.j2")),
-    ("backup-pvc.yaml.j2", include_str!("../../templates/backup-pvc.yaml.j2")),
-    ("service-headless.yaml.j2", include_str!("../../templates/service-headless.yaml.j2")),
-    ("service.yaml.j2", include_str!("../../templates/service.yaml.j2")),
-    ("statefulset.yaml.j2", include_str!("../../templates/statefulset.yaml.j2")),
-    ("backup-cronjob.yaml.j2", include_str!("../../templates/backup-cronjob.yaml.j2")),
-    ("deployment.yaml.j2", include_str!("../../templates/deployment.yaml.j2")),
-    ("networkpolicy.yaml.j2", include_str!("../../templates/networkpolicy.yaml.j2")),
-    ("networkpolicy-app.yaml.j2", include_str!("../../templates/networkpolicy-app.yaml.j2")),
-    ("restore-job.yaml.j2", include_str!("../../templates/restore-job.yaml.j2")),
+    (
+        "partials/common.yaml.j2",
+        include_str!("../../templates/partials/common.yaml.j2"),
+    ),
+    (
+        "partials/backup.sh",
+        include_str!("../../templates/partials/backup.sh"),
+    ),
+    (
+        "partials/restore.sh",
+        include_str!("../../templates/partials/restore.sh"),
+    ),
+    (
+        "partials/job-pod.yaml.j2",
+        include_str!("../../templates/partials/job-pod.yaml.j2"),
+    ),
+    (
+        "secret.yaml.j2",
+        include_str!("../../templates/secret.yaml.j2"),
+    ),
+    (
+        "persistentvolume.yaml.j2",
+        include_str!("../../templates/persistentvolume.yaml.j2"),
+    ),
+    (
+        "backup-pvc.yaml.j2",
+        include_str!("../../templates/backup-pvc.yaml.j2"),
+    ),
+    (
+        "service-headless.yaml.j2",
+        include_str!("../../templates/service-headless.yaml.j2"),
+    ),
+    (
+        "service.yaml.j2",
+        include_str!("../../templates/service.yaml.j2"),
+    ),
+    (
+        "statefulset.yaml.j2",
+        include_str!("../../templates/statefulset.yaml.j2"),
+    ),
+    (
+        "backup-cronjob.yaml.j2",
+        include_str!("../../templates/backup-cronjob.yaml.j2"),
+    ),
+    (
+        "deployment.yaml.j2",
+        include_str!("../../templates/deployment.yaml.j2"),
+    ),
+    (
+        "networkpolicy.yaml.j2",
+        include_str!("../../templates/networkpolicy.yaml.j2"),
+    ),
+    (
+        "networkpolicy-app.yaml.j2",
+        include_str!("../../templates/networkpolicy-app.yaml.j2"),
+    ),
+    (
+        "restore-job.yaml.j2",
+        include_str!("../../templates/restore-job.yaml.j2"),
+    ),
 ];
 
 /// The template environment, compiled once per process.
@@ -119,7 +164,9 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
 /// YAML 1.2 and under the YAML 1.1 rules kubectl's parser still applies (yes/no/on/off, octal,
 /// sexagesimal). Anything else is printed JSON-quoted by the auto-escaper.
 pub fn plain_is_safe(text: &str) -> bool {
-    const UNITS: &[&str] = &["m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+    const UNITS: &[&str] = &[
+        "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
+    ];
     let bytes = text.as_bytes();
     let Some(first) = bytes.first() else {
         return false;
@@ -135,7 +182,9 @@ pub fn plain_is_safe(text: &str) -> bool {
         return word_ok && !special;
     }
     // Kubernetes quantities such as 500m, 1Gi, 20Gi: digits, an optional fraction, a unit.
-    let digits = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let digits = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(digits);
     first.is_ascii_digit()
         && number.matches('.').count() <= 1
@@ -173,7 +222,11 @@ pub fn templates_for(ctx: &Context) -> Vec<TemplateId> {
     if ctx.backup.as_ref().is_some_and(|b| b.render_claim) {
         ids.push(TemplateId::BackupClaim);
     }
-    ids.extend([TemplateId::HeadlessService, TemplateId::Service, TemplateId::StatefulSet]);
+    ids.extend([
+        TemplateId::HeadlessService,
+        TemplateId::Service,
+        TemplateId::StatefulSet,
+    ]);
     if ctx.backup.is_some() {
         ids.push(TemplateId::BackupCronJob);
     }
@@ -199,18 +252,40 @@ pub fn render_template<S: serde::Serialize>(id: TemplateId, ctx: &S) -> Result<D
         .render(minijinja::value::Serde(ctx))
         .map_err(|e| Error::Bug(format!("template {} failed: {e:#}", id.file())))?;
     let value: Value = serde_saphyr::from_str(&yaml).map_err(|e| {
-        Error::Bug(format!("template {} printed YAML that does not parse: {e}\n{yaml}", id.file()))
+        Error::Bug(format!(
+            "template {} printed YAML that does not parse: {e}\n{yaml}",
+            id.file()
+        ))
     })?;
     manifest::check(&value).map_err(|e| Error::Bug(format!("template {}: {e}", id.file())))?;
-    let field = |key: &str| value.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let name = value.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or_default().to_owned();
-    Ok(Document { kind: field("kind"), name, yaml, value })
+    let field = |key: &str| {
+        value
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let name = value
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Ok(Document {
+        kind: field("kind"),
+        name,
+        yaml,
+        value,
+    })
 }
 
 /// Renders every object of one config.
 pub fn render(config: &Config, vars: &dyn Vars) -> Result<Vec<Document>, Error> {
     let ctx = Context::new(config, vars);
-    templates_for(&ctx).into_iter().map(|id| render_template(id, &ctx)).collect()
+    templates_for(&ctx)
+        .into_iter()
+        .map(|id| render_template(id, &ctx))
+        .collect()
 }
 
 #[derive(serde::Serialize)]
@@ -238,11 +313,22 @@ pub fn restore_job(config: &Config, dump: &str, vars: &dyn Vars) -> Result<Docum
         .env
         .iter()
         .filter(|e| e.name != "FORMAT" && e.name != "KEEP")
-        .map(|e| context::EnvVar { name: e.name.clone(), value: e.value.clone(), secret: None })
+        .map(|e| context::EnvVar {
+            name: e.name.clone(),
+            value: e.value.clone(),
+            secret: None,
+        })
         .collect();
-    env.push(context::EnvVar { name: "DUMP".into(), value: Some(context::literal(dump)), secret: None });
+    env.push(context::EnvVar {
+        name: "DUMP".into(),
+        value: Some(context::literal(dump)),
+        secret: None,
+    });
     let view = RestoreView {
-        restore: Restore { name: format!("{}-restore", config.name), env },
+        restore: Restore {
+            name: format!("{}-restore", config.name),
+            env,
+        },
         ctx: &ctx,
     };
     render_template(TemplateId::RestoreJob, &view)
@@ -254,10 +340,22 @@ mod tests {
 
     #[test]
     fn only_unambiguous_strings_are_printed_plain() {
-        for plain in ["postgresql", "ReadWriteOnce", "1Gi", "500m", "/var/lib/postgresql/data", "app.kubernetes.io/name", "PG_HOST"] {
+        for plain in [
+            "postgresql",
+            "ReadWriteOnce",
+            "1Gi",
+            "500m",
+            "/var/lib/postgresql/data",
+            "app.kubernetes.io/name",
+            "PG_HOST",
+        ] {
             assert!(plain_is_safe(plain), "{plain}");
         }
-        for quoted in ["", "yes", "No", "ON", "off", "y", "true", "null", "~", "0755", "1e3", "1:20", "2", "1.5", "1_000", "a: b", "a #c", "-x", ".inf", "*a", "&a", "!x", "@d", "%x", "a b", "é", "1.Gi", "5432"] {
+        for quoted in [
+            "", "yes", "No", "ON", "off", "y", "true", "null", "~", "0755", "1e3", "1:20", "2",
+            "1.5", "1_000", "a: b", "a #c", "-x", ".inf", "*a", "&a", "!x", "@d", "%x", "a b", "é",
+            "1.Gi", "5432",
+        ] {
             assert!(!plain_is_safe(quoted), "{quoted}");
         }
     }
@@ -266,7 +364,11 @@ mod tests {
     fn every_template_is_embedded_and_compiles() {
         let env = environment().expect("templates compile");
         for id in TemplateId::ALL {
-            assert!(env.get_template(id.file()).is_ok(), "{} is not embedded", id.file());
+            assert!(
+                env.get_template(id.file()).is_ok(),
+                "{} is not embedded",
+                id.file()
+            );
         }
     }
 }

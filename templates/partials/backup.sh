@@ -8,6 +8,10 @@ fail() { log "FAILED: $*"; exit 1; }
 probe="$BACKUP_DIR/.pgstate-write-test.$$"
 ( : > "$probe" ) 2>/dev/null || fail "the backup volume at $BACKUP_DIR is not writable"
 rm -f "$probe"
+# A job killed mid-dump leaves its partial file. No job outlives activeDeadlineSeconds (6 h), so
+# a partial untouched for longer is litter; a younger one may belong to a job still running.
+find "$BACKUP_DIR" -maxdepth 1 -type f -name ".partial-$BACKUP_PREFIX-*" -mmin +360 |
+  while read -r old; do rm -f "$old" && log "removed $old, left by a killed job"; done
 PGPASSWORD="$(cat "$PASSWORD_FILE")" || fail "cannot read the password file $PASSWORD_FILE"
 export PGPASSWORD
 
@@ -27,10 +31,10 @@ if [ "$FORMAT" = custom ]; then
   pg_dump --no-password --format=custom --file="$tmp" || fail "pg_dump of $PGDATABASE on $PGHOST:$PGPORT failed"
   pg_restore --list "$tmp" > /dev/null || fail "the new dump does not read back with pg_restore --list"
 else
-  { pg_dump --no-password --format=plain --clean --if-exists || touch "$tmp.failed"; } | gzip -c > "$tmp"
+  { pg_dump --no-password --format=plain --clean --if-exists --no-owner || touch "$tmp.failed"; } | gzip -c > "$tmp"
   [ ! -e "$tmp.failed" ] || fail "pg_dump of $PGDATABASE on $PGHOST:$PGPORT failed"
   gzip -t "$tmp" || fail "the new dump is not a valid gzip file"
-  gzip -dc "$tmp" | tail -n 5 | grep -q 'PostgreSQL database dump complete' || fail "the new dump is incomplete"
+  gzip -dc "$tmp" | tail -n 20 | grep -q 'PostgreSQL database dump complete' || fail "the new dump is incomplete"
 fi
 [ -s "$tmp" ] || fail "the new dump is empty"
 mv "$tmp" "$final"

@@ -19,6 +19,9 @@ case "$file" in
       --dbname="$PGDATABASE" "$file" || fail "pg_restore failed; the database is unchanged" ;;
   *.sql.gz)
     gzip -t "$file" || fail "$file is not a valid gzip file"
+    # psql would commit a dump cut short (its end just ends a COPY), so check the end first; the
+    # last lines of a plain dump are this marker and, since 17.6/16.10/15.14, "\unrestrict KEY".
+    gzip -dc "$file" | tail -n 20 | grep -q 'PostgreSQL database dump complete' || fail "$file is incomplete"
     gzip -dc "$file" | psql --no-password --quiet --set=ON_ERROR_STOP=1 --single-transaction \
       --dbname="$PGDATABASE" > /dev/null || fail "psql failed; the database is unchanged" ;;
   *) fail "$file is neither a .dump nor a .sql.gz" ;;

@@ -1,0 +1,180 @@
+//! `render --check`: compare what is on disk with what the config renders, like
+//! `dist generate --check`. A unified diff for every difference, and for StatefulSet fields that
+//! Kubernetes will not change in place, the way to make the change.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+use similar::TextDiff;
+
+use crate::output::KUSTOMIZATION;
+
+/// The outcome: a unified diff (empty when in sync) and notes on immutable fields.
+#[derive(Debug, Default)]
+pub struct Drift {
+    pub diff: String,
+    pub notes: Vec<String>,
+}
+
+impl Drift {
+    pub fn is_clean(&self) -> bool {
+        self.diff.is_empty()
+    }
+}
+
+fn read(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+fn unified(old: &str, new: &str, name: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("{name} (on disk)"), &format!("{name} (rendered)"))
+        .to_string()
+}
+
+/// Compares one file with its rendered content.
+pub fn check_file(path: &Path, rendered: &str) -> Drift {
+    let old = read(path).unwrap_or_default();
+    let name = path.display().to_string();
+    Drift {
+        diff: unified(&old, rendered, &name),
+        notes: immutable_changes(&old, rendered),
+    }
+}
+
+/// Compares an `--out-dir` folder with the rendered files.
+pub fn check_dir(dir: &Path, files: &[(String, String)]) -> Drift {
+    let mut drift = Drift::default();
+    let mut old_all = String::new();
+    let mut new_all = String::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        let old = read(&path).unwrap_or_default();
+        drift
+            .diff
+            .push_str(&unified(&old, text, &path.display().to_string()));
+        old_all.push_str("\n---\n");
+        old_all.push_str(&old);
+        new_all.push_str("\n---\n");
+        new_all.push_str(text);
+    }
+    if let Some(previous) = read(&dir.join(KUSTOMIZATION)) {
+        for stale in previous.lines().filter_map(|l| l.strip_prefix("  - ")) {
+            if !files.iter().any(|(n, _)| n == stale) {
+                let path = dir.join(stale);
+                let old = read(&path).unwrap_or_default();
+                drift
+                    .diff
+                    .push_str(&unified(&old, "", &path.display().to_string()));
+                old_all.push_str("\n---\n");
+                old_all.push_str(&old);
+            }
+        }
+    }
+    drift.notes = immutable_changes(&old_all, &new_all);
+    drift
+}
+
+fn statefulsets(yaml: &str) -> Vec<Value> {
+    serde_saphyr::from_multiple::<Value>(yaml)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| d["kind"] == "StatefulSet")
+        .collect()
+}
+
+/// StatefulSet fields the API server refuses to change, with what to do instead.
+fn immutable_changes(old: &str, new: &str) -> Vec<String> {
+    let mut notes = Vec::new();
+    let old_sets = statefulsets(old);
+    for new_set in statefulsets(new) {
+        let name = new_set["metadata"]["name"].as_str().unwrap_or_default();
+        let ns = new_set["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default");
+        let Some(old_set) = old_sets.iter().find(|o| {
+            o["metadata"]["name"] == new_set["metadata"]["name"]
+                && o["metadata"]["namespace"] == new_set["metadata"]["namespace"]
+        }) else {
+            continue;
+        };
+        let recreate = format!(
+            "delete only the StatefulSet object and apply again; its pod and volume stay:\n  kubectl -n {ns} delete statefulset {name} --cascade=orphan\n  pgstate apply"
+        );
+        for (field, label) in [
+            ("selector", "spec.selector"),
+            ("serviceName", "spec.serviceName"),
+            ("podManagementPolicy", "spec.podManagementPolicy"),
+        ] {
+            if old_set["spec"][field] != new_set["spec"][field] {
+                notes.push(format!("StatefulSet {ns}/{name}: {label} changed, and Kubernetes will not update it in place; {recreate}"));
+            }
+        }
+        let (old_t, new_t) = (
+            &old_set["spec"]["volumeClaimTemplates"],
+            &new_set["spec"]["volumeClaimTemplates"],
+        );
+        if old_t == new_t {
+            continue;
+        }
+        let size = |t: &Value| {
+            t[0]["spec"]["resources"]["requests"]["storage"]
+                .as_str()
+                .map(str::to_owned)
+        };
+        let mut only_size = old_t.clone();
+        if let (Some(o), Some(n)) = (size(old_t), size(new_t)) {
+            only_size[0]["spec"]["resources"]["requests"]["storage"] = Value::String(n.clone());
+            if only_size == *new_t {
+                let claim = new_t[0]["metadata"]["name"].as_str().unwrap_or("data");
+                let pvc = format!("{claim}-{name}-0");
+                let mut note = format!(
+                    "StatefulSet {ns}/{name}: the volume size changes from {o} to {n}, and Kubernetes will not update volumeClaimTemplates in place.\n"
+                );
+                let _ = write!(
+                    note,
+                    "  If the StorageClass allows expansion (kubectl get storageclass -o jsonpath='{{.items[*].allowVolumeExpansion}}'):\n    kubectl -n {ns} patch pvc {pvc} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{n}\"}}}}}}}}'\n    kubectl -n {ns} delete statefulset {name} --cascade=orphan\n    pgstate apply          # the new StatefulSet adopts the running pod\n    kubectl -n {ns} rollout restart statefulset {name}   # if the file system needs a restart to grow\n  Otherwise: back up, recreate, restore:\n    kubectl -n {ns} create job --from=cronjob/{name}-backup {name}-before-resize\n    kubectl -n {ns} delete statefulset {name} && kubectl -n {ns} delete pvc {pvc}\n    pgstate apply\n    pgstate restore --latest | kubectl apply -f -"
+                );
+                notes.push(note);
+                continue;
+            }
+        }
+        notes.push(format!("StatefulSet {ns}/{name}: spec.volumeClaimTemplates changed, and Kubernetes will not update it in place; existing volumes keep their old settings. To change them: back up, delete the StatefulSet and its PVC, apply, and restore (pgstate restore --latest)."));
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: shop}\nspec:\n  serviceName: db-hl\n  selector: {matchLabels: {a: b}}\n  volumeClaimTemplates:\n    - metadata: {name: data}\n      spec: {resources: {requests: {storage: 1Gi}}}\n";
+
+    #[test]
+    fn a_size_change_explains_the_resize() {
+        let new = OLD.replace("1Gi", "5Gi");
+        let notes = immutable_changes(OLD, &new);
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("patch pvc data-db-0"), "{}", notes[0]);
+        assert!(notes[0].contains("--cascade=orphan"));
+    }
+
+    #[test]
+    fn a_service_name_change_says_recreate() {
+        let new = OLD.replace("db-hl", "db-headless");
+        let notes = immutable_changes(OLD, &new);
+        assert!(notes[0].contains("spec.serviceName"), "{notes:?}");
+    }
+
+    #[test]
+    fn same_content_is_clean() {
+        assert!(unified(OLD, OLD, "x").is_empty());
+        assert!(immutable_changes(OLD, OLD).is_empty());
+    }
+}

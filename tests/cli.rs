@@ -1,0 +1,541 @@
+//! The command line as a user meets it: the real binary, its streams and exit codes.
+
+use std::path::Path;
+use std::process::Command;
+
+use insta_cmd::{assert_cmd_snapshot, get_cargo_bin};
+
+fn pgstate() -> Command {
+    Command::new(get_cargo_bin("pgstate"))
+}
+
+/// The binary run in `dir` (an empty folder unless the test puts files there).
+fn pgstate_in(dir: &Path) -> Command {
+    let mut cmd = pgstate();
+    cmd.current_dir(dir);
+    cmd
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn help_shows_examples() {
+    assert_cmd_snapshot!(pgstate().arg("--help"));
+    assert_cmd_snapshot!(pgstate().args(["render", "--help"]));
+}
+
+#[test]
+fn empty_folder_renders_the_builtin_example() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = pgstate_in(dir.path()).arg("render").output().expect("runs");
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let builtin = Command::new(get_cargo_bin("pgstate"))
+        .args(["render", "-c", &fixture("calculator.yaml")])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        stdout.as_bytes(),
+        builtin.stdout,
+        "the built-in example is the calculator fixture"
+    );
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(
+        stderr.contains("kubectl create secret generic postgresql-credentials"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn pgstate_yaml_in_the_folder_is_used() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pgstate.yaml"),
+        "name: shop\nnamespace: shop\n",
+    )
+    .expect("write");
+    let out = pgstate_in(dir.path())
+        .args(["render", "--only", "StatefulSet"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(stdout.contains("name: shop\n"), "{stdout}");
+    assert!(out.stderr.is_empty(), "no note when the user has a config");
+}
+
+#[test]
+fn output_file_equals_stdout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("postgresql.yml");
+    let status = pgstate()
+        .args(["render", "-c", &fixture("tfvisualizer.yaml"), "-o"])
+        .arg(&file)
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    let stdout = pgstate()
+        .args(["render", "-c", &fixture("tfvisualizer.yaml")])
+        .output()
+        .expect("runs")
+        .stdout;
+    assert_eq!(std::fs::read(&file).expect("written"), stdout);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn out_dir_writes_one_file_per_object_and_removes_stale_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("k8s-files");
+    let status = pgstate()
+        .args(["render", "-c", &fixture("healthcare.yaml"), "--out-dir"])
+        .arg(&out)
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    insta::assert_debug_snapshot!(names);
+    let status = pgstate()
+        .args([
+            "render",
+            "-c",
+            &fixture("healthcare.yaml"),
+            "--only",
+            "StatefulSet",
+            "--out-dir",
+        ])
+        .arg(&out)
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["kustomization.yaml", "statefulset-postgres.yaml"]);
+}
+
+#[test]
+fn out_dir_refuses_a_kustomization_it_did_not_write() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        "resources: [mine.yaml]\n",
+    )
+    .expect("write");
+    let out = pgstate()
+        .args(["render", "-c", &fixture("calculator.yaml"), "--out-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        1,
+        "nothing written"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert_cmd_snapshot!(
+        "missing_config",
+        pgstate_in(dir.path()).args(["render", "-c", "nope.yaml"])
+    );
+    assert_cmd_snapshot!(
+        "folder_without_configs",
+        pgstate_in(dir.path()).args(["render", "-c", "."])
+    );
+    assert_cmd_snapshot!(
+        "unknown_kind",
+        pgstate_in(dir.path()).args(["render", "--only", "Statefulset,Pods"])
+    );
+    assert_cmd_snapshot!("unknown_subcommand", pgstate_in(dir.path()).arg("rendr"));
+    assert_cmd_snapshot!(
+        "o_and_out_dir",
+        pgstate_in(dir.path()).args(["render", "-o", "a.yaml", "--out-dir", "b"])
+    );
+    assert_cmd_snapshot!(
+        "restore_without_backup",
+        pgstate_in(dir.path()).args(["restore", "--latest"])
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_cmd_snapshot!(
+        "restore_path_not_name",
+        pgstate_in(root).args([
+            "restore",
+            "-c",
+            "fixtures/healthcare.yaml",
+            "--from",
+            "../etc/passwd"
+        ])
+    );
+}
+
+#[test]
+fn a_config_typo_points_at_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pgstate.yaml"),
+        "name: shop\npostgres:\n  image: postgres:17.2\n  storag:\n    size: 1Gi\n",
+    )
+    .expect("write");
+    assert_cmd_snapshot!(pgstate_in(dir.path()).arg("render"));
+}
+
+#[test]
+fn unwritable_output_exits_3_and_leaves_no_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("missing-folder").join("out.yaml");
+    let out = pgstate()
+        .args(["render", "-c", &fixture("calculator.yaml"), "-o"])
+        .arg(&target)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error: could not"));
+    assert!(!target.exists());
+}
+
+#[test]
+fn environment_overlay_is_chosen_with_env() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pgstate.yaml"),
+        "name: shop\nnamespace: dev\npostgres:\n  storage: {size: 1Gi}\nenvironments:\n  prod:\n    namespace: prod\n    postgres:\n      storage: {size: 50Gi}\n",
+    )
+    .expect("write");
+    let prod = pgstate_in(dir.path())
+        .args(["render", "--env", "prod", "--only", "StatefulSet"])
+        .output()
+        .expect("runs");
+    assert!(prod.status.success());
+    let text = String::from_utf8(prod.stdout).expect("utf-8");
+    assert!(
+        text.contains("namespace: prod") && text.contains("storage: 50Gi"),
+        "{text}"
+    );
+    let dev = pgstate_in(dir.path())
+        .args(["render", "--only", "StatefulSet"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(dev.stdout).expect("utf-8");
+    assert!(
+        text.contains("namespace: dev") && text.contains("storage: 1Gi"),
+        "{text}"
+    );
+    assert_cmd_snapshot!(
+        "unknown_env",
+        pgstate_in(dir.path()).args(["render", "--env", "prd"])
+    );
+}
+
+/// A stand-in kubectl, first on PATH, that records its arguments and stdin.
+struct FakeKubectl {
+    dir: tempfile::TempDir,
+}
+
+impl FakeKubectl {
+    fn new() -> Self {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let script = dir.path().join("kubectl");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/argv\"\ncat > \"$(dirname \"$0\")/stdin\"\necho \"kubectl says hello\"\nexit \"${FAKE_KUBECTL_EXIT:-0}\"\n",
+        )
+        .expect("write");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        FakeKubectl { dir }
+    }
+
+    fn command(&self, exit: i32) -> Command {
+        let mut cmd = pgstate_in(Path::new(env!("CARGO_MANIFEST_DIR")));
+        let path = format!(
+            "{}:{}",
+            self.dir.path().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        cmd.env("PATH", path)
+            .env("FAKE_KUBECTL_EXIT", exit.to_string());
+        cmd
+    }
+
+    fn argv(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("argv"))
+            .expect("kubectl ran")
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn stdin(&self) -> Vec<u8> {
+        std::fs::read(self.dir.path().join("stdin")).expect("kubectl ran")
+    }
+}
+
+#[test]
+fn apply_hands_kubectl_the_same_bytes_render_prints() {
+    let kubectl = FakeKubectl::new();
+    let out = kubectl
+        .command(0)
+        .args([
+            "apply",
+            "-c",
+            "fixtures/calculator.yaml",
+            "--dry-run",
+            "client",
+            "--context",
+            "kind-dev",
+            "--",
+            "--prune",
+            "--selector=app.kubernetes.io/managed-by=pgstate",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "kubectl says hello\n");
+    assert_eq!(
+        kubectl.argv(),
+        [
+            "apply",
+            "--server-side",
+            "--field-manager=pgstate",
+            "--dry-run=client",
+            "--context=kind-dev",
+            "-f",
+            "-",
+            "--prune",
+            "--selector=app.kubernetes.io/managed-by=pgstate"
+        ]
+    );
+    let rendered = pgstate()
+        .args(["render", "-c", &fixture("calculator.yaml")])
+        .output()
+        .expect("runs")
+        .stdout;
+    assert_eq!(kubectl.stdin(), rendered);
+}
+
+#[test]
+fn apply_and_diff_exit_codes_follow_kubectl() {
+    let kubectl = FakeKubectl::new();
+    let apply_failed = kubectl
+        .command(1)
+        .args(["apply", "-c", "fixtures/calculator.yaml"])
+        .output()
+        .expect("runs");
+    assert_eq!(apply_failed.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&apply_failed.stderr).contains("kubectl apply failed"));
+    let differs = kubectl
+        .command(1)
+        .args(["diff", "-c", "fixtures/calculator.yaml", "-n", "calculator"])
+        .output()
+        .expect("runs");
+    assert_eq!(differs.status.code(), Some(1));
+    assert_eq!(
+        kubectl.argv(),
+        [
+            "diff",
+            "--server-side",
+            "--field-manager=pgstate",
+            "--namespace=calculator",
+            "-f",
+            "-"
+        ]
+    );
+    let broken = kubectl
+        .command(2)
+        .args(["diff", "-c", "fixtures/calculator.yaml"])
+        .output()
+        .expect("runs");
+    assert_eq!(broken.status.code(), Some(3));
+    let same = kubectl
+        .command(0)
+        .args(["diff", "-c", "fixtures/calculator.yaml"])
+        .output()
+        .expect("runs");
+    assert_eq!(same.status.code(), Some(0));
+}
+
+#[test]
+fn apply_without_kubectl_exits_3() {
+    let empty = tempfile::tempdir().expect("tempdir");
+    let out = pgstate_in(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .env("PATH", empty.path())
+        .args(["apply", "-c", "fixtures/calculator.yaml"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("kubectl"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn render_check_finds_drift_and_explains_the_resize() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("pgstate.yaml");
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(fixture("healthcare.yaml")).expect("fixture"),
+    )
+    .expect("write");
+    let run = |args: &[&str]| pgstate_in(dir.path()).args(args).output().expect("runs");
+    assert!(run(&["render", "--out-dir", "k8s-files"]).status.success());
+    assert!(run(&["render", "-o", "all.yaml"]).status.success());
+    let clean = run(&["render", "--check", "--out-dir", "k8s-files"]);
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(clean.stdout.is_empty());
+    assert_eq!(
+        run(&["render", "--check", "-o", "all.yaml"]).status.code(),
+        Some(0)
+    );
+    let text = std::fs::read_to_string(&config)
+        .expect("read")
+        .replace("size: 5Gi", "size: 8Gi");
+    std::fs::write(&config, text).expect("write");
+    assert_cmd_snapshot!(
+        "drift_out_dir",
+        pgstate_in(dir.path()).args(["render", "--check", "--out-dir", "k8s-files"])
+    );
+    let file = run(&["render", "--check", "-o", "all.yaml"]);
+    assert_eq!(file.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&file.stdout).contains("+            storage: 8Gi"));
+    assert_eq!(run(&["render", "--check"]).status.code(), Some(2));
+    // --check never writes.
+    assert!(
+        std::fs::read_to_string(dir.path().join("all.yaml"))
+            .expect("read")
+            .contains("storage: 5Gi")
+    );
+}
+
+#[test]
+fn connection_secret_and_graph() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for format in ["env", "url", "yaml"] {
+        assert_cmd_snapshot!(
+            format!("connection_{format}"),
+            pgstate_in(root).args([
+                "connection",
+                "-c",
+                "fixtures/calculator.yaml",
+                "--format",
+                format
+            ])
+        );
+    }
+    assert_cmd_snapshot!(
+        "graph_mermaid",
+        pgstate_in(root).args(["graph", "-c", "fixtures/healthcare.yaml"])
+    );
+    assert_cmd_snapshot!(
+        "graph_dot",
+        pgstate_in(root).args(["graph", "-c", "fixtures/calculator.yaml", "--format", "dot"])
+    );
+    assert_cmd_snapshot!(
+        "secret_from_env",
+        pgstate_in(root)
+            .args([
+                "secret",
+                "-c",
+                "fixtures/calculator.yaml",
+                "--from-env",
+                "PGSTATE_TEST_PW"
+            ])
+            .env("PGSTATE_TEST_PW", "yes: no")
+    );
+    assert_cmd_snapshot!(
+        "secret_needs_a_source",
+        pgstate_in(root).args(["secret", "-c", "fixtures/calculator.yaml"])
+    );
+    let generated = pgstate_in(root)
+        .args(["secret", "-c", "fixtures/calculator.yaml", "--generate"])
+        .output()
+        .expect("runs");
+    assert!(generated.status.success());
+    let text = String::from_utf8(generated.stdout).expect("utf-8");
+    assert!(
+        text.contains("name: \"postgresql-credentials\"")
+            && text.contains("namespace: \"calculator\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = pgstate()
+            .args(["completions", shell])
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{shell}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("render"),
+            "{shell}"
+        );
+    }
+}
+
+#[test]
+fn init_writes_a_config_that_renders_and_never_overwrites() {
+    for preset in ["calculator", "tfvisualizer", "healthcare"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let made = pgstate_in(dir.path())
+            .args(["init", "--preset", preset])
+            .output()
+            .expect("runs");
+        assert!(made.status.success(), "{preset}");
+        let text = std::fs::read_to_string(dir.path().join("pgstate.yaml")).expect("written");
+        assert!(
+            text.starts_with("# yaml-language-server: $schema="),
+            "{preset}"
+        );
+        let render = pgstate_in(dir.path()).arg("render").output().expect("runs");
+        assert!(
+            render.status.success(),
+            "{preset}: {}",
+            String::from_utf8_lossy(&render.stderr)
+        );
+        let again = pgstate_in(dir.path())
+            .args(["init", "--preset", preset])
+            .output()
+            .expect("runs");
+        assert_eq!(again.status.code(), Some(2));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("pgstate.yaml")).expect("read"),
+            text,
+            "untouched"
+        );
+        let forced = pgstate_in(dir.path())
+            .args(["init", "--force", "--preset", "calculator"])
+            .output()
+            .expect("runs");
+        assert!(forced.status.success());
+    }
+    let stdout = pgstate().args(["init", "-o", "-"]).output().expect("runs");
+    assert!(String::from_utf8_lossy(&stdout.stdout).contains("name: postgresql"));
+}

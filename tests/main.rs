@@ -1,0 +1,7 @@
+//! One integration test binary: render snapshots, error snapshots, the CLI, and end-to-end
+//! tests against a real PostgreSQL.
+
+mod backup_e2e;
+mod cli;
+mod errors;
+mod render;

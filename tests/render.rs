@@ -1,0 +1,422 @@
+//! Rendering the user stories: snapshots, determinism, safe quoting, and kustomize agreement.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Runs pgstate in-process; returns (exit code, stdout, stderr).
+pub fn pgstate(args: &[&str]) -> (u8, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut argv = vec!["pgstate"];
+    argv.extend_from_slice(args);
+    let code = pgstate::run(argv, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).expect("stdout is UTF-8"),
+        String::from_utf8(err).expect("stderr is UTF-8"),
+    )
+}
+
+/// Every document of a multi-document YAML stream.
+pub fn documents(yaml: &str) -> Vec<Value> {
+    serde_saphyr::from_multiple::<Value>(yaml)
+        .expect("output parses as YAML")
+        .into_iter()
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind}/{name}"))
+}
+
+#[test]
+fn every_fixture_renders_as_its_snapshot() {
+    insta::glob!("../fixtures", "*.yaml", |path| {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("file name");
+        let rel = format!("fixtures/{name}");
+        let (code, out, err) = pgstate(&["render", "-c", &rel]);
+        assert_eq!(code, 0, "{rel}: {err}");
+        insta::assert_snapshot!(out);
+    });
+}
+
+#[test]
+fn output_is_byte_identical_run_after_run() {
+    let first = pgstate(&["render", "-c", "fixtures/tfvisualizer.yaml"]);
+    for _ in 0..3 {
+        assert_eq!(
+            pgstate(&["render", "-c", "fixtures/tfvisualizer.yaml"]),
+            first
+        );
+    }
+}
+
+#[test]
+fn calculator_tells_the_story() {
+    let (code, out, _) = pgstate(&["render", "-c", "fixtures/calculator.yaml"]);
+    assert_eq!(code, 0);
+    let docs = documents(&out);
+    let sts = find(&docs, "StatefulSet", "postgresql");
+    let pod = &sts["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    assert_eq!(sts["spec"]["serviceName"], "postgresql-hl");
+    assert_eq!(c["ports"][0]["containerPort"], 5432);
+    assert_eq!(
+        sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"],
+        "data-storage"
+    );
+    assert_eq!(
+        sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+        "1Gi"
+    );
+    let env = |name: &str| {
+        c["env"]
+            .as_array()
+            .expect("env")
+            .iter()
+            .find(|e| e["name"] == name)
+            .cloned()
+    };
+    assert_eq!(env("POSTGRES_DB").expect("db")["value"], "calculator");
+    assert_eq!(
+        env("PGDATA").expect("pgdata")["value"],
+        "/var/lib/postgresql/data/pgdata"
+    );
+    assert_eq!(
+        env("POSTGRES_PASSWORD_FILE").expect("file")["value"],
+        "/etc/pgstate/password"
+    );
+    assert!(
+        env("POSTGRES_PASSWORD").is_none(),
+        "the password is never a literal env value"
+    );
+    find(&docs, "Service", "postgresql");
+    let headless = find(&docs, "Service", "postgresql-hl");
+    assert_eq!(headless["spec"]["clusterIP"], "None");
+    let app = find(&docs, "Deployment", "calculator-backend");
+    let app_env = &app["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(
+        app_env
+            .as_array()
+            .expect("env")
+            .iter()
+            .any(|e| e["name"] == "PG_HOST" && e["value"] == "postgresql")
+    );
+    let password = app_env
+        .as_array()
+        .expect("env")
+        .iter()
+        .find(|e| e["name"] == "DB_PASSWORD")
+        .expect("password");
+    assert_eq!(
+        password["valueFrom"]["secretKeyRef"]["name"],
+        "postgresql-credentials"
+    );
+}
+
+#[test]
+fn the_database_pod_is_hardened() {
+    let (_, out, _) = pgstate(&["render", "-c", "fixtures/healthcare.yaml"]);
+    let docs = documents(&out);
+    for (kind, name, pod) in [
+        ("StatefulSet", "postgres", "/spec/template/spec"),
+        (
+            "CronJob",
+            "postgres-backup",
+            "/spec/jobTemplate/spec/template/spec",
+        ),
+    ] {
+        let pod = find(&docs, kind, name).pointer(pod).expect("pod spec");
+        assert_eq!(pod["automountServiceAccountToken"], false, "{kind}");
+        let sc = &pod["securityContext"];
+        assert_eq!(sc["runAsNonRoot"], true);
+        assert!(sc["runAsUser"].as_i64().expect("uid") >= 10000);
+        assert_eq!(sc["fsGroup"], sc["runAsUser"]);
+        assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
+        let c = &pod["containers"][0];
+        assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+        assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+        assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
+        assert!(c["resources"]["limits"]["memory"].is_string());
+        assert!(c["resources"]["requests"]["cpu"].is_string());
+        let env = c["env"].as_array().expect("env");
+        assert!(
+            env.iter().all(
+                |e| !e["name"].as_str().unwrap_or_default().contains("PASSWORD")
+                    || e["value"].as_str().is_some_and(|v| v.starts_with('/'))
+            ),
+            "{kind}: the password is a file"
+        );
+    }
+    let pv = find(&docs, "PersistentVolume", "healthcare-data-postgres-0");
+    assert_eq!(pv["spec"]["claimRef"]["name"], "data-postgres-0");
+    assert_eq!(pv["spec"]["storageClassName"], "local-path");
+    assert_eq!(
+        pv["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"][0]["matchExpressions"][0]["values"]
+            [0],
+        "node2"
+    );
+}
+
+/// Strings that YAML would read as something else if printed bare.
+const TRICKY: &[&str] = &[
+    "yes",
+    "no",
+    "on",
+    "off",
+    "0755",
+    "1e3",
+    "~",
+    "null",
+    "a: b #c",
+    "say \"hi\"",
+    "it's",
+    "naïve ünïcödé ✓",
+    "- x",
+    "[a]",
+    "{b}",
+    "*ref",
+    "&anchor",
+    "!tag",
+    "@at",
+    "%p",
+    "`tick`",
+    "line\nbreak",
+    "tab\there",
+    "$(NOT_EXPANDED)",
+    "true",
+    "1:20",
+    "0x1F",
+    " lead",
+    "trail ",
+];
+/// The subset that is also a valid label value.
+const TRICKY_LABELS: &[&str] = &[
+    "yes", "no", "on", "off", "0755", "1e3", "null", "true", "0x1F", "Y",
+];
+
+#[test]
+fn config_values_come_back_as_the_same_strings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut yaml = String::from("name: tricky\nnamespace: quoting\nlabels:\n");
+    for (i, v) in TRICKY_LABELS.iter().enumerate() {
+        yaml.push_str(&format!(
+            "  l{i}: {}\n",
+            serde_json::to_string(v).expect("json")
+        ));
+    }
+    yaml.push_str("service:\n  annotations:\n");
+    for (i, v) in TRICKY.iter().enumerate() {
+        yaml.push_str(&format!(
+            "    a{i}: {}\n",
+            serde_json::to_string(v).expect("json")
+        ));
+    }
+    yaml.push_str("postgres:\n  image: postgres:17.2\n  database: \"0755\"\n  user: \"yes\"\n  password:\n    value: \"a: b #c $(X) ~\"\n  env:\n");
+    for (i, v) in TRICKY.iter().enumerate() {
+        yaml.push_str(&format!(
+            "    E{i}: {}\n",
+            serde_json::to_string(v).expect("json")
+        ));
+    }
+    yaml.push_str("app:\n  image: example/app:1.0\n");
+    let path = dir.path().join("tricky.yaml");
+    std::fs::write(&path, &yaml).expect("write");
+    let (code, out, err) = pgstate(&["render", "-c", path.to_str().expect("utf-8 path")]);
+    assert_eq!(code, 0, "{err}");
+    let docs = documents(&out);
+    let sts = find(&docs, "StatefulSet", "tricky");
+    for (i, v) in TRICKY_LABELS.iter().enumerate() {
+        assert_eq!(sts["metadata"]["labels"][format!("l{i}")], *v, "label l{i}");
+    }
+    let svc = find(&docs, "Service", "tricky");
+    for (i, v) in TRICKY.iter().enumerate() {
+        assert_eq!(
+            svc["metadata"]["annotations"][format!("a{i}")],
+            *v,
+            "annotation a{i}"
+        );
+    }
+    let env = sts["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .expect("env");
+    let value = |name: &str| {
+        env.iter()
+            .find(|e| e["name"] == name)
+            .and_then(|e| e["value"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(value("POSTGRES_DB"), "0755");
+    assert_eq!(value("POSTGRES_USER"), "yes");
+    for (i, v) in TRICKY.iter().enumerate() {
+        // Kubernetes turns `$$` into `$`, so a literal `$` is written doubled.
+        assert_eq!(value(&format!("E{i}")).replace("$$", "$"), *v, "env E{i}");
+    }
+    let secret = find(&docs, "Secret", "tricky-credentials");
+    let data = secret["data"]["password"].as_str().expect("data");
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .expect("base64");
+    assert_eq!(decoded, b"a: b #c $(X) ~");
+}
+
+/// Reads a folder the way `kubectl apply -k` would, offline.
+fn kustomize(dir: &Path) -> String {
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("kubectl must be installed for this test (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "kubectl kustomize failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn by_identity(mut docs: Vec<Value>) -> Vec<Value> {
+    docs.sort_by_key(|d| {
+        format!(
+            "{}/{}/{}",
+            d["kind"], d["metadata"]["namespace"], d["metadata"]["name"]
+        )
+    });
+    docs
+}
+
+#[test]
+fn kubectl_kustomize_accepts_out_dir_and_sees_the_same_objects() {
+    for fixture in ["calculator", "tfvisualizer", "healthcare"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = format!("fixtures/{fixture}.yaml");
+        let out_dir = dir.path().join("k8s-files");
+        let (code, _, err) = pgstate(&[
+            "render",
+            "-c",
+            &config,
+            "--out-dir",
+            out_dir.to_str().expect("path"),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out_dir.join("kustomization.yaml").is_file());
+        assert!(
+            out_dir
+                .join(
+                    format!(
+                        "statefulset-{}.yaml",
+                        documents(&pgstate(&["render", "-c", &config, "--only", "StatefulSet"]).1)
+                            [0]["metadata"]["name"]
+                            .as_str()
+                            .expect("name")
+                    )
+                )
+                .is_file()
+        );
+        let (_, stdout, _) = pgstate(&["render", "-c", &config]);
+        let via_kustomize = by_identity(documents(&kustomize(&out_dir)));
+        let direct = by_identity(documents(&stdout));
+        assert_eq!(
+            via_kustomize, direct,
+            "{fixture}: kustomize and stdout disagree"
+        );
+    }
+}
+
+#[test]
+fn kubectl_reads_tricky_strings_the_same_way() {
+    // kubectl parses with YAML 1.1 rules (yes/no/on/off, octal): make sure it agrees with us.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut yaml = String::from("name: tricky\nnamespace: quoting\nservice:\n  annotations:\n");
+    for (i, v) in TRICKY.iter().enumerate() {
+        yaml.push_str(&format!(
+            "    a{i}: {}\n",
+            serde_json::to_string(v).expect("json")
+        ));
+    }
+    let config = dir.path().join("c.yaml");
+    std::fs::write(&config, yaml).expect("write");
+    let out_dir = dir.path().join("out");
+    let (code, _, err) = pgstate(&[
+        "render",
+        "-c",
+        config.to_str().expect("path"),
+        "--out-dir",
+        out_dir.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let docs = documents(&kustomize(&out_dir));
+    let svc = find(&docs, "Service", "tricky");
+    for (i, v) in TRICKY.iter().enumerate() {
+        assert_eq!(
+            svc["metadata"]["annotations"][format!("a{i}")],
+            *v,
+            "annotation a{i}"
+        );
+    }
+}
+
+#[test]
+fn json_output_is_a_list_of_the_same_objects() {
+    let (_, yaml, _) = pgstate(&["render", "-c", "fixtures/healthcare.yaml"]);
+    let (code, json, _) = pgstate(&[
+        "render",
+        "-c",
+        "fixtures/healthcare.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let list: Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(list["kind"], "List");
+    assert_eq!(list["items"].as_array().expect("items"), &documents(&yaml));
+}
+
+#[test]
+fn only_filters_kinds() {
+    let (code, out, _) = pgstate(&[
+        "render",
+        "-c",
+        "fixtures/healthcare.yaml",
+        "--only",
+        "statefulset,Service",
+    ]);
+    assert_eq!(code, 0);
+    let kinds: Vec<String> = documents(&out)
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(kinds, ["Service", "Service", "StatefulSet"]);
+}
+
+#[test]
+fn restore_job_names_the_dump() {
+    let (code, out, err) = pgstate(&[
+        "restore",
+        "-c",
+        "fixtures/healthcare.yaml",
+        "--from",
+        "postgres-20260101T013000Z-00.dump",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let docs = documents(&out);
+    let job = find(&docs, "Job", "postgres-restore");
+    let env = job["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .expect("env");
+    assert!(
+        env.iter()
+            .any(|e| e["name"] == "DUMP" && e["value"] == "postgres-20260101T013000Z-00.dump")
+    );
+    insta::assert_snapshot!(out);
+}
