@@ -26,6 +26,14 @@ pub enum Command {
         after_help = "Examples:\n  pgstate render                      # ./pgstate.yaml, or the built-in example\n  pgstate render -c db.yaml -o k8s-files/postgresql.yml\n  pgstate render --env prod --out-dir k8s-files\n  pgstate render --only StatefulSet,Service --format json"
     )]
     Render(RenderArgs),
+    /// The CI step: config errors, lint findings, and the rendered objects' check
+    #[command(
+        after_help = "Examples:\n  pgstate check\n  pgstate check --deny-warnings --format github\n  pgstate check -c databases/ --env prod --format json\n\nExit codes: 0 clean (warnings allowed), 1 findings (or warnings with --deny-warnings), 2 invalid config."
+    )]
+    Check(CheckArgs),
+    /// Print the JSON Schema of the config, for editors
+    #[command(after_help = "Examples:\n  pgstate schema > pgstate.schema.json")]
+    Schema,
     /// Pipe the render to `kubectl apply --server-side --field-manager=pgstate -f -`
     #[command(
         after_help = "Examples:\n  pgstate apply --dry-run server\n  pgstate apply --env prod --context prod-cluster\n  pgstate apply -- --prune --selector app.kubernetes.io/managed-by=pgstate"
@@ -93,6 +101,25 @@ pub struct RenderArgs {
     /// Do not write: exit 1 with a diff when the files on disk differ from the render
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Exit 1 on warnings too
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Output format (github: workflow annotations on the config's lines)
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Human,
+    Json,
+    Github,
 }
 
 #[derive(Debug, Args)]

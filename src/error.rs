@@ -84,11 +84,16 @@ impl Diagnostic {
 
     /// Renders the diagnostic the way compilers do: message, file:line:col, the line, a caret.
     pub fn render(&self, sources: &Sources) -> String {
+        self.render_as(sources, "error", &[])
+    }
+
+    /// Renders under another label (e.g. `warning[PGS001]`), with extra `= name: text` lines.
+    pub fn render_as(&self, sources: &Sources, label: &str, notes: &[(&str, &str)]) -> String {
         let mut out = String::new();
         if self.path.is_empty() {
-            let _ = writeln!(out, "error: {}", self.message);
+            let _ = writeln!(out, "{label}: {}", self.message);
         } else {
-            let _ = writeln!(out, "error: {}: {}", self.path, self.message);
+            let _ = writeln!(out, "{label}: {}: {}", self.path, self.message);
         }
         let name = sources.name(self.loc.source);
         let _ = writeln!(out, "  --> {}:{}:{}", name, self.loc.line, self.loc.col);
@@ -109,6 +114,9 @@ impl Diagnostic {
         }
         if let Some(help) = &self.help {
             let _ = writeln!(out, "  = help: {help}");
+        }
+        for (name, text) in notes {
+            let _ = writeln!(out, "  = {name}: {text}");
         }
         out
     }

@@ -1,5 +1,6 @@
 //! pgstate: one small, typed YAML file in; the Kubernetes manifests that run PostgreSQL out.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod drift;
@@ -57,6 +58,15 @@ fn dispatch(
     match command {
         Command::Render(args) => render_command(&args, stdout, stderr, vars),
         Command::Restore(args) => restore_command(&args, stdout, vars),
+        Command::Check(args) => check::run(&args, stdout, stderr, vars),
+        Command::Schema => {
+            let schema = schemars::schema_for!(config::Config);
+            let mut text =
+                serde_json::to_string_pretty(&schema).map_err(|e| Error::Bug(e.to_string()))?;
+            text.push('\n');
+            output::write_stdout(stdout, text.as_bytes())?;
+            Ok(0)
+        }
         Command::Apply(args) => apply_command(&args, stdout, stderr, vars),
         Command::Diff(args) => diff_command(&args, stdout, stderr, vars),
         Command::Connection(args) => {

@@ -539,3 +539,120 @@ fn init_writes_a_config_that_renders_and_never_overwrites() {
     let stdout = pgstate().args(["init", "-o", "-"]).output().expect("runs");
     assert!(String::from_utf8_lossy(&stdout.stdout).contains("name: postgresql"));
 }
+
+#[test]
+fn check_reports_findings_in_three_formats() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_cmd_snapshot!(
+        "check_human",
+        pgstate_in(root).args(["check", "-c", "fixtures/healthcare.yaml"])
+    );
+    assert_cmd_snapshot!(
+        "check_github_deny",
+        pgstate_in(root).args([
+            "check",
+            "-c",
+            "fixtures/healthcare.yaml",
+            "--format",
+            "github",
+            "--deny-warnings"
+        ])
+    );
+    let json = pgstate_in(root)
+        .args([
+            "check",
+            "-c",
+            "fixtures/healthcare.yaml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        json.status.code(),
+        Some(0),
+        "warnings alone pass without --deny-warnings"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(report["errors"], 0);
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["id"].as_str().is_some_and(|id| id.starts_with("PGS"))
+                && f["line"].as_u64().is_some())
+    );
+}
+
+#[test]
+fn check_allows_findings_with_a_reason_and_rejects_unknown_ids() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = "name: shop\nnamespace: shop\npostgres:\n  image: postgres:17.2@sha256:0000000000000000000000000000000000000000000000000000000000000000\n  resources: {requests: {cpu: 500m, memory: 1Gi}}\n  storage: {class: standard}\nbackup: {keep: 7}\n";
+    std::fs::write(dir.path().join("pgstate.yaml"), base).expect("write");
+    let clean = pgstate_in(dir.path())
+        .args(["check", "--deny-warnings"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+    std::fs::write(
+        dir.path().join("pgstate.yaml"),
+        format!("{base}networkPolicy: false\n"),
+    )
+    .expect("write");
+    let warned = pgstate_in(dir.path())
+        .args(["check", "--deny-warnings"])
+        .output()
+        .expect("runs");
+    assert_eq!(warned.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&warned.stdout).contains("warning[PGS009]"));
+    std::fs::write(dir.path().join("pgstate.yaml"), format!("{base}networkPolicy: false\nlint:\n  allow:\n    PGS009: the CNI has no NetworkPolicy support\n")).expect("write");
+    let allowed = pgstate_in(dir.path())
+        .args(["check", "--deny-warnings"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        allowed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&allowed.stdout)
+    );
+    assert!(String::from_utf8_lossy(&allowed.stdout).contains("1 allowed"));
+    std::fs::write(
+        dir.path().join("pgstate.yaml"),
+        format!("{base}lint: {{allow: [PGS09]}}\n"),
+    )
+    .expect("write");
+    assert_cmd_snapshot!("check_unknown_id", pgstate_in(dir.path()).args(["check"]));
+    assert_cmd_snapshot!(
+        "check_invalid_config_github",
+        pgstate_in(dir.path()).args(["check", "--format", "github"])
+    );
+}
+
+#[test]
+fn check_fails_on_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("pgstate.yaml"), "name: shop\nnamespace: shop\npostgres: {image: \"postgres:17.2\"}\nbackup: {image: \"postgres:15.8\"}\n").expect("write");
+    let out = pgstate_in(dir.path()).arg("check").output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("error[PGS008]"));
+}
+
+#[test]
+fn schema_is_derived_from_the_config_types() {
+    let out = pgstate().arg("schema").output().expect("runs");
+    assert!(out.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(schema["properties"]["postgres"]["$ref"], "#/$defs/Postgres");
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "unknown keys are errors in the schema too"
+    );
+    insta::assert_snapshot!(String::from_utf8(out.stdout).expect("utf-8"));
+}

@@ -312,15 +312,13 @@ fn kubectl_kustomize_accepts_out_dir_and_sees_the_same_objects() {
         assert!(out_dir.join("kustomization.yaml").is_file());
         assert!(
             out_dir
-                .join(
-                    format!(
+                .join(format!(
                         "statefulset-{}.yaml",
                         documents(&pgstate(&["render", "-c", &config, "--only", "StatefulSet"]).1)
                             [0]["metadata"]["name"]
                             .as_str()
                             .expect("name")
-                    )
-                )
+                    ))
                 .is_file()
         );
         let (_, stdout, _) = pgstate(&["render", "-c", &config]);

@@ -42,6 +42,15 @@ impl DeError {
         self
     }
 
+    /// An error about a whole map or list that is a map value points at its key instead: the
+    /// key is the line a reader looks for, the collection's first line is its first child.
+    fn reanchor(mut self, value: &Node, key: Location) -> Self {
+        if self.loc == Some(value.loc) && !matches!(value.kind, Kind::Scalar { .. }) {
+            self.loc = Some(key);
+        }
+        self
+    }
+
     pub fn into_diagnostic(self, fallback: Location) -> Diagnostic {
         let mut d = Diagnostic::new(self.loc.unwrap_or(fallback), self.message)
             .with_path(self.path.unwrap_or_default());
@@ -167,12 +176,31 @@ fn child_path(parent: &str, key: &str) -> String {
 
 impl NodeDe<'_> {
     fn mismatch<T>(&self, exp: &dyn Expected) -> Result<T, DeError> {
-        Err(DeError::new(format!(
-            "expected {}, found {}",
-            friendly(&Expecting(exp)),
-            self.node.describe()
-        ))
-        .at(self.node, &self.path))
+        let wanted = friendly(&Expecting(exp));
+        let mut e = DeError::new(format!("expected {wanted}, found {}", self.node.describe()));
+        e.help = Some(match wanted.as_str() {
+            "a whole number" => "write the number without quotes, e.g. 5432".to_owned(),
+            "a number" => "write the number without quotes".to_owned(),
+            "a boolean" => match self.node.as_str() {
+                Some(
+                    text @ ("yes" | "no" | "on" | "off" | "y" | "n" | "Yes" | "No" | "On" | "Off"),
+                ) => {
+                    format!("YAML 1.2 reads `{text}` as a string; write true or false")
+                }
+                _ => "write true or false".to_owned(),
+            },
+            "a map" => {
+                "indent its keys under it, one per line (`key: value`), or write {key: value}"
+                    .to_owned()
+            }
+            "a list" => "write one `- item` per line under it, or [a, b]".to_owned(),
+            "a string" => {
+                "write the text, quoted if it contains `: ` or starts with a special character"
+                    .to_owned()
+            }
+            _ => format!("write {wanted} here"),
+        });
+        Err(e.at(self.node, &self.path))
     }
 
     fn plain(&self) -> Option<Plain> {
@@ -224,19 +252,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             Some(Plain::Bool(b)) => visitor
                 .visit_bool(b)
                 .map_err(|e: DeError| e.at(self.node, &self.path)),
-            _ => {
-                let mut e = self
-                    .mismatch::<()>(&visitor)
-                    .expect_err("mismatch is an error");
-                if let Some(text) = self.node.as_str()
-                    && matches!(text, "yes" | "no" | "on" | "off" | "y" | "n")
-                {
-                    e.help = Some(format!(
-                        "YAML 1.2 reads `{text}` as a string; write true or false"
-                    ));
-                }
-                Err(e)
-            }
+            _ => self.mismatch(&visitor),
         }
     }
 
@@ -438,7 +454,7 @@ impl<'de, 'a, I: Iterator<Item = (usize, &'a Node)>> SeqAccess<'de> for Seq<'a, 
 
 struct Map<'a, I> {
     entries: I,
-    value: Option<(&'a Node, String)>,
+    value: Option<(&'a Node, String, Location)>,
     path: &'a str,
 }
 
@@ -457,13 +473,15 @@ impl<'de, 'a, I: Iterator<Item = &'a (Node, Node)>> MapAccess<'de> for Map<'a, I
             node: key,
             path: path.clone(),
         });
-        self.value = Some((value, path));
+        self.value = Some((value, path, key.loc));
         result.map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         match self.value.take() {
-            Some((node, path)) => seed.deserialize(NodeDe { node, path }),
+            Some((node, path, key)) => seed
+                .deserialize(NodeDe { node, path })
+                .map_err(|e| e.reanchor(node, key)),
             None => Err(DeError::new(
                 "a map value was read before its key".to_owned(),
             )),

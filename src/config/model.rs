@@ -5,12 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 pub type StringMap = BTreeMap<String, String>;
 
 /// The whole config file (one database).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Config {
     pub name: String,
@@ -22,6 +23,8 @@ pub struct Config {
     pub backup: Option<Backup>,
     pub app: Option<App>,
     pub network_policy: bool,
+    /// `pgstate check` settings.
+    pub lint: Lint,
 }
 
 impl Default for Config {
@@ -36,11 +39,12 @@ impl Default for Config {
             backup: None,
             app: None,
             network_policy: true,
+            lint: Lint::default(),
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     #[default]
@@ -50,7 +54,7 @@ pub enum Target {
     External,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Postgres {
     pub image: String,
@@ -99,7 +103,7 @@ impl Default for Postgres {
 }
 
 /// Where the password comes from: exactly one of `secret`, `fromEnv`, `value`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Password {
     pub secret: Option<String>,
@@ -108,7 +112,7 @@ pub struct Password {
     pub value: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Storage {
     pub size: String,
@@ -132,7 +136,7 @@ impl Default for Storage {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 pub enum AccessMode {
     #[default]
     ReadWriteOnce,
@@ -153,7 +157,7 @@ impl AccessMode {
 }
 
 /// A node-local disk for clusters without a dynamic provisioner.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LocalVolume {
     pub node: String,
@@ -161,21 +165,21 @@ pub struct LocalVolume {
 }
 
 /// CPU and memory; each unset value falls back to its default on its own.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Resources {
     pub requests: ResourceList,
     pub limits: ResourceList,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct ResourceList {
     pub cpu: Option<String>,
     pub memory: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Probes {
     pub readiness: ProbeTiming,
@@ -183,7 +187,7 @@ pub struct Probes {
     pub startup: ProbeTiming,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct ProbeTiming {
     pub initial_delay_seconds: Option<i64>,
@@ -192,7 +196,7 @@ pub struct ProbeTiming {
     pub failure_threshold: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Service {
     #[serde(rename = "type")]
@@ -200,7 +204,7 @@ pub struct Service {
     pub annotations: StringMap,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 pub enum ServiceType {
     #[default]
     ClusterIP,
@@ -219,7 +223,7 @@ impl ServiceType {
 }
 
 /// Present = enabled: a CronJob that dumps, verifies, and keeps the newest `keep` dumps.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Backup {
     pub schedule: String,
@@ -251,7 +255,7 @@ impl Default for Backup {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum BackupFormat {
     #[default]
@@ -259,7 +263,7 @@ pub enum BackupFormat {
     Gzip,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct BackupStorage {
     pub size: String,
@@ -278,7 +282,7 @@ impl Default for BackupStorage {
 }
 
 /// The Deployment that uses the database.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct App {
     pub name: Option<String>,
@@ -321,7 +325,7 @@ fn yes() -> bool {
 }
 
 /// The names of the variables the app gets.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct ConnectionEnv {
     pub host: String,
@@ -347,5 +351,67 @@ impl Default for ConnectionEnv {
             password: "DB_PASSWORD".into(),
             url: database_url(),
         }
+    }
+}
+
+/// `pgstate check` settings: findings allowed on purpose.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Lint {
+    /// Finding ids allowed in this config: a list (`[PGS005]`), or a map from id to the reason
+    /// (`{PGS005: "a throwaway test cluster"}`).
+    pub allow: Allowed,
+}
+
+/// Allowed finding ids, each with its reason when one was given.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Allowed(pub BTreeMap<String, Option<String>>);
+
+impl<'de> Deserialize<'de> for Allowed {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Allowed;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of finding ids or a map from id to reason")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Allowed, A::Error> {
+                let mut ids = BTreeMap::new();
+                while let Some(id) = seq.next_element::<String>()? {
+                    ids.insert(id, None);
+                }
+                Ok(Allowed(ids))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Allowed, A::Error> {
+                let mut ids = BTreeMap::new();
+                while let Some((id, reason)) = map.next_entry::<String, String>()? {
+                    ids.insert(id, Some(reason));
+                }
+                Ok(Allowed(ids))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+impl JsonSchema for Allowed {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Allowed".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Finding ids (PGS001...) allowed on purpose, as a list or as a map from id to the reason",
+            "anyOf": [
+                {"type": "array", "items": {"type": "string", "pattern": "^PGS[0-9]{3}$"}},
+                {"type": "object", "propertyNames": {"pattern": "^PGS[0-9]{3}$"}, "additionalProperties": {"type": "string"}}
+            ]
+        })
     }
 }

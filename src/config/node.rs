@@ -86,6 +86,46 @@ impl Node {
         node.loc
     }
 
+    /// Where a message about the value at `path` should point: a scalar value itself, the key
+    /// of a map or list, or the nearest existing parent when the key is absent.
+    pub fn place(&self, path: &[&str]) -> Location {
+        match self.entry(path) {
+            Some((_, value)) if matches!(value.kind, Kind::Scalar { .. }) => value.loc,
+            Some((key, _)) => key.loc,
+            None => self.locate(path),
+        }
+    }
+
+    /// Where the entry at a JSON-style path relative to this node is, e.g. `a.b[0].c`: its key
+    /// (or the list item); the deepest place found when the path ends early.
+    pub fn find(&self, path: &str) -> Location {
+        let mut node = self;
+        let mut at = self.loc;
+        for part in path.split('.').filter(|p| !p.is_empty()) {
+            let (key, indexes) = part.split_at(part.find('[').unwrap_or(part.len()));
+            if !key.is_empty() {
+                let Some((k, v)) = node
+                    .as_map()
+                    .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some(key)))
+                else {
+                    return at;
+                };
+                at = k.loc;
+                node = v;
+            }
+            for index in indexes.split(['[', ']']).filter(|i| !i.is_empty()) {
+                match (&node.kind, index.parse::<usize>()) {
+                    (Kind::Seq(items), Ok(i)) if i < items.len() => {
+                        node = &items[i];
+                        at = node.loc;
+                    }
+                    _ => return at,
+                }
+            }
+        }
+        at
+    }
+
     /// A short description of the node's YAML type, for "expected X, found Y" messages.
     pub fn describe(&self) -> &'static str {
         match &self.kind {

@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use super::model::{Config, LocalVolume, Password, Resources, Target};
-use super::node::Node;
+use super::node::{Kind, Node};
 use super::units::{check_cron, parse_pg_memory, parse_quantity, quantity_hint};
-use crate::error::Diagnostic;
+use crate::error::{Diagnostic, closest};
 
 /// Connections PostgreSQL keeps beyond the apps' pools (superuser slots, backup, admin).
 pub const RESERVED_CONNECTIONS: i64 = 10;
@@ -60,7 +60,7 @@ struct Checker<'a> {
 impl Checker<'_> {
     /// An error about the value at `path` (or its nearest parent, when it was defaulted).
     fn value(&mut self, path: &[&str], message: impl Into<String>, help: impl Into<String>) {
-        let loc = self.root.locate(path);
+        let loc = self.root.place(path);
         self.found.push(
             Diagnostic::new(loc, message)
                 .with_path(path.join("."))
@@ -247,6 +247,25 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
             if set && config.target == Target::Statefulset {
                 c.key(&["backup"], key, format!("backup.{key} is for operator targets, not `target: statefulset`"), "the statefulset target backs up with a pg_dump CronJob to a volume; remove this key");
             }
+        }
+    }
+    let ids: Vec<&str> = crate::manifest::lint::RULES
+        .iter()
+        .map(|(id, _, _)| *id)
+        .collect();
+    for id in config.lint.allow.0.keys() {
+        if !ids.contains(&id.as_str()) {
+            let help = match closest(id, &ids) {
+                Some(near) => {
+                    format!("did you mean {near}? `pgstate check` prints each finding's id")
+                }
+                None => format!("the finding ids are {}", ids.join(", ")),
+            };
+            c.value(
+                &["lint", "allow", id],
+                format!("`{id}` is not a finding id"),
+                help,
+            );
         }
     }
     if config.target != Target::Statefulset {
@@ -647,22 +666,37 @@ fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(
     path: &[&str],
     items: &[Value],
 ) {
-    for item in items {
+    let list = c.root.entry(path).map(|(_, v)| v);
+    for (i, item) in items.iter().enumerate() {
         let problem = match serde_json::from_value::<T>(item.clone()) {
-            Err(e) => Some(e.to_string()),
+            Err(e) => Some((String::new(), e.to_string())),
             Ok(t) => match serde_json::to_value(&t) {
-                Ok(back) => crate::manifest::first_difference(item, &back)
-                    .map(|p| format!("`{p}` is not a field Kubernetes knows here")),
-                Err(e) => Some(e.to_string()),
+                Ok(back) => crate::manifest::first_difference(item, &back).map(|p| {
+                    let key = p.rsplit('.').next().unwrap_or(&p).to_owned();
+                    (p, format!("`{key}` is not a field Kubernetes knows here"))
+                }),
+                Err(e) => Some((String::new(), e.to_string())),
             },
         };
-        if let Some(problem) = problem {
-            c.value(
-                path,
-                problem,
-                "write it as in a Kubernetes pod spec (the same camelCase keys)",
-            );
-        }
+        let Some((inner, problem)) = problem else {
+            continue;
+        };
+        // A list item (tolerations, topologySpread), or the single value (affinity).
+        let (node, shown) = match list.map(|l| &l.kind) {
+            Some(Kind::Seq(nodes)) => (nodes.get(i), format!("{}[{i}]", path.join("."))),
+            _ => (list, path.join(".")),
+        };
+        let loc = node.map_or_else(|| c.root.place(path), |n| n.find(&inner));
+        let full = if inner.is_empty() {
+            shown
+        } else {
+            format!("{shown}.{inner}")
+        };
+        c.found.push(
+            Diagnostic::new(loc, problem)
+                .with_path(full)
+                .with_help("write it as in a Kubernetes pod spec (the same camelCase keys)"),
+        );
     }
 }
 

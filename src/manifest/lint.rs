@@ -28,22 +28,73 @@ pub struct Finding {
 
 /// Every rule: id, severity, and the one-line why.
 pub const RULES: &[(&str, Severity, &str)] = &[
-    ("PGS001", Severity::Warning, "anyone who can read the config (and its Git history) can read the password"),
-    ("PGS002", Severity::Warning, "a tag can be moved to a different image; a digest cannot"),
-    ("PGS003", Severity::Warning, "without a backup, a deleted volume or a bad migration loses the data"),
-    ("PGS004", Severity::Warning, "the default requests and limits are a guess; sized ones keep the database from being evicted or starved"),
-    ("PGS005", Severity::Warning, "objects in `default` mix with everything else and are easy to delete by accident"),
-    ("PGS006", Severity::Warning, "the cluster's default StorageClass may not keep data on delete, or may not exist"),
-    ("PGS007", Severity::Warning, "one dump is one corrupted file away from none"),
-    ("PGS008", Severity::Error, "pg_dump refuses to dump a server newer than itself"),
-    ("PGS009", Severity::Warning, "without a NetworkPolicy every pod in the cluster can reach the database port"),
-    ("PGS010", Severity::Warning, "a NodePort or LoadBalancer Service puts the database on the network outside the cluster"),
-    ("PGS011", Severity::Warning, "with retain: false, deleting or scaling the StatefulSet deletes the volume and the data"),
-    ("PGS012", Severity::Warning, "an app without an HTTP health check is routed traffic as soon as its port opens"),
+    (
+        "PGS001",
+        Severity::Warning,
+        "anyone who can read the config (and its Git history) can read the password",
+    ),
+    (
+        "PGS002",
+        Severity::Warning,
+        "a tag can be moved to a different image; a digest cannot",
+    ),
+    (
+        "PGS003",
+        Severity::Warning,
+        "without a backup, a deleted volume or a bad migration loses the data",
+    ),
+    (
+        "PGS004",
+        Severity::Warning,
+        "the default requests and limits are a guess; sized ones keep the database from being evicted or starved",
+    ),
+    (
+        "PGS005",
+        Severity::Warning,
+        "objects in `default` mix with everything else and are easy to delete by accident",
+    ),
+    (
+        "PGS006",
+        Severity::Warning,
+        "the cluster's default StorageClass may not keep data on delete, or may not exist",
+    ),
+    (
+        "PGS007",
+        Severity::Warning,
+        "one dump is one corrupted file away from none",
+    ),
+    (
+        "PGS008",
+        Severity::Error,
+        "pg_dump refuses to dump a server newer than itself",
+    ),
+    (
+        "PGS009",
+        Severity::Warning,
+        "without a NetworkPolicy every pod in the cluster can reach the database port",
+    ),
+    (
+        "PGS010",
+        Severity::Warning,
+        "a NodePort or LoadBalancer Service puts the database on the network outside the cluster",
+    ),
+    (
+        "PGS011",
+        Severity::Warning,
+        "with retain: false, deleting or scaling the StatefulSet deletes the volume and the data",
+    ),
+    (
+        "PGS012",
+        Severity::Warning,
+        "an app without an HTTP health check is routed traffic as soon as its port opens",
+    ),
 ];
 
 fn rule(id: &'static str) -> (Severity, &'static str) {
-    RULES.iter().find(|(r, _, _)| *r == id).map_or((Severity::Warning, ""), |(_, s, w)| (*s, *w))
+    RULES
+        .iter()
+        .find(|(r, _, _)| *r == id)
+        .map_or((Severity::Warning, ""), |(_, s, w)| (*s, *w))
 }
 
 struct Collect<'a> {
@@ -52,7 +103,13 @@ struct Collect<'a> {
 }
 
 impl Collect<'_> {
-    fn add(&mut self, id: &'static str, path: &[&str], message: impl Into<String>, fix: impl Into<String>) {
+    fn add(
+        &mut self,
+        id: &'static str,
+        path: &[&str],
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
         let (severity, why) = rule(id);
         self.found.push(Finding {
             id,
@@ -61,7 +118,7 @@ impl Collect<'_> {
             why,
             fix: fix.into(),
             path: path.join("."),
-            loc: self.loaded.root.locate(path),
+            loc: self.loaded.root.place(path),
         });
     }
 }
@@ -75,24 +132,56 @@ fn major(image: &str) -> Option<u32> {
 pub fn lint(loaded: &Loaded) -> Vec<Finding> {
     let config = &loaded.config;
     let pg = &config.postgres;
-    let mut c = Collect { loaded, found: Vec::new() };
+    let mut c = Collect {
+        loaded,
+        found: Vec::new(),
+    };
     if pg.password.value.is_some() {
-        c.add("PGS001", &["postgres", "password", "value"], "the password is plain text in the config", "keep it in a Secret (password.secret) or read it at render time (password.fromEnv)");
+        c.add(
+            "PGS001",
+            &["postgres", "password", "value"],
+            "the password is plain text in the config",
+            "keep it in a Secret (password.secret) or read it at render time (password.fromEnv)",
+        );
     }
     if !pg.image.contains("@sha256:") {
-        c.add("PGS002", &["postgres", "image"], format!("the database image `{}` is not pinned by digest", pg.image), format!("use {}@sha256:<digest> (docker buildx imagetools inspect {} shows it)", pg.image.split('@').next().unwrap_or_default(), pg.image));
+        c.add(
+            "PGS002",
+            &["postgres", "image"],
+            format!("the database image `{}` is not pinned by digest", pg.image),
+            format!(
+                "use {}@sha256:<digest> (docker buildx imagetools inspect {} shows it)",
+                pg.image.split('@').next().unwrap_or_default(),
+                pg.image
+            ),
+        );
     }
     if let Some(app) = &config.app
         && !app.image.contains("@sha256:")
     {
-        c.add("PGS002", &["app", "image"], format!("the app image `{}` is not pinned by digest", app.image), "pin it with @sha256:<digest>");
+        c.add(
+            "PGS002",
+            &["app", "image"],
+            format!("the app image `{}` is not pinned by digest", app.image),
+            "pin it with @sha256:<digest>",
+        );
     }
     if config.target == Target::Statefulset {
         match &config.backup {
-            None => c.add("PGS003", &["name"], "there is no backup", "add `backup: {schedule: \"0 2 * * *\", keep: 7}`"),
+            None => c.add(
+                "PGS003",
+                &["name"],
+                "there is no backup",
+                "add `backup: {schedule: \"0 2 * * *\", keep: 7}`",
+            ),
             Some(b) => {
                 if b.keep < 2 {
-                    c.add("PGS007", &["backup", "keep"], format!("only {} dump is kept", b.keep), "keep at least 2, e.g. keep: 7");
+                    c.add(
+                        "PGS007",
+                        &["backup", "keep"],
+                        format!("only {} dump is kept", b.keep),
+                        "keep at least 2, e.g. keep: 7",
+                    );
                 }
                 if let Some(image) = &b.image
                     && let (Some(client), Some(server)) = (major(image), major(&pg.image))
@@ -102,29 +191,54 @@ pub fn lint(loaded: &Loaded) -> Vec<Finding> {
                 }
             }
         }
-        if !loaded.root.get("postgres").is_some_and(|p| p.get("resources").is_some()) {
-            c.add("PGS004", &["postgres"], "postgres.resources is not set; the defaults (250m/512Mi, limits 1/1Gi) are used", "set postgres.resources.requests and limits for your load");
+        if loaded.root.entry(&["postgres", "resources"]).is_none() {
+            c.add(
+                "PGS004",
+                &["postgres"],
+                "postgres.resources is not set; the defaults (250m/512Mi, limits 1/1Gi) are used",
+                "set postgres.resources.requests and limits for your load",
+            );
         }
         if pg.storage.class.is_none() {
             c.add("PGS006", &["postgres", "storage"], "postgres.storage.class is not set", "name the StorageClass (kubectl get storageclass), ideally one with reclaimPolicy Retain");
         }
         if !pg.storage.retain {
-            c.add("PGS011", &["postgres", "storage", "retain"], "the volume is deleted with the StatefulSet", "set retain: true unless this database is disposable");
+            c.add(
+                "PGS011",
+                &["postgres", "storage", "retain"],
+                "the volume is deleted with the StatefulSet",
+                "set retain: true unless this database is disposable",
+            );
         }
         if !config.network_policy {
-            c.add("PGS009", &["networkPolicy"], "networkPolicy is off", "set networkPolicy: true (the default)");
+            c.add(
+                "PGS009",
+                &["networkPolicy"],
+                "networkPolicy is off",
+                "set networkPolicy: true (the default)",
+            );
         }
         if config.service.kind != ServiceType::ClusterIP {
             c.add("PGS010", &["service", "type"], format!("the database Service is a {}", config.service.kind.as_str()), "use ClusterIP and reach the database from inside the cluster (or kubectl port-forward)");
         }
     }
     if config.namespace == "default" {
-        c.add("PGS005", &["namespace"], "the objects go to the `default` namespace", "set namespace: to a namespace of this application");
+        c.add(
+            "PGS005",
+            &["namespace"],
+            "the objects go to the `default` namespace",
+            "set namespace: to a namespace of this application",
+        );
     }
     if let Some(app) = &config.app
         && app.health_path.is_none()
     {
-        c.add("PGS012", &["app"], "the app's probes only open its TCP port", "set app.healthPath to an HTTP health endpoint, e.g. /healthz");
+        c.add(
+            "PGS012",
+            &["app"],
+            "the app's probes only open its TCP port",
+            "set app.healthPath to an HTTP health endpoint, e.g. /healthz",
+        );
     }
     c.found.sort_by_key(|f| (f.loc.line, f.loc.col));
     c.found

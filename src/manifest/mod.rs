@@ -2,6 +2,8 @@
 //! come back unchanged. k8s-openapi ignores keys it does not know, so a key that disappears is
 //! a template typo that Kubernetes would reject (or, worse, silently ignore).
 
+pub mod lint;
+
 use k8s_openapi::api::{apps, batch, core, networking};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
