@@ -330,7 +330,7 @@ fn restore_command(
             loaded.config.name
         )));
     }
-    let doc = render::restore_job(&loaded.config, &dump, vars)?;
-    output::emit(&[doc], &args.output, stdout)?;
+    let docs = render::restore_job(&loaded.config, &dump, vars)?;
+    output::emit(&docs, &args.output, stdout)?;
     Ok(0)
 }

@@ -16,59 +16,57 @@ pub use context::Context;
 /// The memory limit of the database container when none is configured.
 pub const DEFAULT_MEMORY_LIMIT: &str = context::POSTGRES_RESOURCES.memory_limit;
 
-/// Every template, named by a constant instead of a string that could be mistyped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TemplateId {
-    Secret,
-    PersistentVolume,
-    BackupClaim,
-    HeadlessService,
-    Service,
-    StatefulSet,
-    BackupCronJob,
-    Deployment,
-    NetworkPolicy,
-    AppNetworkPolicy,
-    RestoreJob,
-}
-
-impl TemplateId {
-    pub const ALL: [TemplateId; 11] = [
-        TemplateId::Secret,
-        TemplateId::PersistentVolume,
-        TemplateId::BackupClaim,
-        TemplateId::HeadlessService,
-        TemplateId::Service,
-        TemplateId::StatefulSet,
-        TemplateId::BackupCronJob,
-        TemplateId::Deployment,
-        TemplateId::NetworkPolicy,
-        TemplateId::AppNetworkPolicy,
-        TemplateId::RestoreJob,
-    ];
-
-    pub fn file(self) -> &'static str {
-        match self {
-            TemplateId::Secret => "secret.yaml.j2",
-            TemplateId::PersistentVolume => "persistentvolume.yaml.j2",
-            TemplateId::BackupClaim => "backup-pvc.yaml.j2",
-            TemplateId::HeadlessService => "service-headless.yaml.j2",
-            TemplateId::Service => "service.yaml.j2",
-            TemplateId::StatefulSet => "statefulset.yaml.j2",
-            TemplateId::BackupCronJob => "backup-cronjob.yaml.j2",
-            TemplateId::Deployment => "deployment.yaml.j2",
-            TemplateId::NetworkPolicy => "networkpolicy.yaml.j2",
-            TemplateId::AppNetworkPolicy => "networkpolicy-app.yaml.j2",
-            TemplateId::RestoreJob => "restore-job.yaml.j2",
+/// Declares every object template once: its `TemplateId` variant and its file, embedded.
+macro_rules! templates {
+    ($($id:ident => $file:literal,)*) => {
+        /// Every template, named by a constant instead of a string that could be mistyped.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum TemplateId {
+            $($id,)*
         }
-    }
+
+        impl TemplateId {
+            pub const ALL: &[TemplateId] = &[$(TemplateId::$id,)*];
+
+            pub fn file(self) -> &'static str {
+                match self {
+                    $(TemplateId::$id => $file,)*
+                }
+            }
+
+            fn source(self) -> &'static str {
+                match self {
+                    $(TemplateId::$id => include_str!(concat!("../../templates/", $file)),)*
+                }
+            }
+        }
+    };
 }
 
-/// Template sources, embedded in the binary.
-const SOURCES: &[(&str, &str)] = &[
+templates! {
+    Secret => "secret.yaml.j2",
+    PersistentVolume => "persistentvolume.yaml.j2",
+    BackupClaim => "backup-pvc.yaml.j2",
+    HeadlessService => "service-headless.yaml.j2",
+    Service => "service.yaml.j2",
+    StatefulSet => "statefulset.yaml.j2",
+    BackupCronJob => "backup-cronjob.yaml.j2",
+    Deployment => "deployment.yaml.j2",
+    NetworkPolicy => "networkpolicy.yaml.j2",
+    AppNetworkPolicy => "networkpolicy-app.yaml.j2",
+    BackupNetworkPolicy => "networkpolicy-backup.yaml.j2",
+    RestoreJob => "restore-job.yaml.j2",
+}
+
+/// Shared blocks the object templates import or include.
+const PARTIALS: &[(&str, &str)] = &[
     (
         "partials/common.yaml.j2",
         include_str!("../../templates/partials/common.yaml.j2"),
+    ),
+    (
+        "partials/job-pod.yaml.j2",
+        include_str!("../../templates/partials/job-pod.yaml.j2"),
     ),
     (
         "partials/backup.sh",
@@ -77,54 +75,6 @@ const SOURCES: &[(&str, &str)] = &[
     (
         "partials/restore.sh",
         include_str!("../../templates/partials/restore.sh"),
-    ),
-    (
-        "partials/job-pod.yaml.j2",
-        include_str!("../../templates/partials/job-pod.yaml.j2"),
-    ),
-    (
-        "secret.yaml.j2",
-        include_str!("../../templates/secret.yaml.j2"),
-    ),
-    (
-        "persistentvolume.yaml.j2",
-        include_str!("../../templates/persistentvolume.yaml.j2"),
-    ),
-    (
-        "backup-pvc.yaml.j2",
-        include_str!("../../templates/backup-pvc.yaml.j2"),
-    ),
-    (
-        "service-headless.yaml.j2",
-        include_str!("../../templates/service-headless.yaml.j2"),
-    ),
-    (
-        "service.yaml.j2",
-        include_str!("../../templates/service.yaml.j2"),
-    ),
-    (
-        "statefulset.yaml.j2",
-        include_str!("../../templates/statefulset.yaml.j2"),
-    ),
-    (
-        "backup-cronjob.yaml.j2",
-        include_str!("../../templates/backup-cronjob.yaml.j2"),
-    ),
-    (
-        "deployment.yaml.j2",
-        include_str!("../../templates/deployment.yaml.j2"),
-    ),
-    (
-        "networkpolicy.yaml.j2",
-        include_str!("../../templates/networkpolicy.yaml.j2"),
-    ),
-    (
-        "networkpolicy-app.yaml.j2",
-        include_str!("../../templates/networkpolicy-app.yaml.j2"),
-    ),
-    (
-        "restore-job.yaml.j2",
-        include_str!("../../templates/restore-job.yaml.j2"),
     ),
 ];
 
@@ -150,7 +100,8 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
             }
             minijinja::escape_formatter(out, state, value)
         });
-        for (name, source) in SOURCES {
+        let objects = TemplateId::ALL.iter().map(|id| (id.file(), id.source()));
+        for (name, source) in PARTIALS.iter().copied().chain(objects) {
             env.add_template(name, source)
                 .map_err(|e| format!("template {name} does not compile: {e}"))?;
         }
@@ -238,6 +189,9 @@ pub fn templates_for(ctx: &Context) -> Vec<TemplateId> {
         if ctx.app.is_some() {
             ids.push(TemplateId::AppNetworkPolicy);
         }
+        if ctx.backup.is_some() {
+            ids.push(TemplateId::BackupNetworkPolicy);
+        }
     }
     ids
 }
@@ -301,8 +255,9 @@ struct Restore {
     env: Vec<context::EnvVar>,
 }
 
-/// A Job that restores `dump` (a file name on the backup volume, or "latest").
-pub fn restore_job(config: &Config, dump: &str, vars: &dyn Vars) -> Result<Document, Error> {
+/// A Job that restores `dump` (a file name on the backup volume, or "latest"), after the
+/// NetworkPolicy that closes backup and restore pods to ingress (so the Job is safe on its own).
+pub fn restore_job(config: &Config, dump: &str, vars: &dyn Vars) -> Result<Vec<Document>, Error> {
     let ctx = Context::new(config, vars);
     let Some(backup) = &ctx.backup else {
         return Err(Error::Usage(
@@ -331,7 +286,12 @@ pub fn restore_job(config: &Config, dump: &str, vars: &dyn Vars) -> Result<Docum
         },
         ctx: &ctx,
     };
-    render_template(TemplateId::RestoreJob, &view)
+    let mut docs = Vec::new();
+    if ctx.network_policy.is_some() {
+        docs.push(render_template(TemplateId::BackupNetworkPolicy, &ctx)?);
+    }
+    docs.push(render_template(TemplateId::RestoreJob, &view)?);
+    Ok(docs)
 }
 
 #[cfg(test)]
@@ -363,7 +323,7 @@ mod tests {
     #[test]
     fn every_template_is_embedded_and_compiles() {
         let env = environment().expect("templates compile");
-        for id in TemplateId::ALL {
+        for id in TemplateId::ALL.iter().copied() {
             assert!(
                 env.get_template(id.file()).is_ok(),
                 "{} is not embedded",
