@@ -16,9 +16,7 @@ use std::io::Write;
 use clap::Parser;
 
 use clap::CommandFactory;
-use cli::{
-    ApplyArgs, Cli, Command, ConfigArgs, DiffArgs, DryRun, KubectlArgs, RenderArgs, RestoreArgs,
-};
+use cli::{Cli, Command, ConfigArgs, DryRun, KubectlArgs, RenderArgs, RestoreArgs};
 use config::validate::{ProcessEnv, Vars};
 use error::{Error, closest};
 use render::Document;
@@ -67,8 +65,22 @@ fn dispatch(
             output::write_stdout(stdout, text.as_bytes())?;
             Ok(0)
         }
-        Command::Apply(args) => apply_command(&args, stdout, stderr, vars),
-        Command::Diff(args) => diff_command(&args, stdout, stderr, vars),
+        Command::Apply(args) => kubectl_command(
+            "apply",
+            &args.config,
+            &args.kubectl,
+            args.dry_run,
+            (stdout, stderr),
+            vars,
+        ),
+        Command::Diff(args) => kubectl_command(
+            "diff",
+            &args.config,
+            &args.kubectl,
+            None,
+            (stdout, stderr),
+            vars,
+        ),
         Command::Connection(args) => {
             let loaded = one(&args.config, vars, "connection")?;
             let ctx = render::Context::new(&loaded.config, vars);
@@ -153,59 +165,37 @@ fn kubectl_common(args: &KubectlArgs, argv: &mut Vec<String>) {
     argv.extend(args.extra.iter().cloned());
 }
 
-fn apply_command(
-    args: &ApplyArgs,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
+/// Pipes the render to `kubectl apply` or `kubectl diff`; kubectl's exit code decides ours.
+fn kubectl_command(
+    verb: &str,
+    config: &ConfigArgs,
+    kubectl: &KubectlArgs,
+    dry_run: Option<DryRun>,
+    out: (&mut dyn Write, &mut dyn Write),
     vars: &dyn Vars,
 ) -> Result<u8, Error> {
-    let (_, docs) = render_all(&args.config, vars)?;
+    let (stdout, stderr) = out;
+    let (_, docs) = render_all(config, vars)?;
     let input = output::stream(&docs, cli::Format::Yaml)?;
-    let mut argv: Vec<String> = ["apply", "--server-side", "--field-manager=pgstate"]
-        .map(str::to_owned)
-        .to_vec();
-    if let Some(mode) = args.dry_run {
-        argv.push(format!(
-            "--dry-run={}",
-            if mode == DryRun::Server {
-                "server"
-            } else {
-                "client"
-            }
-        ));
+    let mut argv: Vec<String> = vec![
+        verb.to_owned(),
+        "--server-side".to_owned(),
+        "--field-manager=pgstate".to_owned(),
+    ];
+    match dry_run {
+        Some(DryRun::Server) => argv.push("--dry-run=server".to_owned()),
+        Some(DryRun::Client) => argv.push("--dry-run=client".to_owned()),
+        None => {}
     }
-    kubectl_common(&args.kubectl, &mut argv);
+    kubectl_common(kubectl, &mut argv);
     match output::kubectl(&argv, input.as_bytes(), stdout, stderr)? {
         0 => Ok(0),
+        // `kubectl diff` exits 1 when there are differences: a finding, not a failure.
+        1 if verb == "diff" => Ok(1),
         code => {
             let _ = writeln!(
                 stderr,
-                "error: kubectl apply failed (exit code {code}); its message is above"
-            );
-            Ok(3)
-        }
-    }
-}
-
-fn diff_command(
-    args: &DiffArgs,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-    vars: &dyn Vars,
-) -> Result<u8, Error> {
-    let (_, docs) = render_all(&args.config, vars)?;
-    let input = output::stream(&docs, cli::Format::Yaml)?;
-    let mut argv: Vec<String> = ["diff", "--server-side", "--field-manager=pgstate"]
-        .map(str::to_owned)
-        .to_vec();
-    kubectl_common(&args.kubectl, &mut argv);
-    match output::kubectl(&argv, input.as_bytes(), stdout, stderr)? {
-        0 => Ok(0),
-        1 => Ok(1),
-        code => {
-            let _ = writeln!(
-                stderr,
-                "error: kubectl diff failed (exit code {code}); its message is above"
+                "error: kubectl {verb} failed (exit code {code}); its message is above"
             );
             Ok(3)
         }

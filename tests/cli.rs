@@ -16,6 +16,13 @@ fn pgstate_in(dir: &Path) -> Command {
     cmd
 }
 
+/// A temporary folder holding `pgstate.yaml` with this text.
+fn folder_with_config(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("pgstate.yaml"), text).expect("write");
+    dir
+}
+
 fn fixture(name: &str) -> String {
     format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -50,12 +57,7 @@ fn empty_folder_renders_the_builtin_example() {
 
 #[test]
 fn pgstate_yaml_in_the_folder_is_used() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("pgstate.yaml"),
-        "name: shop\nnamespace: shop\n",
-    )
-    .expect("write");
+    let dir = folder_with_config("name: shop\nnamespace: shop\n");
     let out = pgstate_in(dir.path())
         .args(["render", "--only", "StatefulSet"])
         .output()
@@ -189,12 +191,9 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn a_config_typo_points_at_its_line() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("pgstate.yaml"),
+    let dir = folder_with_config(
         "name: shop\npostgres:\n  image: postgres:17.2\n  storag:\n    size: 1Gi\n",
-    )
-    .expect("write");
+    );
     assert_cmd_snapshot!(pgstate_in(dir.path()).arg("render"));
 }
 
@@ -214,12 +213,9 @@ fn unwritable_output_exits_3_and_leaves_no_file() {
 
 #[test]
 fn environment_overlay_is_chosen_with_env() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("pgstate.yaml"),
+    let dir = folder_with_config(
         "name: shop\nnamespace: dev\npostgres:\n  storage: {size: 1Gi}\nenvironments:\n  prod:\n    namespace: prod\n    postgres:\n      storage: {size: 50Gi}\n",
-    )
-    .expect("write");
+    );
     let prod = pgstate_in(dir.path())
         .args(["render", "--env", "prod", "--only", "StatefulSet"])
         .output()
