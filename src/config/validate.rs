@@ -581,12 +581,11 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
                 "PostgreSQL writes 128MB, 1GB (or a number of 8kB pages)",
             ),
             Some(bytes) => {
-                let limit = pg
-                    .resources
-                    .limits
-                    .memory
-                    .as_deref()
-                    .unwrap_or(crate::render::DEFAULT_MEMORY_LIMIT);
+                let resolved = crate::render::context::resolve_resources(
+                    &pg.resources,
+                    &crate::render::context::POSTGRES_RESOURCES,
+                );
+                let limit = resolved.limits.get("memory").map_or("", String::as_str);
                 if let Some(limit_bytes) = parse_quantity(limit)
                     && bytes >= limit_bytes
                 {

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::config::model::{App, BackupFormat, Config, ProbeTiming, Resources};
 use crate::config::units::parse_quantity;
-use crate::config::validate::{ProcessEnv, Vars, image_tag};
+use crate::config::validate::Vars;
 
 /// The UID, GID and fsGroup every pgstate container runs as: high enough that it is no
 /// host user, and any UID works with the postgres image (its entrypoint fakes a passwd entry).
@@ -539,14 +539,4 @@ impl Context {
             backup_dir: BACKUP_DIR,
         }
     }
-}
-
-/// The image tag a config's postgres image runs, if it has one (for operator versions).
-pub fn postgres_tag(config: &Config) -> Option<&str> {
-    image_tag(&config.postgres.image)
-}
-
-/// The process environment, for callers that render for real.
-pub fn process_vars() -> &'static dyn Vars {
-    &ProcessEnv
 }

@@ -13,9 +13,6 @@ use crate::error::Error;
 use crate::manifest;
 pub use context::Context;
 
-/// The memory limit of the database container when none is configured.
-pub const DEFAULT_MEMORY_LIMIT: &str = context::POSTGRES_RESOURCES.memory_limit;
-
 /// Declares every object template once: its `TemplateId` variant and its file, embedded.
 macro_rules! templates {
     ($($id:ident => $file:literal,)*) => {
