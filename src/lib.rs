@@ -92,8 +92,8 @@ fn dispatch(
         }
         Command::Secret(args) => {
             let password = match &args.from_env {
-                Some(var) => match std::env::var(var) {
-                    Ok(v) if !v.is_empty() => v,
+                Some(var) => match vars.get(var) {
+                    Some(v) if !v.is_empty() => v,
                     _ => {
                         return Err(Error::Usage(format!(
                             "the variable {var} is not set or empty"
