@@ -34,9 +34,12 @@ pub fn run(
     };
     let mut findings = Vec::new();
     let mut allowed = 0usize;
+    // The typed check of every object happens while rendering; a failure is a pgstate bug.
+    // Each config's documents are dropped as soon as they are checked.
+    crate::each_config(&configs.items, |loaded| {
+        render::render(&loaded.config, vars).map(drop)
+    })?;
     for loaded in &configs.items {
-        // The typed check of every object happens while rendering; a failure is a pgstate bug.
-        render::render(&loaded.config, vars)?;
         for finding in lint::lint(loaded) {
             if loaded.config.lint.allow.0.contains_key(finding.id) {
                 allowed += 1;

@@ -3,6 +3,9 @@
 use std::fmt::{self, Write as _};
 use std::path::PathBuf;
 
+/// How many characters of a source line a diagnostic shows.
+const SHOWN_CHARS: usize = 160;
+
 /// Which loaded file a location is in (an index into [`Sources`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SourceId(pub u32);
@@ -101,12 +104,27 @@ impl Diagnostic {
         if let Some(line) = text.lines().nth(self.loc.line.saturating_sub(1)) {
             let number = self.loc.line.to_string();
             let pad = " ".repeat(number.len());
-            let shown: String = line.chars().take(200).collect();
-            let caret_at: String = shown
+            // A long line is shown as a window around the column, so the caret stays on it.
+            let before = self.loc.col.saturating_sub(1);
+            let skip = if before > SHOWN_CHARS / 2 {
+                before - SHOWN_CHARS / 4
+            } else {
+                0
+            };
+            let mut shown: String = line.chars().skip(skip).take(SHOWN_CHARS).collect();
+            let mut caret_at: String = line
                 .chars()
-                .take(self.loc.col.saturating_sub(1))
+                .skip(skip)
+                .take(before - skip)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
+            if skip > 0 {
+                shown.insert_str(0, "...");
+                caret_at.insert_str(0, "   ");
+            }
+            if line.chars().count() > skip + SHOWN_CHARS {
+                shown.push_str("...");
+            }
             let width = self.loc.len.clamp(1, 80);
             let _ = writeln!(out, " {pad} |");
             let _ = writeln!(out, " {number} | {shown}");
@@ -245,5 +263,20 @@ mod tests {
             text.contains(" 2 |   storag: {}\n   |   ^^^^^^\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn long_lines_are_shown_around_the_caret() {
+        let mut sources = Sources::default();
+        let line = format!("labels: {{{}: b, c: 'd e'}}", "a".repeat(250));
+        let id = sources.add("pgstate.yaml", line.clone());
+        let col = line.find("'d e'").expect("value") + 1;
+        let d = Diagnostic::new(Location::new(id, 1, col, 5), "bad value");
+        let text = d.render(&sources);
+        let lines: Vec<&str> = text.lines().collect();
+        let shown = lines[3].find("'d e'").expect("the value is shown");
+        let caret = lines[4].find('^').expect("a caret");
+        assert_eq!(shown, caret, "{text}");
+        assert!(lines[3].contains(" | ..."), "{text}");
     }
 }

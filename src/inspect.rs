@@ -9,56 +9,114 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::render::Context;
 
-/// How an app reaches the database, in the names the app asked for (or the defaults).
+/// How an app reaches the database, in the names the app asked for (or the defaults): values
+/// the config decides, and for the rest the Secret and key the operator writes them to.
 pub fn connection(config: &Config, ctx: &Context, format: crate::cli::ConnectionFormat) -> String {
     use crate::cli::ConnectionFormat;
-    let pg = &config.postgres;
+    use crate::render::context::Field;
     let names = config
         .app
         .as_ref()
         .map(|a| a.connection_env.clone())
         .unwrap_or_default();
-    let host = format!("{}.{}.svc", ctx.service.name, ctx.namespace);
-    let url = format!(
-        "postgresql://{}@{host}:{}/{}",
-        percent(&pg.user),
-        pg.port,
-        percent(&pg.database)
-    );
+    let conn = &ctx.connection;
+    let ns = &ctx.namespace;
+    // A host inside the cluster, as other namespaces reach it too.
+    let host = match &conn.host {
+        Field::Value(h) if !h.contains('.') => Field::Value(format!("{h}.{ns}.svc")),
+        Field::Value(h) => Field::Value(h.clone()),
+        Field::Secret(s) => Field::Secret(crate::render::context::SecretRef {
+            name: s.name.clone(),
+            key: s.key.clone(),
+        }),
+    };
+    let fields = [
+        ("host", &names.host, &host),
+        ("port", &names.port, &conn.port),
+        ("database", &names.database, &conn.database),
+        ("user", &names.user, &conn.user),
+    ];
+    let value = |f: &Field| match f {
+        Field::Value(v) => Some(v.clone()),
+        Field::Secret(_) => None,
+    };
+    let url = match fields.map(|(_, _, f)| value(f)) {
+        [Some(h), Some(p), Some(d), Some(u)] => Some(format!(
+            "postgresql://{}@{h}:{p}/{}{}",
+            percent(&u),
+            percent(&d),
+            conn.ssl_mode
+                .map_or(String::new(), |m| format!("?sslmode={m}"))
+        )),
+        _ => None,
+    };
     let mut out = String::new();
     match format {
         ConnectionFormat::Env => {
+            if let Field::Value(h) = &conn.host {
+                let _ = writeln!(out, "# inside namespace {ns} the host is also just {h}");
+            }
+            for (_, name, field) in fields {
+                let _ = match field {
+                    Field::Value(v) => writeln!(out, "{name}={}", shell_quote(v)),
+                    Field::Secret(s) => {
+                        writeln!(out, "# {name}: key `{}` of Secret {ns}/{}", s.key, s.name)
+                    }
+                };
+            }
+            if let Some(mode) = conn.ssl_mode {
+                let _ = writeln!(out, "{}={mode}", names.ssl_mode);
+            }
             let _ = writeln!(
                 out,
-                "# inside namespace {} the host is also just {}",
-                ctx.namespace, ctx.service.name
-            );
-            let _ = writeln!(out, "{}={host}", names.host);
-            let _ = writeln!(out, "{}={}", names.port, pg.port);
-            let _ = writeln!(out, "{}={}", names.database, shell_quote(&pg.database));
-            let _ = writeln!(out, "{}={}", names.user, shell_quote(&pg.user));
-            let _ = writeln!(
-                out,
-                "# {}: key `{}` of Secret {}/{}",
-                names.password, ctx.secret.key, ctx.namespace, ctx.secret.name
+                "# {}: key `{}` of Secret {ns}/{}",
+                names.password, conn.password.key, conn.password.name
             );
         }
-        ConnectionFormat::Url => {
-            let _ = writeln!(out, "{url}");
-        }
+        ConnectionFormat::Url => match &url {
+            Some(url) => {
+                let _ = writeln!(out, "{url}");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "# target {}: the operator writes the URL into key `{}` of Secret {ns}/{}",
+                    ctx.target,
+                    match &conn.host {
+                        Field::Secret(s) if s.key == "pgbouncer-host" => "pgbouncer-uri",
+                        _ => "uri",
+                    },
+                    conn.password.name
+                );
+            }
+        },
         ConnectionFormat::Yaml => {
             let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-            let _ = writeln!(out, "host: {}", q(&host));
-            let _ = writeln!(out, "port: {}", pg.port);
-            let _ = writeln!(out, "database: {}", q(&pg.database));
-            let _ = writeln!(out, "user: {}", q(&pg.user));
+            let _ = writeln!(out, "target: {}", ctx.target);
+            for (key, _, field) in fields {
+                let _ = match field {
+                    Field::Value(v) if key == "port" => writeln!(out, "{key}: {v}"),
+                    Field::Value(v) => writeln!(out, "{key}: {}", q(v)),
+                    Field::Secret(s) => writeln!(
+                        out,
+                        "{key}:\n  secret: {}\n  key: {}",
+                        q(&s.name),
+                        q(&s.key)
+                    ),
+                };
+            }
+            if let Some(mode) = conn.ssl_mode {
+                let _ = writeln!(out, "sslMode: {mode}");
+            }
             let _ = writeln!(
                 out,
                 "password:\n  secret: {}\n  key: {}",
-                q(&ctx.secret.name),
-                q(&ctx.secret.key)
+                q(&conn.password.name),
+                q(&conn.password.key)
             );
-            let _ = writeln!(out, "url: {}  # without the password", q(&url));
+            if let Some(url) = &url {
+                let _ = writeln!(out, "url: {}  # without the password", q(url));
+            }
         }
     }
     out
@@ -117,6 +175,10 @@ pub fn secret_manifest(ctx: &Context, password: &str) -> String {
 pub fn graph(ctx: &Context, format: crate::cli::GraphFormat) -> String {
     let mut nodes: Vec<(&str, String, &str)> = Vec::new();
     let mut edges: Vec<(&str, &str, &str)> = Vec::new();
+    if ctx.target != "statefulset" {
+        target_graph(ctx, &mut nodes, &mut edges);
+        return draw(&nodes, &edges, format);
+    }
     let pvc = format!("PVC {}", ctx.postgres.storage.pvc_name);
     nodes.push(("svc", format!("Service {}", ctx.service.name), "box"));
     nodes.push(("hl", format!("Service {}", ctx.service.headless), "box"));
@@ -159,11 +221,69 @@ pub fn graph(ctx: &Context, format: crate::cli::GraphFormat) -> String {
             edges.push(("np", "cron", "admits"));
         }
     }
+    draw(&nodes, &edges, format)
+}
+
+/// The objects of an operator or external target: the operator's resource, the app, the Secret.
+fn target_graph<'a>(
+    ctx: &'a Context,
+    nodes: &mut Vec<(&'a str, String, &'a str)>,
+    edges: &mut Vec<(&'a str, &'a str, &'a str)>,
+) {
+    let secret = format!("Secret {}", ctx.connection.password.name);
+    if let Some(cnpg) = &ctx.cnpg {
+        nodes.push(("db", format!("Cluster {}", ctx.name), "box"));
+        nodes.push(("secret", secret, "note"));
+        edges.push(("secret", "db", "password"));
+        if let Some(p) = &cnpg.pooler {
+            nodes.push(("pooler", format!("Pooler {}", p.name), "box"));
+            edges.push(("pooler", "db", "pgbouncer"));
+        }
+        if let Some(b) = &cnpg.backup {
+            nodes.push(("cron", format!("ScheduledBackup {}", b.name), "box"));
+            nodes.push(("store", format!("ObjectStore {}", b.object_store), "disk"));
+            edges.extend([
+                ("cron", "db", "base backup"),
+                ("db", "store", "WAL + backups"),
+            ]);
+        }
+    } else if ctx.percona.is_some() {
+        nodes.push(("db", format!("PerconaPGCluster {}", ctx.name), "box"));
+        nodes.push(("secret", secret, "note"));
+        edges.push(("db", "secret", "writes"));
+    } else if let Some(ext) = &ctx.external {
+        nodes.push((
+            "svc",
+            format!("Service {} (ExternalName)", ctx.service.name),
+            "box",
+        ));
+        nodes.push(("db", format!("{}:{}", ext.host, ext.port), "disk"));
+        nodes.push(("secret", secret, "note"));
+        edges.push(("svc", "db", "CNAME"));
+    }
+    if let Some(app) = &ctx.app {
+        nodes.push(("app", format!("Deployment {}", app.name), "box"));
+        let to = if ctx.cnpg.as_ref().is_some_and(|c| c.pooler.is_some()) {
+            "pooler"
+        } else if ctx.external.is_some() {
+            "svc"
+        } else {
+            "db"
+        };
+        edges.extend([("app", to, "connects"), ("secret", "app", "password env")]);
+    }
+}
+
+fn draw(
+    nodes: &[(&str, String, &str)],
+    edges: &[(&str, &str, &str)],
+    format: crate::cli::GraphFormat,
+) -> String {
     let mut out = String::new();
     match format {
         crate::cli::GraphFormat::Mermaid => {
             out.push_str("flowchart LR\n");
-            for (id, label, shape) in &nodes {
+            for (id, label, shape) in nodes {
                 let label = label.replace('"', "'");
                 let _ = match *shape {
                     "disk" => writeln!(out, "  {id}[(\"{label}\")]"),
@@ -172,7 +292,7 @@ pub fn graph(ctx: &Context, format: crate::cli::GraphFormat) -> String {
                     _ => writeln!(out, "  {id}[\"{label}\"]"),
                 };
             }
-            for (from, to, label) in &edges {
+            for (from, to, label) in edges {
                 let arrow = if *from == "np" || *from == "secret" || *from == "hl" {
                     "-.->"
                 } else {
@@ -183,7 +303,7 @@ pub fn graph(ctx: &Context, format: crate::cli::GraphFormat) -> String {
         }
         crate::cli::GraphFormat::Dot => {
             out.push_str("digraph pgstate {\n  rankdir=LR;\n");
-            for (id, label, shape) in &nodes {
+            for (id, label, shape) in nodes {
                 let shape = match *shape {
                     "disk" => "cylinder",
                     "note" => "note",
@@ -196,7 +316,7 @@ pub fn graph(ctx: &Context, format: crate::cli::GraphFormat) -> String {
                     serde_json::to_string(label).unwrap_or_default()
                 );
             }
-            for (from, to, label) in &edges {
+            for (from, to, label) in edges {
                 let _ = writeln!(
                     out,
                     "  {from} -> {to} [label={}];",

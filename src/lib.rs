@@ -208,11 +208,51 @@ pub fn render_all(
     vars: &dyn Vars,
 ) -> Result<(config::Configs, Vec<Document>), Error> {
     let configs = config::load_all(&args.config, args.env.as_deref(), vars)?;
-    let mut docs = Vec::new();
-    for loaded in &configs.items {
-        docs.extend(render::render(&loaded.config, vars)?);
-    }
+    let docs = render_each(&configs.items, vars)?;
     Ok((configs, docs))
+}
+
+/// Renders configs in order, every object checked.
+pub fn render_each(items: &[config::Loaded], vars: &dyn Vars) -> Result<Vec<Document>, Error> {
+    let rendered = each_config(items, |loaded| render::render(&loaded.config, vars))?;
+    Ok(rendered.into_iter().flatten().collect())
+}
+
+/// Runs `f` on every config, in order; a run with many of them (`-c DIR`) uses every core, each
+/// thread taking a contiguous share, so the results and the first error reported are the same
+/// as one thread's.
+pub fn each_config<T: Send>(
+    items: &[config::Loaded],
+    f: impl Fn(&config::Loaded) -> Result<T, Error> + Sync,
+) -> Result<Vec<T>, Error> {
+    const PER_THREAD: usize = 16;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len() / PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let share = items.len().div_ceil(threads);
+    let f = &f;
+    let results: Vec<Result<Vec<T>, Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(share)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut all = Vec::with_capacity(items.len());
+    for result in results {
+        all.extend(result?);
+    }
+    Ok(all)
 }
 
 /// The kinds `--only` accepts.

@@ -131,6 +131,18 @@ pub fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<(), Error> {
         )));
     }
     let previous = previous_resources(dir);
+    // A rename onto a folder fails; finding that after some files were renamed would leave a
+    // mix of old and new files, so every target is checked before anything is written.
+    for (name, _) in files {
+        let path = dir.join(name);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            return Err(Error::io(
+                "write",
+                &path,
+                std::io::Error::other("a folder is in the way; nothing was written"),
+            ));
+        }
+    }
     let mut staged = Vec::with_capacity(files.len());
     for (name, text) in files {
         let mut tmp = tempfile::Builder::new()

@@ -652,3 +652,147 @@ fn schema_is_derived_from_the_config_types() {
     );
     insta::assert_snapshot!(String::from_utf8(out.stdout).expect("utf-8"));
 }
+
+/// Every file in `dir` with its bytes, sorted by name.
+fn snapshot_dir(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".pgstate-"))
+        .collect()
+}
+
+const SHOP: &str = "name: shop\nnamespace: shop\napp: {image: \"ghcr.io/acme/shop:1.0\"}\n";
+/// The same database, changed: every object file differs, and a backup CronJob is new.
+const SHOP_CHANGED: &str = "name: shop\nnamespace: shop\nlabels: {team: new}\npostgres: {storage: {size: 5Gi}}\nbackup: {schedule: \"0 2 * * *\", keep: 7}\napp: {image: \"ghcr.io/acme/shop:2.0\"}\n";
+
+/// Renders `text` into `out` with `--out-dir`; returns the exit code and stderr.
+fn render_out_dir(config_dir: &Path, text: &str, out: &Path) -> (Option<i32>, String) {
+    let config = config_dir.join("pgstate.yaml");
+    std::fs::write(&config, text).expect("write");
+    let result = pgstate()
+        .args(["render", "-c"])
+        .arg(&config)
+        .arg("--out-dir")
+        .arg(out)
+        .output()
+        .expect("runs");
+    (
+        result.status.code(),
+        String::from_utf8_lossy(&result.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn out_dir_failing_part_way_leaves_the_previous_files_and_no_temporaries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("k8s-files");
+    assert_eq!(render_out_dir(dir.path(), SHOP, &out).0, Some(0));
+    let before = snapshot_dir(&out);
+    assert!(before.len() > 5, "{before:?}");
+    // A folder (not empty) where the new render's CronJob file goes: its rename must fail.
+    // This works as root too, unlike a read-only folder.
+    let blocker = out.join("cronjob-shop-backup.yaml");
+    std::fs::create_dir(&blocker).expect("mkdir");
+    std::fs::write(blocker.join("keep"), "x").expect("write");
+    let (code, err) = render_out_dir(dir.path(), SHOP_CHANGED, &out);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("cronjob-shop-backup.yaml"), "{err}");
+    assert_eq!(
+        snapshot_dir(&out),
+        before,
+        "the previous files are untouched"
+    );
+    assert_eq!(temporaries(&out), Vec::<String>::new());
+    assert!(blocker.join("keep").is_file());
+    // Once the way is clear the same render goes through, and every file changes.
+    std::fs::remove_dir_all(&blocker).expect("rm");
+    assert_eq!(render_out_dir(dir.path(), SHOP_CHANGED, &out).0, Some(0));
+    let after = snapshot_dir(&out);
+    assert!(
+        after.iter().all(|f| !before.contains(f)),
+        "every file changed"
+    );
+    assert_eq!(temporaries(&out), Vec::<String>::new());
+}
+
+#[test]
+fn out_dir_in_a_read_only_folder_leaves_the_previous_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("k8s-files");
+    assert_eq!(render_out_dir(dir.path(), SHOP, &out).0, Some(0));
+    let before = snapshot_dir(&out);
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    // As root (CI), a 0555 folder is still writable (CAP_DAC_OVERRIDE), and `chattr +i` or a
+    // read-only bind mount need privileges a test should not take: the probe below finds out,
+    // and the folder-in-the-way test above covers the failure as root.
+    let probe = out.join(".probe");
+    let writable = std::fs::write(&probe, "x").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    if !writable {
+        let (code, err) = render_out_dir(dir.path(), SHOP_CHANGED, &out);
+        assert_eq!(code, Some(3), "{err}");
+        assert_eq!(
+            snapshot_dir(&out),
+            before,
+            "the previous files are untouched"
+        );
+        assert_eq!(temporaries(&out), Vec::<String>::new());
+    }
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+#[test]
+fn output_file_failures_leave_no_temporaries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // -o onto a folder that holds a file: the rename fails, the folder and its file stay.
+    let folder = dir.path().join("out.yaml");
+    std::fs::create_dir(&folder).expect("mkdir");
+    std::fs::write(folder.join("keep"), "x").expect("write");
+    let out = pgstate()
+        .args(["render", "-c", &fixture("calculator.yaml"), "-o"])
+        .arg(&folder)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(folder.join("keep").is_file());
+    assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+    // -o under a regular file: no temporary can even be created.
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, "previous").expect("write");
+    let out = pgstate()
+        .args(["render", "-c", &fixture("calculator.yaml"), "-o"])
+        .arg(file.join("out.yaml"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "previous");
+    assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+    // --out-dir whose path is a regular file: nothing is created, the file is unchanged.
+    let out = pgstate()
+        .args(["render", "-c", &fixture("calculator.yaml"), "--out-dir"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "previous");
+    assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+}

@@ -5,3 +5,4 @@ mod backup_e2e;
 mod cli;
 mod errors;
 mod render;
+mod targets;

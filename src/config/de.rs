@@ -15,29 +15,79 @@ use serde::de::{
 use super::node::{Kind, Node, Plain, resolve_plain};
 use crate::error::{Diagnostic, Location, closest};
 
-/// A deserialization error; the deserializer fills in where it happened.
+/// A deserialization error; the deserializer fills in where it happened. Boxed, because
+/// serde passes it back through every level of the config.
 #[derive(Debug)]
-pub struct DeError {
+pub struct DeError(Box<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
     loc: Option<Location>,
     path: Option<String>,
     message: String,
     help: Option<String>,
+    /// What the value should have been, when it has the wrong type or shape.
+    wanted: Option<String>,
+    /// The required key that is missing, if that is the error.
+    missing: Option<&'static str>,
+}
+
+impl std::ops::Deref for DeError {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for DeError {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.0
+    }
 }
 
 impl DeError {
     fn new(message: String) -> Self {
-        DeError {
+        DeError(Box::new(Inner {
             loc: None,
             path: None,
             message,
             help: None,
-        }
+            wanted: None,
+            missing: None,
+        }))
+    }
+
+    fn shape(message: String, wanted: &str) -> Self {
+        let mut e = DeError::new(message);
+        e.wanted = Some(wanted.to_owned());
+        e.help = Some(format!("write {wanted} here"));
+        e
     }
 
     fn at(mut self, node: &Node, path: &str) -> Self {
         if self.loc.is_none() {
             self.loc = Some(node.loc);
             self.path = Some(path.to_owned());
+            if let Some(wanted) = &self.wanted
+                && let Some(hint) = key_hint(path, node, wanted)
+            {
+                self.help = Some(hint);
+            }
+            if let Some(field) = self.missing {
+                let under = path.rsplit('.').next().unwrap_or(path);
+                let example = match (path, field) {
+                    ("app", "image") => ", e.g. image: ghcr.io/acme/shop:1.4.2",
+                    ("postgres.storage.local", "node") => ", the name `kubectl get nodes` shows",
+                    ("postgres.storage.local", "path") => ", e.g. path: /data/postgres",
+                    _ => "",
+                };
+                self.help = Some(if under.is_empty() {
+                    format!("add `{field}:`{example}")
+                } else {
+                    format!("add `{field}:` under `{under}:`{example}")
+                });
+            }
         }
         self
     }
@@ -52,9 +102,10 @@ impl DeError {
     }
 
     pub fn into_diagnostic(self, fallback: Location) -> Diagnostic {
-        let mut d = Diagnostic::new(self.loc.unwrap_or(fallback), self.message)
-            .with_path(self.path.unwrap_or_default());
-        d.help = self.help;
+        let inner = *self.0;
+        let mut d = Diagnostic::new(inner.loc.unwrap_or(fallback), inner.message)
+            .with_path(inner.path.unwrap_or_default());
+        d.help = inner.help;
         d
     }
 }
@@ -70,7 +121,12 @@ impl std::error::Error for DeError {}
 /// Turns serde's names for what it expected into words a config author uses.
 fn friendly(exp: &dyn fmt::Display) -> String {
     let text = exp.to_string();
-    if text.starts_with("struct ") || text.starts_with("a map") || text.contains("map") {
+    let type_name = |t: &str| {
+        t.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && t.chars().all(|c| c.is_ascii_alphanumeric())
+    };
+    // Derived structs say "struct Postgres", Kubernetes types their own name ("Toleration").
+    if text.starts_with("struct ") || text == "a map" || type_name(&text) {
         return "a map".to_owned();
     }
     match text.as_str() {
@@ -79,9 +135,49 @@ fn friendly(exp: &dyn fmt::Display) -> String {
         }
         "f32" | "f64" => "a number".to_owned(),
         "a sequence" => "a list".to_owned(),
-        "a string" | "a boolean" => text,
+        "field identifier" | "variant identifier" => "a key name".to_owned(),
+        _ if text.starts_with("enum ") => "one of the names this key takes".to_owned(),
         _ => text,
     }
+}
+
+/// A hint for a key whose value has the wrong shape, where a general one would not help.
+fn key_hint(path: &str, node: &Node, wanted: &str) -> Option<String> {
+    let scalar = matches!(node.kind, Kind::Scalar { .. }) && !node.is_null();
+    let hint = match path {
+        "postgres.password" if scalar => {
+            "password is a map with one of: `secret: NAME` (an existing Secret), \
+             `fromEnv: VARIABLE` (read at render time) or `value: TEXT` (plain text)"
+        }
+        "backup" if scalar => {
+            "write `backup: {}` to back up daily at 02:00 with the defaults, \
+             or remove the key to turn backups off"
+        }
+        "app" if scalar => {
+            "app is a map with at least the image, e.g. app: {image: ghcr.io/acme/shop:1.4.2}"
+        }
+        "lint.allow" => "write a list of ids, e.g. allow: [PGS005], or a map from id to the reason",
+        "postgres.affinity" if matches!(node.kind, Kind::Seq(_)) => {
+            "affinity is one map, as in a pod spec: write `nodeAffinity:` (or podAntiAffinity) under it, without a `-`"
+        }
+        "postgres.storage" | "backup.storage" if !node.is_null() => {
+            return Some(match (&node.kind, node.as_str()) {
+                (Kind::Scalar { .. }, Some(size)) => {
+                    format!(
+                        "storage is a map of settings; for the size write storage: {{size: {size}}}"
+                    )
+                }
+                _ => "storage is a map of settings, e.g. storage: {size: 1Gi}".to_owned(),
+            });
+        }
+        _ if wanted == "a key name" => "write a key name before the colon, or remove the line",
+        _ if node.is_null() && wanted == "a map" => {
+            "nothing is written under this key; indent its keys under it, or remove the line"
+        }
+        _ if node.is_null() => "write the value after the colon, or remove the line",
+        _ => return None,
+    };
+    Some(hint.to_owned())
 }
 
 fn unexpected(unexp: &Unexpected<'_>) -> String {
@@ -104,25 +200,33 @@ impl de::Error for DeError {
     }
 
     fn invalid_type(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
-        DeError::new(format!(
-            "expected {}, found {}",
-            friendly(&Expecting(exp)),
-            unexpected(&unexp)
-        ))
+        let wanted = friendly(&Expecting(exp));
+        DeError::shape(
+            format!("expected {wanted}, found {}", unexpected(&unexp)),
+            &wanted,
+        )
     }
 
     fn invalid_value(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
-        DeError::new(format!(
-            "{} is not allowed here, expected {}",
-            unexpected(&unexp),
-            friendly(&Expecting(exp))
-        ))
+        let wanted = friendly(&Expecting(exp));
+        DeError::shape(
+            format!(
+                "{} is not allowed here, expected {wanted}",
+                unexpected(&unexp)
+            ),
+            &wanted,
+        )
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
         let mut e = DeError::new(format!("unknown key `{field}`"));
         e.help = Some(match closest(field, expected) {
             Some(near) => format!("did you mean `{near}`?"),
+            None if field == "<<" => {
+                "pgstate does not expand YAML merge keys; write the keys out, \
+                 or use `environments:` for variants of one config"
+                    .to_owned()
+            }
             None => format!("the keys allowed here are: {}", expected.join(", ")),
         });
         e
@@ -140,6 +244,7 @@ impl de::Error for DeError {
     fn missing_field(field: &'static str) -> Self {
         let mut e = DeError::new(format!("the required key `{field}` is missing here"));
         e.help = Some(format!("add `{field}:` to this map"));
+        e.missing = Some(field);
         e
     }
 }
@@ -154,9 +259,14 @@ impl fmt::Display for Expecting<'_> {
 
 /// Deserializes `T` from a node; the error is a diagnostic pointing into the config.
 pub fn from_node<T: de::DeserializeOwned>(node: &Node) -> Result<T, Diagnostic> {
+    from_node_at(node, "")
+}
+
+/// Deserializes `T` from the node at key path `path` (for the paths in its errors).
+pub fn from_node_at<T: de::DeserializeOwned>(node: &Node, path: &str) -> Result<T, Diagnostic> {
     T::deserialize(NodeDe {
         node,
-        path: String::new(),
+        path: path.to_owned(),
     })
     .map_err(|e| e.into_diagnostic(node.loc))
 }
@@ -177,7 +287,10 @@ fn child_path(parent: &str, key: &str) -> String {
 impl NodeDe<'_> {
     fn mismatch<T>(&self, exp: &dyn Expected) -> Result<T, DeError> {
         let wanted = friendly(&Expecting(exp));
-        let mut e = DeError::new(format!("expected {wanted}, found {}", self.node.describe()));
+        let mut e = DeError::shape(
+            format!("expected {wanted}, found {}", self.node.describe()),
+            &wanted,
+        );
         e.help = Some(match wanted.as_str() {
             "a whole number" => "write the number without quotes, e.g. 5432".to_owned(),
             "a number" => "write the number without quotes".to_owned(),
@@ -394,7 +507,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         _name: &'static str,
-        _variants: &'static [&'static str],
+        variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
         match &self.node.kind {
@@ -415,7 +528,18 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
                     })
                     .map_err(|e: DeError| e.at(self.node, &self.path))
             }
-            _ => self.mismatch(&visitor),
+            _ => {
+                let mut e = DeError::new(format!(
+                    "expected one of {}, found {}",
+                    variants.join(", "),
+                    self.node.describe()
+                ));
+                e.help = Some(match variants.first() {
+                    Some(first) => format!("write one of them, e.g. `{first}`"),
+                    None => "remove the key".to_owned(),
+                });
+                Err(e.at(self.node, &self.path))
+            }
         }
     }
 

@@ -173,7 +173,8 @@ pub fn load_all(args: &[PathBuf], env: Option<&str>, vars: &dyn Vars) -> Result<
     }
 }
 
-/// Parses, overlays, types and validates one config text.
+/// Parses, overlays, types and validates one config text. Every environment overlay is
+/// checked, chosen or not; `env` picks the one whose config is returned.
 pub fn load(
     id: crate::error::SourceId,
     text: &str,
@@ -198,16 +199,27 @@ pub fn load(
         .position(|(k, _)| k.as_str() == Some("environments"))
         .map(|i| entries.remove(i));
     let mut found = Vec::new();
-    let mut selected = None;
-    let mut known = Vec::new();
+    // (environment, its merged tree, the lines of its overlay)
+    let mut merged_envs: Vec<(String, Node, (usize, usize))> = Vec::new();
     if let Some((key, overlays)) = &overlays {
         match &overlays.kind {
             Kind::Map(envs) => {
                 for (name, overlay) in envs {
-                    let env_name = name.as_str().unwrap_or_default();
-                    known.push(env_name.to_owned());
+                    let env_name = name.as_str().unwrap_or_default().to_owned();
                     if !matches!(overlay.kind, Kind::Map(_)) && !overlay.is_null() {
-                        found.push(Diagnostic::new(overlay.loc, format!("environment `{env_name}` must be a map of keys to change, not {}", overlay.describe())).with_path(format!("environments.{env_name}")));
+                        found.push(
+                            Diagnostic::new(
+                                overlay.loc,
+                                format!(
+                                    "environment `{env_name}` must be a map of keys to change, not {}",
+                                    overlay.describe()
+                                ),
+                            )
+                            .with_path(format!("environments.{env_name}"))
+                            .with_help(format!(
+                                "e.g. {env_name}: {{namespace: {env_name}}}"
+                            )),
+                        );
                         continue;
                     }
                     let mut merged = root.clone();
@@ -222,11 +234,8 @@ pub fn load(
                             overlay.clone()
                         },
                     );
-                    if env == Some(env_name) {
-                        selected = Some(merged);
-                    } else if let Err(d) = de::from_node::<Config>(&merged) {
-                        found.push(d);
-                    }
+                    let lines = (name.loc.line, last_line(overlay).max(name.loc.line));
+                    merged_envs.push((env_name, merged, lines));
                 }
             }
             _ if overlays.is_null() => {}
@@ -240,14 +249,15 @@ pub fn load(
             ),
         }
     }
+    let selected = env.and_then(|e| merged_envs.iter().position(|(name, _, _)| name == e));
     if let Some(env) = env
         && selected.is_none()
     {
-        let refs: Vec<&str> = known.iter().map(String::as_str).collect();
-        let help = match (closest(env, &refs), refs.is_empty()) {
+        let known: Vec<&str> = merged_envs.iter().map(|(n, _, _)| n.as_str()).collect();
+        let help = match (closest(env, &known), known.is_empty()) {
             (Some(near), _) => format!("did you mean `{near}`?"),
             (None, true) => "this config has no `environments:`".to_owned(),
-            (None, false) => format!("the environments here are: {}", refs.join(", ")),
+            (None, false) => format!("the environments here are: {}", known.join(", ")),
         };
         let loc = overlays
             .as_ref()
@@ -258,15 +268,136 @@ pub fn load(
                 .with_help(help),
         );
     }
-    if !found.is_empty() {
-        return Err(found);
+    // The config asked for: the base, or the chosen environment merged over it.
+    let (chosen, chosen_env) = match selected {
+        Some(i) => {
+            let (name, merged, lines) = merged_envs.remove(i);
+            (merged, Some((name, lines)))
+        }
+        None => (root, None),
+    };
+    let mut result = None;
+    let mut own = match de::from_node::<Config>(&chosen) {
+        Ok(config) => {
+            let d = validate::validate(&config, &chosen, vars);
+            result = Some(config);
+            d
+        }
+        Err(d) => vec![d],
+    };
+    if let Some((name, lines)) = &chosen_env {
+        for d in &mut own {
+            in_overlay(d, name, *lines, false);
+        }
     }
-    let root = selected.unwrap_or(root);
-    let config: Config = de::from_node(&root).map_err(|d| vec![d])?;
-    let found = validate::validate(&config, &root, vars);
-    if found.is_empty() {
-        Ok(Loaded { config, root })
-    } else {
-        Err(found)
+    let mut seen: Vec<(Location, String)> =
+        own.iter().map(|d| (d.loc, d.message.clone())).collect();
+    found.append(&mut own);
+    // The other environments: problems of their own, each reported once. Their variables
+    // are not read: they may be set only where that environment is rendered.
+    for (name, merged, lines) in &merged_envs {
+        let problems = match de::from_node::<Config>(merged) {
+            Ok(config) => validate::validate(&config, merged, &validate::AnyVars),
+            Err(d) => vec![d],
+        };
+        for mut d in problems {
+            let key = (d.loc, d.message.clone());
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            in_overlay(&mut d, name, *lines, true);
+            found.push(d);
+        }
+    }
+    found.sort_by_key(|d| (d.loc.source, d.loc.line, d.loc.col));
+    match result {
+        Some(config) if found.is_empty() => Ok(Loaded {
+            config,
+            root: chosen,
+        }),
+        _ => Err(found),
+    }
+}
+
+/// The last line a node (and everything under it) is on.
+fn last_line(node: &Node) -> usize {
+    match &node.kind {
+        Kind::Scalar { .. } => node.loc.line,
+        Kind::Seq(items) => items.iter().map(last_line).max().unwrap_or(node.loc.line),
+        Kind::Map(entries) => entries
+            .iter()
+            .map(|(_, v)| last_line(v))
+            .max()
+            .unwrap_or(node.loc.line),
+    }
+}
+
+/// A problem found with environment `env` merged in: inside its overlay, the key path is the
+/// overlay's; elsewhere (a base value the overlay makes wrong), the message names the
+/// environment, unless it is the one asked for.
+fn in_overlay(d: &mut Diagnostic, env: &str, lines: (usize, usize), note: bool) {
+    if (lines.0..=lines.1).contains(&d.loc.line) {
+        d.path = if d.path.is_empty() {
+            format!("environments.{env}")
+        } else {
+            format!("environments.{env}.{}", d.path)
+        };
+    } else if note {
+        d.message.push_str(&format!(" (with environment `{env}`)"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::SourceId;
+
+    struct Only(&'static str);
+
+    impl Vars for Only {
+        fn get(&self, name: &str) -> Option<String> {
+            (name == self.0).then(|| "secret".to_owned())
+        }
+    }
+
+    const TEXT: &str = "name: shop\n\
+        postgres:\n  password: {fromEnv: DEV_PASSWORD}\n\
+        environments:\n  prod:\n    postgres:\n      password: {fromEnv: PROD_PASSWORD}\n      port: 0\n";
+
+    #[test]
+    fn every_overlay_is_checked_but_only_the_chosen_one_reads_variables() {
+        let found = load(SourceId(0), TEXT, None, &Only("DEV_PASSWORD")).expect_err("port 0");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "environments.prod.postgres.port");
+        assert_eq!(found[0].loc.line, 8);
+        let found =
+            load(SourceId(0), TEXT, Some("prod"), &Only("DEV_PASSWORD")).expect_err("unset");
+        let paths: Vec<&str> = found.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "environments.prod.postgres.password.fromEnv",
+                "environments.prod.postgres.port"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_base_value_an_overlay_makes_wrong_names_the_overlay() {
+        let text = "app: {image: a/b:1, poolSize: 10}\nenvironments:\n  prod: {app: {poolSize: 50}}\n  dev: {}\n";
+        let found = load(SourceId(0), text, None, &Only("")).expect_err("budget");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "environments.prod.app.poolSize");
+        let text = "app: {image: a/b:1}\nenvironments:\n  prod: {app: {replicas: 12}}\n";
+        let found = load(SourceId(0), text, None, &Only("")).expect_err("budget");
+        assert_eq!(found[0].path, "environments.prod.app.replicas", "{found:?}");
+        let text = "app: {image: a/b:1, replicas: 5, poolSize: 20}\nenvironments:\n  prod: {namespace: prod}\n";
+        let found = load(SourceId(0), text, None, &Only("")).expect_err("budget");
+        assert_eq!(
+            found.len(),
+            1,
+            "reported once, not once per environment: {found:?}"
+        );
     }
 }

@@ -23,6 +23,10 @@ pub struct Config {
     pub backup: Option<Backup>,
     pub app: Option<App>,
     pub network_policy: bool,
+    /// pgBouncer in front of the database (operator targets).
+    pub pooler: Option<Pooler>,
+    /// The managed database outside the cluster (`target: external`).
+    pub external: Option<External>,
     /// `pgstate check` settings.
     pub lint: Lint,
 }
@@ -39,6 +43,8 @@ impl Default for Config {
             backup: None,
             app: None,
             network_policy: true,
+            pooler: None,
+            external: None,
             lint: Lint::default(),
         }
     }
@@ -233,9 +239,98 @@ pub struct Backup {
     pub image: Option<String>,
     pub storage: BackupStorage,
     pub resources: Resources,
-    pub s3: Option<serde_json::Value>,
+    /// Object storage for the operator targets' backups.
+    pub s3: Option<S3>,
+    /// pgBackRest full backups (`target: percona`); default: `schedule`.
     pub full: Option<String>,
+    /// pgBackRest differential backups (`target: percona`).
     pub differential: Option<String>,
+}
+
+/// A bucket for the operator targets' backups, and the Secret with its credentials.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct S3 {
+    pub bucket: String,
+    /// The S3 endpoint (a URL for cloudnativepg, a host for percona); default AWS.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// The Secret with the credentials (its keys depend on the target, see the README).
+    pub secret: String,
+    /// The folder in the bucket; default: the config's `name`.
+    pub path: Option<String>,
+}
+
+/// pgBouncer in front of the database.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Pooler {
+    pub replicas: i64,
+    pub mode: PoolMode,
+}
+
+impl Default for Pooler {
+    fn default() -> Self {
+        Pooler {
+            replicas: 2,
+            mode: PoolMode::Session,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PoolMode {
+    #[default]
+    Session,
+    Transaction,
+}
+
+impl PoolMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolMode::Session => "session",
+            PoolMode::Transaction => "transaction",
+        }
+    }
+}
+
+/// A database outside the cluster, reached through an ExternalName Service.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct External {
+    /// Its DNS name, e.g. shop.abc123.eu-central-1.rds.amazonaws.com.
+    pub host: String,
+    /// Default: `postgres.port`.
+    pub port: Option<i64>,
+    #[serde(default)]
+    pub ssl_mode: SslMode,
+}
+
+/// libpq's `sslmode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    #[default]
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
 }
 
 impl Default for Backup {
@@ -335,6 +430,8 @@ pub struct ConnectionEnv {
     pub password: String,
     #[serde(default = "database_url")]
     pub url: Option<String>,
+    /// libpq's sslmode, set only for `target: external`.
+    pub ssl_mode: String,
 }
 
 fn database_url() -> Option<String> {
@@ -350,6 +447,7 @@ impl Default for ConnectionEnv {
             user: "DB_USER".into(),
             password: "DB_PASSWORD".into(),
             url: database_url(),
+            ssl_mode: "DB_SSLMODE".into(),
         }
     }
 }

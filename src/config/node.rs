@@ -241,16 +241,93 @@ impl Builder<'_> {
 
     fn scan_error(&self, err: &ScanError) -> Diagnostic {
         let mark = err.marker();
-        let loc = Location::new(self.source, mark.line(), mark.col() + 1, 1);
+        let (mut line, mut col) = (mark.line(), mark.col() + 1);
         let info = err.info();
-        let help = if info.contains("tab") {
-            "YAML indents with spaces, never tabs"
+        let text_of = |line: usize| self.text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+        let from_mark: String = text_of(line).chars().skip(col - 1).collect();
+        let (message, help): (String, String) = if info.contains("tab") {
+            // The scanner may stop on the line before the one a tab indents.
+            if let Some(at) = indenting_tab(self.text, line) {
+                (line, col) = at;
+                (
+                    "a tab indents this line".to_owned(),
+                    "YAML indents with spaces, never tabs; replace the tab with spaces".into(),
+                )
+            } else {
+                (
+                    info,
+                    "YAML separates with spaces; replace the tab with spaces".into(),
+                )
+            }
+        } else if info.contains("unknown anchor") {
+            let word: String = from_mark
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}'))
+                .collect();
+            (
+                format!("`{word}` reads as an alias, and no anchor defines it"),
+                quote_hint(text_of(line), col),
+            )
+        } else if let Some(ch) = from_mark.chars().next().filter(|c| matches!(c, '@' | '`'))
+            && info.contains("unexpected character")
+        {
+            (
+                format!("a plain value cannot start with `{ch}`"),
+                quote_hint(text_of(line), col),
+            )
         } else if info.contains("mapping values are not allowed") {
-            "a value that contains \": \" must be quoted, e.g. key: \"a: b\""
+            let here = text_of(line);
+            let before: String = here.chars().take(col - 1).collect();
+            let key = before.trim_start();
+            let indent = before.len() - key.len();
+            let lines: Vec<&str> = self.text.lines().take(line.saturating_sub(1)).collect();
+            let above = lines.iter().rev().find(|l| {
+                let t = l.trim_start();
+                !t.is_empty() && !t.starts_with('#')
+            });
+            let deeper = !key.is_empty()
+                && !key.contains(": ")
+                && !key.starts_with("- ")
+                && above.is_some_and(|a| {
+                    let a_indent = a.len() - a.trim_start().len();
+                    indent > a_indent && !a.trim_end().ends_with(':')
+                });
+            if deeper {
+                col = indent + 1;
+                (
+                    "this line is indented deeper than the key above it, so YAML reads it as part of that value".to_owned(),
+                    "line up the keys of one map at the same indentation".into(),
+                )
+            } else {
+                (
+                    info,
+                    "a value that contains \": \" must be quoted, e.g. key: \"a: b\"".into(),
+                )
+            }
+        } else if info.contains("did not find expected key")
+            || info.contains("did not find expected '-'")
+        {
+            (
+                "this line's indentation matches no map or list above it".to_owned(),
+                "line up the keys of one map (and the items of one list) at the same indentation"
+                    .into(),
+            )
+        } else if info.contains("unclosed quote") {
+            (info, "add the closing quote".into())
+        } else if info.contains("unclosed bracket") {
+            let close = if info.contains('[') { ']' } else { '}' };
+            (
+                info,
+                format!("add the closing `{close}`, or write the items one per line"),
+            )
         } else {
-            "check the indentation and quoting on this line and the one above"
+            (
+                info,
+                "check the indentation and quoting on this line and the one above".into(),
+            )
         };
-        Diagnostic::new(loc, format!("this is not valid YAML: {info}")).with_help(help)
+        let loc = Location::new(self.source, line, col, 1);
+        Diagnostic::new(loc, format!("this is not valid YAML: {message}")).with_help(help)
     }
 
     fn document(&mut self) -> Result<Node, Diagnostic> {
@@ -287,7 +364,8 @@ impl Builder<'_> {
                         .find(|(a, _)| *a == id)
                         .map(|(_, n)| n.clone());
                     let Some(mut node) = target else {
-                        return Err(Diagnostic::new(loc, "this alias names no anchor above it"));
+                        return Err(Diagnostic::new(loc, "this alias names no anchor above it")
+                            .with_help("define the anchor (&name) before its alias (*name)"));
                     };
                     self.count(loc, count_nodes(&node))?;
                     node.loc = loc;
@@ -296,10 +374,15 @@ impl Builder<'_> {
                 Event::Scalar(text, style, anchor, _tag) => {
                     self.count(loc, 1)?;
                     let plain = matches!(style, ScalarStyle::Plain);
-                    let text = match text {
+                    let mut text = match text {
                         Cow::Borrowed(s) => s.to_owned(),
                         Cow::Owned(s) => s,
                     };
+                    // The parser reports a key with nothing after it as `~`; keep it empty, so
+                    // that rules can tell `backup:` from `backup: null`.
+                    if plain && text == "~" && span.start.index() == span.end.index() {
+                        text.clear();
+                    }
                     Some((
                         Node {
                             loc,
@@ -355,9 +438,14 @@ impl Builder<'_> {
                             return Err(Diagnostic::new(
                                 node.loc,
                                 "a map key must be a plain name, not a list or a map",
+                            )
+                            .with_help(
+                                "write the key as a name followed by `:`, e.g. `storage:`",
                             ));
                         }
-                        if let Some((first, _)) = entries.iter().find(|(k, _)| k.kind == node.kind)
+                        // `image` and "image" are the same key to everything that reads it.
+                        if let Some((first, _)) =
+                            entries.iter().find(|(k, _)| k.as_str() == node.as_str())
                         {
                             let key = node.as_str().unwrap_or_default();
                             return Err(Diagnostic::new(
@@ -413,6 +501,34 @@ impl Builder<'_> {
     }
 }
 
+/// How to quote the value that starts at `col` of `line`, e.g. `schedule: "*/30 * * * *"`.
+fn quote_hint(line: &str, col: usize) -> String {
+    let key: String = line.chars().take(col - 1).collect();
+    let value: String = line.chars().skip(col - 1).collect();
+    let value = value.split(" #").next().unwrap_or_default().trim_end();
+    let key = key.trim();
+    if value.contains('"') || !(key.is_empty() || key.ends_with(':') || key.ends_with('-')) {
+        return "quote the value, e.g. schedule: \"@daily\"".to_owned();
+    }
+    let sep = if key.is_empty() { "" } else { " " };
+    format!(
+        "a value that starts with `{}` must be quoted: {key}{sep}\"{value}\"",
+        value.chars().next().unwrap_or('"')
+    )
+}
+
+/// The first tab in the indentation of `line` or one of the two lines after it, as (line, col).
+fn indenting_tab(text: &str, line: usize) -> Option<(usize, usize)> {
+    text.lines()
+        .enumerate()
+        .skip(line.saturating_sub(1))
+        .take(3)
+        .find_map(|(i, l)| {
+            let indent = l.len() - l.trim_start_matches([' ', '\t']).len();
+            l[..indent].find('\t').map(|col| (i + 1, col + 1))
+        })
+}
+
 fn count_nodes(node: &Node) -> usize {
     match &node.kind {
         Kind::Scalar { .. } => 1,
@@ -431,7 +547,7 @@ pub fn merge(base: &mut Node, overlay: Node) {
     match (&mut base.kind, overlay.kind) {
         (Kind::Map(entries), Kind::Map(over)) => {
             for (key, value) in over {
-                match entries.iter_mut().find(|(k, _)| k.kind == key.kind) {
+                match entries.iter_mut().find(|(k, _)| k.as_str() == key.as_str()) {
                     Some((_, existing)) => merge(existing, value),
                     None => entries.push((key, value)),
                 }
@@ -467,6 +583,29 @@ mod tests {
         let node = p("a:\n  b: 1\n").expect("valid");
         let b = node.get("a").and_then(|a| a.get("b")).expect("b");
         assert_eq!((b.loc.line, b.loc.col), (2, 6));
+    }
+
+    #[test]
+    fn an_empty_value_is_empty_not_a_tilde() {
+        let node = p("a:\nb: ~\n").expect("valid");
+        assert_eq!(node.get("a").and_then(Node::as_str), Some(""));
+        assert_eq!(node.get("b").and_then(Node::as_str), Some("~"));
+        assert!(node.get("a").is_some_and(Node::is_null));
+    }
+
+    #[test]
+    fn keys_are_the_same_however_quoted() {
+        let err = p("a: 1\n\"a\": 2\n").expect_err("duplicate");
+        assert!(err.message.contains("appears twice"), "{}", err.message);
+        let mut base = p("a: 1\n").expect("base");
+        merge(&mut base, p("'a': 2\n").expect("over"));
+        assert_eq!(base.as_map().map(<[_]>::len), Some(1));
+    }
+
+    #[test]
+    fn a_tab_is_found_on_the_line_it_indents() {
+        let err = p("postgres:\n  port: 5432\n\tuser: x\n").expect_err("tab");
+        assert_eq!((err.loc.line, err.loc.col), (3, 1), "{}", err.message);
     }
 
     #[test]

@@ -85,6 +85,28 @@ pub fn parse_pg_memory(text: &str, unit_bytes: f64) -> Option<f64> {
     Some(value * factor)
 }
 
+/// A suggestion for a PostgreSQL memory setting that did not parse, e.g. "1Gi" -> "1GB".
+pub fn pg_memory_hint(text: &str) -> String {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(split);
+    let unit = match suffix.trim() {
+        "Ki" | "KiB" | "k" | "K" | "kb" | "KB" => Some("kB"),
+        "Mi" | "MiB" | "M" | "m" | "mb" | "Mb" | "mB" => Some("MB"),
+        "Gi" | "GiB" | "G" | "g" | "gb" | "Gb" | "gB" => Some("GB"),
+        "Ti" | "TiB" | "T" | "tb" | "Tb" => Some("TB"),
+        _ => None,
+    };
+    match unit {
+        Some(unit) if !number.is_empty() => format!(
+            "did you mean {number}{unit}? PostgreSQL writes memory as kB, MB, GB or TB (1024-based)"
+        ),
+        _ => "PostgreSQL writes memory as 128MB or 1GB (or a number of 8kB pages)".to_owned(),
+    }
+}
+
 /// Checks a five-field cron expression (or an @macro); the error says which field is wrong.
 pub fn check_cron(expr: &str) -> Result<(), String> {
     let expr = expr.trim();
@@ -120,28 +142,39 @@ pub fn check_cron(expr: &str) -> Result<(), String> {
         ("day of week", 0, 7, DAYS, 0),
     ];
     for (field, (what, lo, hi, names, base)) in fields.iter().zip(specs) {
-        check_cron_field(field, lo, hi, names, base)
-            .map_err(|e| format!("the {what} field `{field}` {e}"))?;
+        check_cron_field(field, lo, hi, names, base).map_err(|(part, e)| {
+            if part == *field {
+                format!("the {what} `{field}` {e}")
+            } else {
+                format!("the {what} field `{field}`: `{part}` {e}")
+            }
+        })?;
     }
     Ok(())
 }
 
+/// Checks one cron field; an error names the part that is wrong and why.
 fn check_cron_field(
     field: &str,
     lo: u32,
     hi: u32,
     names: &[&str],
     base: u32,
-) -> Result<(), String> {
-    let value = |s: &str| -> Result<u32, String> {
+) -> Result<(), (String, String)> {
+    let value = |s: &str| -> Result<u32, (String, String)> {
         if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(s)) {
             return Ok(u32::try_from(i).unwrap_or(0) + base);
         }
-        let n: u32 = s
-            .parse()
-            .map_err(|_| format!("has `{s}`, which is not a number"))?;
+        let n: u32 = s.parse().map_err(|_| {
+            let also = if names.is_empty() {
+                String::new()
+            } else {
+                format!(" or a name like {}", names[0])
+            };
+            (s.to_owned(), format!("is not a number{also}"))
+        })?;
         if n < lo || n > hi {
-            return Err(format!("has {n}, outside {lo}-{hi}"));
+            return Err((s.to_owned(), format!("is outside {lo}-{hi}")));
         }
         Ok(n)
     };
@@ -151,11 +184,14 @@ fn check_cron_field(
             None => (part, None),
         };
         if let Some(step) = step {
-            let n: u32 = step
-                .parse()
-                .map_err(|_| format!("has the step `{step}`, which is not a number"))?;
+            let n: u32 = step.parse().map_err(|_| {
+                (
+                    part.to_owned(),
+                    format!("has the step `{step}`, which is not a number"),
+                )
+            })?;
             if n == 0 || n > hi {
-                return Err(format!("has the step {n}, outside 1-{hi}"));
+                return Err((part.to_owned(), format!("has the step {n}, outside 1-{hi}")));
             }
         }
         match range {
@@ -164,7 +200,7 @@ fn check_cron_field(
                 Some((a, b)) => {
                     let (a, b) = (value(a)?, value(b)?);
                     if a > b {
-                        return Err(format!("has the range {a}-{b}, which runs backwards"));
+                        return Err((range.to_owned(), "runs backwards".to_owned()));
                     }
                 }
                 None => {
@@ -214,7 +250,16 @@ mod tests {
         ] {
             assert_eq!(check_cron(ok), Ok(()), "{ok}");
         }
-        assert!(check_cron("0 25 * * *").expect_err("hour").contains("hour"));
+        assert_eq!(
+            check_cron("0 25 * * *").expect_err("hour"),
+            "the hour `25` is outside 0-23"
+        );
+        assert_eq!(
+            check_cron("0 20-25 * * *").expect_err("hour"),
+            "the hour field `20-25`: `25` is outside 0-23"
+        );
+        assert!(parse_pg_memory("1Gi", 8192.0).is_none());
+        assert!(pg_memory_hint("1Gi").contains("did you mean 1GB?"));
         assert!(
             check_cron("0 2 * *")
                 .expect_err("fields")

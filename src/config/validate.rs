@@ -5,8 +5,11 @@ use serde_json::Value;
 
 use super::model::{Config, LocalVolume, Password, Resources, Target};
 use super::node::{Kind, Node};
-use super::units::{check_cron, parse_pg_memory, parse_quantity, quantity_hint};
+use super::units::{check_cron, parse_pg_memory, parse_quantity, pg_memory_hint, quantity_hint};
 use crate::error::{Diagnostic, closest};
+use crate::render::context::{
+    APP_RESOURCES, JOB_RESOURCES, POSTGRES_RESOURCES, ResourceDefaults, resolve_resources,
+};
 
 /// Connections PostgreSQL keeps beyond the apps' pools (superuser slots, backup, admin).
 pub const RESERVED_CONNECTIONS: i64 = 10;
@@ -39,12 +42,23 @@ const OWNED_SETTINGS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Looks up environment variables (the process's, or a test's).
-pub trait Vars {
+/// Looks up environment variables (the process's, or a test's). `Sync`, because a run with many
+/// configs renders them on several threads.
+pub trait Vars: Sync {
     fn get(&self, name: &str) -> Option<String>;
 }
 
 pub struct ProcessEnv;
+
+/// Every variable set: for checking an environment that is not the one rendered, whose
+/// variables may exist only where it is.
+pub struct AnyVars;
+
+impl Vars for AnyVars {
+    fn get(&self, _name: &str) -> Option<String> {
+        Some("set".to_owned())
+    }
+}
 
 impl Vars for ProcessEnv {
     fn get(&self, name: &str) -> Option<String> {
@@ -91,8 +105,12 @@ impl Checker<'_> {
 }
 
 pub fn is_dns_label(s: &str) -> bool {
+    s.len() <= 63 && is_dns_label_text(s)
+}
+
+/// A DNS label but for its length: the characters, and how it starts and ends.
+fn is_dns_label_text(s: &str) -> bool {
     !s.is_empty()
-        && s.len() <= 63
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
@@ -110,7 +128,12 @@ fn dns_hint(s: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
     let fixed = fixed.trim_matches('-');
-    if fixed.is_empty() || fixed == s {
+    if s.len() > 63 && fixed.len() > 63 {
+        format!(
+            "a name has at most 63 characters, this one has {}: lowercase letters, digits and '-'",
+            s.len()
+        )
+    } else if fixed.is_empty() || fixed == s {
         "use lowercase letters, digits and '-', starting and ending with a letter or digit"
             .to_owned()
     } else {
@@ -149,6 +172,27 @@ pub fn image_problem(image: &str) -> Option<&'static str> {
     if image.chars().any(char::is_whitespace) {
         return Some("an image reference has no spaces");
     }
+    let name = image.split('@').next().unwrap_or(image);
+    let mut parts = name.split('/');
+    let first = parts.next().unwrap_or_default();
+    let registry = name.contains('/') && (first.contains(['.', ':']) || first == "localhost");
+    let repository: Vec<&str> = if registry {
+        parts.collect()
+    } else {
+        name.split('/').collect()
+    };
+    let last = repository.len().saturating_sub(1);
+    let upper = repository.iter().enumerate().any(|(i, part)| {
+        let part = if i == last {
+            part.split(':').next().unwrap_or(part)
+        } else {
+            part
+        };
+        part.bytes().any(|b| b.is_ascii_uppercase())
+    });
+    if upper {
+        return Some("an image repository is written in lowercase");
+    }
     if let Some((_, digest)) = image.split_once('@') {
         let ok = digest
             .strip_prefix("sha256:")
@@ -161,6 +205,26 @@ pub fn image_problem(image: &str) -> Option<&'static str> {
         Some((_, "latest")) => Some("`:latest` changes under you; pin a version"),
         Some((_, "")) => Some("the image tag is empty"),
         Some(_) => None,
+    }
+}
+
+/// A hint for an image with a problem: the lowercase spelling when case is the problem.
+fn image_hint(image: &str, example: &str) -> String {
+    // Lowercase the repository only: a tag may have capitals, a digest is hex.
+    let (name, digest) = match image.split_once('@') {
+        Some((n, d)) => (n, format!("@{d}")),
+        None => (image, String::new()),
+    };
+    let slash = name.rfind('/').map_or(0, |i| i + 1);
+    let (repository, tag) = match name[slash..].find(':') {
+        Some(i) => name.split_at(slash + i),
+        None => (name, ""),
+    };
+    let lower = format!("{}{tag}{digest}", repository.to_ascii_lowercase());
+    if lower != image && image_problem(&lower).is_none() {
+        format!("did you mean `{lower}`?")
+    } else {
+        example.to_owned()
     }
 }
 
@@ -187,17 +251,21 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
         found: Vec::new(),
     };
     names(&mut c, config);
+    empty_sections(&mut c);
     postgres(&mut c, config, vars);
     if let Some(app) = &config.app {
         app_rules(&mut c, config, app);
     }
     if let Some(backup) = &config.backup {
         if let Err(e) = check_cron(&backup.schedule) {
-            c.value(
-                &["backup", "schedule"],
-                e,
-                "e.g. \"0 2 * * *\" for 02:00 every day, or @daily",
-            );
+            let help = if e.starts_with("the day of week") {
+                "e.g. \"0 3 * * SUN\" (or 0) for 03:00 every Sunday; days are SUN-SAT or 0-7"
+            } else if e.starts_with("the month") || e.starts_with("the day of month") {
+                "e.g. \"0 2 1 * *\" for 02:00 on the first of every month"
+            } else {
+                "e.g. \"0 2 * * *\" for 02:00 every day, or @daily"
+            };
+            c.value(&["backup", "schedule"], e, help);
         }
         if backup.keep < 1 {
             c.value(
@@ -209,10 +277,14 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
         if let Some(tz) = &backup.time_zone
             && !is_time_zone(tz)
         {
+            let zones: Vec<&str> = time_zones().collect();
             c.value(
                 &["backup", "timeZone"],
                 format!("`{tz}` is not an IANA time zone name"),
-                "e.g. Europe/Berlin, America/New_York or UTC",
+                match closest(tz, &zones) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => "e.g. Europe/Berlin, America/New_York or UTC".to_owned(),
+                },
             );
         }
         if let Some(image) = &backup.image
@@ -221,7 +293,7 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
             c.value(
                 &["backup", "image"],
                 problem,
-                "e.g. postgres:17.2 or postgres@sha256:<digest>",
+                image_hint(image, "e.g. postgres:17.2 or postgres@sha256:<digest>"),
             );
         }
         if backup.storage.claim.is_none() {
@@ -238,14 +310,24 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
         if let Some(claim) = &backup.storage.claim {
             subdomain(&mut c, &["backup", "storage", "claim"], claim);
         }
-        resources(&mut c, &["backup", "resources"], &backup.resources);
-        for (key, set) in [
-            ("s3", backup.s3.is_some()),
-            ("full", backup.full.is_some()),
-            ("differential", backup.differential.is_some()),
+        resources(
+            &mut c,
+            &["backup", "resources"],
+            &backup.resources,
+            &JOB_RESOURCES,
+        );
+        for (key, schedule) in [
+            ("full", &backup.full),
+            ("differential", &backup.differential),
         ] {
-            if set && config.target == Target::Statefulset {
-                c.key(&["backup"], key, format!("backup.{key} is for operator targets, not `target: statefulset`"), "the statefulset target backs up with a pg_dump CronJob to a volume; remove this key");
+            if let Some(schedule) = schedule
+                && let Err(e) = check_cron(schedule)
+            {
+                c.value(
+                    &["backup", key],
+                    e,
+                    "e.g. \"0 1 * * 0\" for 01:00 every Sunday",
+                );
             }
         }
     }
@@ -261,26 +343,57 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
                 }
                 None => format!("the finding ids are {}", ids.join(", ")),
             };
-            c.value(
-                &["lint", "allow", id],
-                format!("`{id}` is not a finding id"),
-                help,
+            let allow = root.entry(&["lint", "allow"]).map(|(_, v)| v);
+            let (loc, path) = match allow.map(|a| &a.kind) {
+                Some(Kind::Seq(items)) => items
+                    .iter()
+                    .enumerate()
+                    .find(|(_, n)| n.as_str() == Some(id.as_str()))
+                    .map_or_else(
+                        || (root.place(&["lint", "allow"]), "lint.allow".to_owned()),
+                        |(i, n)| (n.loc, format!("lint.allow[{i}]")),
+                    ),
+                _ => match root.entry(&["lint", "allow", id]) {
+                    Some((k, _)) => (k.loc, format!("lint.allow.{id}")),
+                    None => (root.place(&["lint", "allow"]), "lint.allow".to_owned()),
+                },
+            };
+            c.found.push(
+                Diagnostic::new(loc, format!("`{id}` is not a finding id"))
+                    .with_path(path)
+                    .with_help(help),
             );
         }
     }
-    if config.target != Target::Statefulset {
-        c.value(
-            &["target"],
-            format!(
-                "target `{}` is not available in this version of pgstate",
-                target_name(config.target)
-            ),
-            "use `target: statefulset` (the default) for now",
-        );
-    }
+    target_rules(&mut c, config);
     c.found
         .sort_by_key(|d| (d.loc.source, d.loc.line, d.loc.col));
     c.found
+}
+
+/// `backup:` or `app:` with nothing under it reads as null, which turns the part off: say so
+/// rather than render without it. (`backup: null` says it on purpose, e.g. in an overlay.)
+fn empty_sections(c: &mut Checker<'_>) {
+    for (key, message, help) in [
+        (
+            "backup",
+            "nothing is written under it, which reads as null and turns backups off",
+            "write `backup: {}` to back up daily at 02:00 with the defaults, or `backup: null` to turn backups off",
+        ),
+        (
+            "app",
+            "nothing is written under it, which reads as null: no app is rendered",
+            "give the app's image under it (app: {image: ghcr.io/acme/shop:1.4.2}), or write `app: null`",
+        ),
+    ] {
+        if let Some((k, v)) = c.root.entry(&[key])
+            && matches!(&v.kind, Kind::Scalar { text, plain: true } if text.is_empty())
+        {
+            let loc = k.loc;
+            c.found
+                .push(Diagnostic::new(loc, message).with_path(key).with_help(help));
+        }
+    }
 }
 
 pub fn target_name(target: Target) -> &'static str {
@@ -292,19 +405,287 @@ pub fn target_name(target: Target) -> &'static str {
     }
 }
 
+/// Keys of the database pod that an operator (or the provider) decides, with what to do instead.
+const POD_KEYS: &[(&[&str], &str)] = &[
+    (
+        &["postgres", "mountPath"],
+        "the operator decides where the data lives",
+    ),
+    (
+        &["postgres", "pgdata"],
+        "the operator decides where the data lives",
+    ),
+    (&["postgres", "initdbArgs"], "the operator runs initdb"),
+    (
+        &["postgres", "env"],
+        "the operator sets the database pod's variables",
+    ),
+    (
+        &["postgres", "probes"],
+        "the operator probes its instances itself",
+    ),
+    (
+        &["postgres", "storage", "claimName"],
+        "the operator names the volume claims",
+    ),
+    (
+        &["postgres", "storage", "accessMode"],
+        "the operator's claims are ReadWriteOnce",
+    ),
+    (
+        &["postgres", "storage", "retain"],
+        "the operator decides what happens to its claims",
+    ),
+    (
+        &["postgres", "storage", "local"],
+        "the operator's instances need a provisioner, not one node's disk",
+    ),
+    (
+        &["service", "type"],
+        "the operator makes the database Services",
+    ),
+    (
+        &["service", "annotations"],
+        "the operator makes the database Services",
+    ),
+];
+
+/// Keys that mean something for some targets only: each is an error that names the target.
+fn target_rules(c: &mut Checker<'_>, config: &Config) {
+    let target = config.target;
+    let shown = target_name(target);
+    let written = |c: &Checker<'_>, path: &[&str]| c.root.entry(path).is_some();
+    let wrong = |c: &mut Checker<'_>, path: &[&str], why: &str| {
+        let (parent, key) = path.split_at(path.len() - 1);
+        c.key(
+            parent,
+            key[0],
+            format!("`{}` has no meaning with `target: {shown}`", path.join(".")),
+            format!("{why}; remove it"),
+        );
+    };
+    let operator = matches!(target, Target::Cloudnativepg | Target::Percona);
+    if config.pooler.is_some() && !operator {
+        wrong(
+            c,
+            &["pooler"],
+            "pgBouncer comes with an operator target (cloudnativepg or percona)",
+        );
+    }
+    if let Some(p) = &config.pooler
+        && operator
+        && p.replicas < 1
+    {
+        c.value(
+            &["pooler", "replicas"],
+            "a pooler needs at least 1 replica",
+            "e.g. replicas: 2, or remove `pooler` to connect to the database directly",
+        );
+    }
+    match (target, &config.external) {
+        (Target::External, None) => c.value(
+            &["target"],
+            "`target: external` needs the database's address",
+            "add `external: {host: db.example.com}` (port and sslMode are optional)",
+        ),
+        (Target::External, Some(ext)) => {
+            if !is_dns_subdomain(&ext.host) {
+                c.value(
+                    &["external", "host"],
+                    format!("`{}` is not a DNS name", ext.host),
+                    "an ExternalName Service points at a DNS name, e.g. db.abc123.eu-central-1.rds.amazonaws.com",
+                );
+            }
+            if let Some(p) = ext.port {
+                port(c, &["external", "port"], p);
+            }
+        }
+        (_, Some(_)) => wrong(
+            c,
+            &["external"],
+            "`external` describes the database of `target: external`",
+        ),
+        (_, None) => {}
+    }
+    if let Some(b) = &config.backup {
+        if b.s3.is_some() && !operator {
+            wrong(
+                c,
+                &["backup", "s3"],
+                if target == Target::Statefulset {
+                    "the statefulset target backs up with a pg_dump CronJob to a volume"
+                } else {
+                    "object storage backups belong to an operator target"
+                },
+            );
+        }
+        for key in ["full", "differential"] {
+            if written(c, &["backup", key]) && target != Target::Percona {
+                wrong(
+                    c,
+                    &["backup", key],
+                    "full and differential schedules are pgBackRest's, with `target: percona`",
+                );
+            }
+        }
+        if target == Target::External {
+            wrong(
+                c,
+                &["backup"],
+                "the provider backs up a managed database (in an environment overlay: `backup: null`)",
+            );
+        }
+        if operator {
+            for key in ["format", "image"] {
+                if written(c, &["backup", key]) {
+                    wrong(
+                        c,
+                        &["backup", key],
+                        "the operator backs up with its own tools, not pg_dump",
+                    );
+                }
+            }
+        }
+        if target == Target::Cloudnativepg {
+            if written(c, &["backup", "storage"]) {
+                wrong(
+                    c,
+                    &["backup", "storage"],
+                    "CloudNativePG backs up to object storage (backup.s3), not to a volume",
+                );
+            }
+            if b.s3.is_none() {
+                c.value(
+                    &["backup"],
+                    "`target: cloudnativepg` backs up to object storage, and backup.s3 is not set",
+                    "add `s3: {bucket: my-backups, secret: my-s3-credentials}` under backup",
+                );
+            }
+        }
+        if target == Target::Percona {
+            if written(c, &["backup", "timeZone"]) {
+                wrong(
+                    c,
+                    &["backup", "timeZone"],
+                    "pgBackRest's schedules run in the operator's time zone (UTC)",
+                );
+            }
+            if written(c, &["backup", "storage", "claim"]) {
+                wrong(
+                    c,
+                    &["backup", "storage", "claim"],
+                    "the operator makes the pgBackRest repository's claim",
+                );
+            }
+            if let Some(s3) = &b.s3
+                && s3.region.is_none()
+            {
+                c.value(
+                    &["backup", "s3"],
+                    "`target: percona` needs the bucket's region",
+                    "add `region: us-east-1` (any value for S3-compatible storage that ignores it)",
+                );
+            }
+        }
+    }
+    if !operator {
+        return;
+    }
+    for (path, why) in POD_KEYS {
+        if written(c, path) {
+            wrong(c, path, why);
+        }
+    }
+    let pg = &config.postgres;
+    if pg.user == "postgres" {
+        c.value(
+            &["postgres", "user"],
+            format!("with `target: {shown}` the app's role cannot be the superuser `postgres`"),
+            format!("name the app's own role, e.g. user: {}", pg.database),
+        );
+    }
+    if target == Target::Cloudnativepg {
+        if pg.port != 5432 {
+            c.value(
+                &["postgres", "port"],
+                format!("`target: {shown}` always listens on 5432"),
+                "remove postgres.port",
+            );
+        }
+        if pg.password.key.as_deref().is_some_and(|k| k != "password") {
+            c.value(
+                &["postgres", "password", "key"],
+                format!("with `target: {shown}` the password Secret is kubernetes.io/basic-auth, whose key is `password`"),
+                "remove the key and give the Secret the keys username and password",
+            );
+        }
+    }
+    if target == Target::Percona {
+        for key in ["secret", "key", "fromEnv", "value"] {
+            if written(c, &["postgres", "password", key]) {
+                wrong(
+                    c,
+                    &["postgres", "password", key],
+                    &format!(
+                        "the Percona operator generates the password into Secret {}-pguser-{}",
+                        config.name, pg.user
+                    ),
+                );
+            }
+        }
+        if written(c, &["postgres", "nodeSelector"]) {
+            wrong(
+                c,
+                &["postgres", "nodeSelector"],
+                "a Percona instance set has no nodeSelector: use postgres.affinity.nodeAffinity",
+            );
+        }
+        let valid_user = !pg.user.is_empty()
+            && pg
+                .user
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !pg.user.starts_with('-')
+            && !pg.user.ends_with('-');
+        if !valid_user {
+            c.value(
+                &["postgres", "user"],
+                format!("`target: {shown}` names users with lowercase letters, digits and '-', not `{}`", pg.user),
+                "the user name becomes part of the Secret's name, e.g. user: app",
+            );
+        }
+        match crate::render::targets::postgres_major(&pg.image) {
+            Some(v) if (12..=18).contains(&v) => {}
+            _ => c.value(
+                &["postgres", "image"],
+                format!("`target: {shown}` needs the PostgreSQL major version from the image tag, and `{}` has none from 12 to 18", pg.image),
+                "tag the image with its version, e.g. postgres:17.5 (the operator runs its own image of that version)",
+            ),
+        }
+        if config.name.len() > 37 {
+            c.value(
+                &["name"],
+                format!("with `target: {shown}` a name has at most 37 characters"),
+                "the operator names pods <name>-instance1-..., within 46 characters",
+            );
+        }
+    }
+}
+
+/// The IANA time zone names, one a line after a comment line.
+const TIME_ZONES: &str = include_str!("timezones.txt");
+
+fn time_zones() -> impl Iterator<Item = &'static str> {
+    TIME_ZONES.lines().filter(|l| !l.starts_with('#'))
+}
+
 fn is_time_zone(tz: &str) -> bool {
-    tz == "UTC"
-        || (tz.contains('/')
-            && tz.split('/').all(|p| {
-                !p.is_empty()
-                    && p.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
-            }))
+    time_zones().any(|z| z == tz)
 }
 
 fn names(c: &mut Checker<'_>, config: &Config) {
     let name = &config.name;
-    if !is_dns_label(name) {
+    if !is_dns_label_text(name) {
         c.value(
             &["name"],
             format!("`{name}` is not a valid Kubernetes name"),
@@ -317,14 +698,26 @@ fn names(c: &mut Checker<'_>, config: &Config) {
                 "`{name}` has {} characters, at most {MAX_NAME} fit",
                 name.len()
             ),
-            "`<name>-backup` names a CronJob, and a CronJob name has at most 52 characters",
+            format!(
+                "shorten it to {MAX_NAME} characters or fewer: `<name>-backup` names a CronJob, and a CronJob name has at most 52"
+            ),
         );
     }
-    if !is_dns_label(&config.namespace) {
+    let namespace = &config.namespace;
+    if !is_dns_label_text(namespace) {
         c.value(
             &["namespace"],
-            format!("`{}` is not a valid namespace name", config.namespace),
-            dns_hint(&config.namespace),
+            format!("`{namespace}` is not a valid namespace name"),
+            dns_hint(namespace),
+        );
+    } else if namespace.len() > 63 {
+        c.value(
+            &["namespace"],
+            format!(
+                "`{namespace}` has {} characters, at most 63 fit",
+                namespace.len()
+            ),
+            "a namespace name is a DNS label of at most 63 characters",
         );
     }
     for (key, value) in &config.labels {
@@ -386,63 +779,90 @@ fn port(c: &mut Checker<'_>, path: &[&str], port: i64) {
     }
 }
 
+/// Checks the names of extra variables; `reserved` pairs each name pgstate sets with the
+/// help for setting it the right way.
 fn env_map(
     c: &mut Checker<'_>,
     path: &[&str],
     env: &super::model::StringMap,
-    reserved: &[&str],
-    why: &str,
+    reserved: &[(&str, String)],
 ) {
     for name in env.keys() {
         if !is_env_name(name) {
+            let mut fixed: String = name
+                .chars()
+                .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '_' })
+                .collect();
+            if fixed.starts_with(|ch: char| ch.is_ascii_digit()) || fixed.is_empty() {
+                fixed.insert(0, '_');
+            }
             c.key(
                 path,
                 name,
                 format!("`{name}` is not a valid variable name"),
-                "use letters, digits and '_', not starting with a digit, e.g. LOG_LEVEL",
+                format!("did you mean {fixed}? A name has letters, digits and '_', and does not start with a digit"),
             );
-        } else if reserved.contains(&name.as_str()) {
+        } else if let Some((_, why)) = reserved.iter().find(|(r, _)| r == name) {
             c.key(
                 path,
                 name,
                 format!("`{name}` clashes with a variable pgstate sets"),
-                why.to_owned(),
+                why.clone(),
             );
         }
     }
 }
 
-fn resources(c: &mut Checker<'_>, path: &[&str], res: &Resources) {
-    let mut parsed = [None, None, None, None];
+fn resources(c: &mut Checker<'_>, path: &[&str], res: &Resources, defaults: &ResourceDefaults) {
     let fields = [
         ("requests", "cpu", &res.requests.cpu),
         ("requests", "memory", &res.requests.memory),
         ("limits", "cpu", &res.limits.cpu),
         ("limits", "memory", &res.limits.memory),
     ];
-    for (i, (group, kind, value)) in fields.iter().enumerate() {
+    let mut valid = true;
+    for (group, kind, value) in fields {
         if let Some(v) = value {
             let mut p = path.to_vec();
-            p.extend([*group, *kind]);
-            parsed[i] = quantity(c, &p, v, false);
+            p.extend([group, kind]);
+            valid &= quantity(c, &p, v, false).is_some();
         }
     }
-    for (req, lim, kind) in [
-        (parsed[0], parsed[2], "cpu"),
-        (parsed[1], parsed[3], "memory"),
+    if !valid {
+        return;
+    }
+    // What is rendered: each unset value takes its default.
+    let resolved = resolve_resources(res, defaults);
+    for (kind, request_set) in [
+        ("cpu", res.requests.cpu.is_some()),
+        ("memory", res.requests.memory.is_some()),
     ] {
-        if let (Some(r), Some(l)) = (req, lim)
-            && r > l
-        {
+        let get = |m: &std::collections::BTreeMap<String, String>| {
+            m.get(kind).cloned().unwrap_or_default()
+        };
+        let (request, limit) = (get(&resolved.requests), get(&resolved.limits));
+        let (Some(r), Some(l)) = (parse_quantity(&request), parse_quantity(&limit)) else {
+            continue;
+        };
+        if r <= l {
+            continue;
+        }
+        let at = path.join(".");
+        if request_set {
             let mut p = path.to_vec();
             p.extend(["requests", kind]);
             c.value(
                 &p,
-                format!("the {kind} request is above its limit"),
-                format!(
-                    "raise {}.limits.{kind} or lower the request",
-                    path.join(".")
-                ),
+                format!("the {kind} request {request} is above its limit {limit}"),
+                format!("raise {at}.limits.{kind} or lower the request"),
+            );
+        } else {
+            let mut p = path.to_vec();
+            p.extend(["limits", kind]);
+            c.value(
+                &p,
+                format!("the {kind} limit {limit} is below the default {kind} request {request}"),
+                format!("also set {at}.requests.{kind}, to {limit} or less"),
             );
         }
     }
@@ -454,18 +874,28 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
         c.value(
             &["postgres", "image"],
             problem,
-            "e.g. postgres:17.2, postgres:15-alpine or postgres@sha256:<digest>",
+            image_hint(
+                &pg.image,
+                "e.g. postgres:17.2, postgres:15-alpine or postgres@sha256:<digest>",
+            ),
         );
     }
     port(c, &["postgres", "port"], pg.port);
     for (key, value) in [("database", &pg.database), ("user", &pg.user)] {
-        if value.is_empty() || value.len() > 63 || value.contains('\0') {
-            c.value(
-                &["postgres", key],
-                format!("`{value}` is not a PostgreSQL name"),
-                "a PostgreSQL name has 1 to 63 bytes",
-            );
-        }
+        let problem = if value.is_empty() {
+            format!("the {key} name is empty")
+        } else if value.len() > 63 {
+            format!("`{value}` has {} bytes, PostgreSQL keeps 63", value.len())
+        } else if value.contains('\0') {
+            format!("the {key} name contains a NUL byte")
+        } else {
+            continue;
+        };
+        c.value(
+            &["postgres", key],
+            problem,
+            "a PostgreSQL name has 1 to 63 bytes, e.g. app",
+        );
     }
     password(c, config, &pg.password, vars);
     for (key, value) in [
@@ -479,6 +909,14 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
                 &["postgres", key],
                 format!("`{path}` is not an absolute path"),
                 "start it with /, e.g. /var/lib/postgresql/data",
+            );
+        } else if let Some(path) = value
+            && path.split('/').any(|part| part == ".." || part == ".")
+        {
+            c.value(
+                &["postgres", key],
+                format!("`{path}` has a `.` or `..` part"),
+                "write the plain path, e.g. /var/lib/postgresql/data/pgdata",
             );
         }
     }
@@ -500,13 +938,21 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             c.value(&["postgres", "pgdata"], format!("`{pgdata}` is not a subfolder of mountPath `{}`", pg.mount_path), format!("use e.g. {base}/pgdata: a new volume's lost+found makes initdb refuse the volume's root"));
         }
     }
-    env_map(
-        c,
-        &["postgres", "env"],
-        &pg.env,
-        GENERATED_PG_ENV,
-        "set it with its own key (user, database, password, pgdata, port, initdbArgs)",
-    );
+    let reserved: Vec<(&str, String)> = GENERATED_PG_ENV
+        .iter()
+        .map(|name| {
+            let key = match *name {
+                "POSTGRES_USER" => "postgres.user",
+                "POSTGRES_DB" => "postgres.database",
+                "POSTGRES_INITDB_ARGS" => "postgres.initdbArgs",
+                "PGDATA" => "postgres.pgdata",
+                "PGPORT" => "postgres.port",
+                _ => "postgres.password",
+            };
+            (*name, format!("remove it here and set {key} instead"))
+        })
+        .collect();
+    env_map(c, &["postgres", "env"], &pg.env, &reserved);
     let st = &pg.storage;
     quantity(c, &["postgres", "storage", "size"], &st.size, false);
     if let Some(class) = &st.class {
@@ -535,7 +981,12 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             );
         }
     }
-    resources(c, &["postgres", "resources"], &pg.resources);
+    resources(
+        c,
+        &["postgres", "resources"],
+        &pg.resources,
+        &POSTGRES_RESOURCES,
+    );
     for (key, value) in &pg.settings {
         let valid = key.starts_with(|ch: char| ch.is_ascii_lowercase() || ch == '_')
             && key
@@ -578,13 +1029,10 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             None => c.value(
                 &["postgres", "settings", "shared_buffers"],
                 format!("`{sb}` is not a PostgreSQL memory size"),
-                "PostgreSQL writes 128MB, 1GB (or a number of 8kB pages)",
+                pg_memory_hint(sb),
             ),
             Some(bytes) => {
-                let resolved = crate::render::context::resolve_resources(
-                    &pg.resources,
-                    &crate::render::context::POSTGRES_RESOURCES,
-                );
+                let resolved = resolve_resources(&pg.resources, &POSTGRES_RESOURCES);
                 let limit = resolved.limits.get("memory").map_or("", String::as_str);
                 if let Some(limit_bytes) = parse_quantity(limit)
                     && bytes >= limit_bytes
@@ -598,14 +1046,34 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             }
         }
     }
-    if pg.replicas != 1 {
+    if pg.replicas < 1 && matches!(config.target, Target::Cloudnativepg | Target::Percona) {
+        c.value(
+            &["postgres", "replicas"],
+            format!("{} instances is not a database", pg.replicas),
+            "replicas counts every instance, the primary included: 1, or 2 and more for HA",
+        );
+    } else if pg.replicas != 1 && config.target == Target::External {
+        c.value(
+            &["postgres", "replicas"],
+            format!(
+                "`target: external` runs no instance here, so replicas {} means nothing",
+                pg.replicas
+            ),
+            "the provider runs the replicas of a managed database; remove the key",
+        );
+    } else if pg.replicas != 1 && config.target == Target::Statefulset {
         c.value(
             &["postgres", "replicas"],
             format!(
                 "`target: statefulset` runs exactly 1 instance, not {}",
                 pg.replicas
             ),
-            "for more instances use an HA operator: `target: cloudnativepg` or `target: percona`",
+            if pg.replicas < 1 {
+                "remove the key; to stop the database for a while, \
+                 `kubectl scale statefulset <name> --replicas=0`"
+            } else {
+                "for more instances use an HA operator: `target: cloudnativepg` or `target: percona`"
+            },
         );
     }
     for (kind, timing) in [
@@ -644,58 +1112,222 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
         c,
         &["postgres", "tolerations"],
         &pg.tolerations,
+        true,
     );
     typed::<k8s_openapi::api::core::v1::TopologySpreadConstraint>(
         c,
         &["postgres", "topologySpread"],
         &pg.topology_spread,
+        true,
     );
     if let Some(affinity) = &pg.affinity {
         typed::<k8s_openapi::api::core::v1::Affinity>(
             c,
             &["postgres", "affinity"],
             std::slice::from_ref(affinity),
+            false,
         );
     }
 }
 
-/// Pass-through Kubernetes fields: each must survive its typed form unchanged.
+/// Pass-through Kubernetes fields (a list of items, or one value): each must read as its
+/// Kubernetes type with nothing lost, every required key given, and known names where
+/// Kubernetes takes only a few.
 fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(
     c: &mut Checker<'_>,
     path: &[&str],
     items: &[Value],
+    list: bool,
 ) {
-    let list = c.root.entry(path).map(|(_, v)| v);
+    let Some((key, field)) = c.root.entry(path) else {
+        return;
+    };
     for (i, item) in items.iter().enumerate() {
-        let problem = match serde_json::from_value::<T>(item.clone()) {
-            Err(e) => Some((String::new(), e.to_string())),
-            Ok(t) => match serde_json::to_value(&t) {
-                Ok(back) => crate::manifest::first_difference(item, &back).map(|p| {
-                    let key = p.rsplit('.').next().unwrap_or(&p).to_owned();
-                    (p, format!("`{key}` is not a field Kubernetes knows here"))
-                }),
-                Err(e) => Some((String::new(), e.to_string())),
+        let (node, shown) = match (&field.kind, list) {
+            (Kind::Seq(nodes), true) => match nodes.get(i) {
+                Some(n) => (n, format!("{}[{i}]", path.join("."))),
+                None => continue,
             },
+            _ => (field, path.join(".")),
         };
-        let Some((inner, problem)) = problem else {
+        // Wrong types and shapes, at the exact key, from the config's own reader.
+        if let Err(mut d) = super::de::from_node_at::<T>(node, &shown) {
+            // A whole map or list that is wrong: its key is the line a reader looks for.
+            if !list && d.loc == node.loc && !matches!(node.kind, Kind::Scalar { .. }) {
+                d.loc = key.loc;
+            }
+            c.found.push(d);
+            continue;
+        }
+        // What YAML made of a plain value: `value: 123` is a number, where Kubernetes wants a string.
+        let typed = match serde_json::from_value::<T>(item.clone()) {
+            Ok(t) => t,
+            Err(e) => {
+                c.found.push(json_type_error(node, &shown, &e.to_string()));
+                continue;
+            }
+        };
+        let Ok(back) = serde_json::to_value(&typed) else {
             continue;
         };
-        // A list item (tolerations, topologySpread), or the single value (affinity).
-        let (node, shown) = match list.map(|l| &l.kind) {
-            Some(Kind::Seq(nodes)) => (nodes.get(i), format!("{}[{i}]", path.join("."))),
-            _ => (list, path.join(".")),
-        };
-        let loc = node.map_or_else(|| c.root.place(path), |n| n.find(&inner));
-        let full = if inner.is_empty() {
-            shown
+        let help = "write it as in a Kubernetes pod spec (the same camelCase keys)";
+        // The value is passed through as written, so a key with no value would be rendered.
+        if let Some((loc, path)) = find_null(node, &shown) {
+            let key = path.rsplit('.').next().unwrap_or(&path).to_owned();
+            c.found.push(
+                Diagnostic::new(loc, format!("`{key}` has no value"))
+                    .with_path(path)
+                    .with_help("give it a value, or remove the key"),
+            );
+            continue;
+        }
+        if let Some(inner) = crate::manifest::first_difference(item, &back) {
+            let key = inner.rsplit('.').next().unwrap_or(&inner).to_owned();
+            let key = key.split('[').next().unwrap_or(&key).to_owned();
+            c.found.push(
+                Diagnostic::new(
+                    node.find(&inner),
+                    format!("`{key}` is not a field Kubernetes knows here"),
+                )
+                .with_path(format!("{shown}.{inner}"))
+                .with_help(help),
+            );
+            continue;
+        }
+        // A key the Kubernetes type always has but the config left out is a required one.
+        if let Some(inner) = crate::manifest::first_difference(&back, item) {
+            let (parent, missing) = inner.rsplit_once('.').unwrap_or(("", &inner));
+            let at = if parent.is_empty() {
+                node.loc
+            } else {
+                node.find(parent)
+            };
+            let shown_parent = if parent.is_empty() {
+                shown.clone()
+            } else {
+                format!("{shown}.{parent}")
+            };
+            c.found.push(
+                Diagnostic::new(at, format!("the required key `{missing}` is missing here"))
+                    .with_path(shown_parent)
+                    .with_help(format!(
+                        "add `{missing}:` to it; Kubernetes requires this key"
+                    )),
+            );
+            continue;
+        }
+        known_values(c, node, &shown, path.last().copied().unwrap_or_default());
+    }
+}
+
+/// The first null value under `node` (a key written with nothing after it), with its path.
+fn find_null(node: &Node, path: &str) -> Option<(crate::error::Location, String)> {
+    match &node.kind {
+        Kind::Scalar { .. } if node.is_null() => Some((node.loc, path.to_owned())),
+        Kind::Scalar { .. } => None,
+        Kind::Seq(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, n)| find_null(n, &format!("{path}[{i}]"))),
+        Kind::Map(entries) => entries
+            .iter()
+            .find_map(|(k, v)| find_null(v, &format!("{path}.{}", k.as_str().unwrap_or("?")))),
+    }
+}
+
+/// A serde_json type error on a pass-through value, at the plain value it is about.
+fn json_type_error(node: &Node, shown: &str, error: &str) -> Diagnostic {
+    let quoted = error
+        .split_once('`')
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(text, _)| text);
+    if let Some(text) = quoted
+        && error.ends_with("expected a string")
+        && let Some((loc, path)) = find_plain(node, text, shown)
+    {
+        let what = if error.contains("boolean") {
+            "a boolean"
         } else {
-            format!("{shown}.{inner}")
+            "a number"
         };
-        c.found.push(
-            Diagnostic::new(loc, problem)
-                .with_path(full)
-                .with_help("write it as in a Kubernetes pod spec (the same camelCase keys)"),
-        );
+        return Diagnostic::new(
+            loc,
+            format!("YAML reads `{text}` as {what}, and Kubernetes wants a string here"),
+        )
+        .with_path(path)
+        .with_help(format!("quote it: \"{text}\""));
+    }
+    Diagnostic::new(node.loc, error.to_owned())
+        .with_path(shown)
+        .with_help("write it as in a Kubernetes pod spec (the same camelCase keys)")
+}
+
+/// The first plain scalar with this text under `node`, with its key path.
+fn find_plain(node: &Node, text: &str, path: &str) -> Option<(crate::error::Location, String)> {
+    match &node.kind {
+        Kind::Scalar {
+            text: t,
+            plain: true,
+        } if t == text => Some((node.loc, path.to_owned())),
+        Kind::Scalar { .. } => None,
+        Kind::Seq(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, n)| find_plain(n, text, &format!("{path}[{i}]"))),
+        Kind::Map(entries) => entries.iter().find_map(|(k, v)| {
+            find_plain(v, text, &format!("{path}.{}", k.as_str().unwrap_or("?")))
+        }),
+    }
+}
+
+const NODE_OPERATORS: &[&str] = &["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"];
+const LABEL_OPERATORS: &[&str] = &["In", "NotIn", "Exists", "DoesNotExist"];
+
+/// The values Kubernetes takes for a key of a pass-through field, where it takes only a few.
+fn allowed_values(field: &str, path: &str, key: &str) -> Option<&'static [&'static str]> {
+    Some(match (field, key) {
+        ("tolerations", "operator") => &["Exists", "Equal"],
+        ("tolerations", "effect") => &["NoSchedule", "PreferNoSchedule", "NoExecute"],
+        ("topologySpread", "whenUnsatisfiable") => &["DoNotSchedule", "ScheduleAnyway"],
+        ("topologySpread", "nodeAffinityPolicy" | "nodeTaintsPolicy") => &["Honor", "Ignore"],
+        (_, "operator") if path.contains("nodeAffinity") => NODE_OPERATORS,
+        (_, "operator") => LABEL_OPERATORS,
+        _ => return None,
+    })
+}
+
+fn known_values(c: &mut Checker<'_>, node: &Node, shown: &str, field: &str) {
+    match &node.kind {
+        Kind::Map(entries) => {
+            for (k, v) in entries {
+                let key = k.as_str().unwrap_or_default();
+                let path = format!("{shown}.{key}");
+                if let Some(text) = v.as_str()
+                    && let Some(allowed) = allowed_values(field, &path, key)
+                    && !allowed.contains(&text)
+                {
+                    let help = match closest(text, allowed) {
+                        Some(near) => format!("did you mean `{near}`?"),
+                        None => format!("use one of: {}", allowed.join(", ")),
+                    };
+                    c.found.push(
+                        Diagnostic::new(
+                            v.loc,
+                            format!("`{text}` is not a value Kubernetes takes for `{key}`"),
+                        )
+                        .with_path(path.clone())
+                        .with_help(help),
+                    );
+                }
+                known_values(c, v, &path, field);
+            }
+        }
+        Kind::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                known_values(c, item, &format!("{shown}[{i}]"), field);
+            }
+        }
+        Kind::Scalar { .. } => {}
     }
 }
 
@@ -706,7 +1338,19 @@ fn password(c: &mut Checker<'_>, config: &Config, pw: &Password, vars: &dyn Vars
         pw.value.is_some(),
     ];
     if set.iter().filter(|s| **s).count() > 1 {
-        c.value(&["postgres", "password"], "give exactly one of secret, fromEnv or value", "secret names an existing Secret; fromEnv reads a variable at render time; value is plain text");
+        let given: Vec<&str> = ["secret", "fromEnv", "value"]
+            .into_iter()
+            .zip(set)
+            .filter_map(|(k, s)| s.then_some(k))
+            .collect();
+        c.value(
+            &["postgres", "password"],
+            format!(
+                "the password has {}; give exactly one of secret, fromEnv or value",
+                given.join(" and ")
+            ),
+            "keep one: secret names an existing Secret; fromEnv reads a variable at render time; value is plain text",
+        );
         return;
     }
     if let Some(name) = &pw.secret {
@@ -781,7 +1425,7 @@ fn app_rules(c: &mut Checker<'_>, config: &Config, app: &super::model::App) {
         c.value(
             &["app", "image"],
             problem,
-            "e.g. ghcr.io/acme/backend:1.4.2",
+            image_hint(&app.image, "e.g. ghcr.io/acme/backend:1.4.2"),
         );
     }
     port(c, &["app", "port"], app.port);
@@ -809,12 +1453,16 @@ fn app_rules(c: &mut Checker<'_>, config: &Config, app: &super::model::App) {
     let budget = app.replicas * app.pool_size + RESERVED_CONNECTIONS;
     let max = max_connections(config);
     if budget > max {
+        // Point at a number the file sets: max_connections, else poolSize, else replicas.
+        let written = |p: &[&str]| c.root.entry(p).is_some();
         let path: &[&str] = if config.postgres.settings.contains_key("max_connections") {
             &["postgres", "settings", "max_connections"]
-        } else {
+        } else if written(&["app", "poolSize"]) || !written(&["app", "replicas"]) {
             &["app", "poolSize"]
+        } else {
+            &["app", "replicas"]
         };
-        c.value(path, format!("{} replicas x poolSize {} + {RESERVED_CONNECTIONS} reserved = {budget} connections, but max_connections is {max}", app.replicas, app.pool_size), format!("set postgres.settings.max_connections: {budget} (or more), or lower app.poolSize"));
+        c.value(path, format!("{} replicas x poolSize {} + {RESERVED_CONNECTIONS} reserved = {budget} connections, but max_connections is {max}", app.replicas, app.pool_size), format!("set postgres.settings.max_connections: {budget} (or more), or lower app.replicas or app.poolSize"));
     }
     let ce = &app.connection_env;
     let mut names: Vec<(&str, &str)> = vec![
@@ -826,6 +1474,9 @@ fn app_rules(c: &mut Checker<'_>, config: &Config, app: &super::model::App) {
     ];
     if let Some(url) = &ce.url {
         names.push(("url", url));
+    }
+    if config.target == Target::External {
+        names.push(("sslMode", &ce.ssl_mode));
     }
     for (i, (key, name)) in names.iter().enumerate() {
         if !is_env_name(name) {
@@ -842,15 +1493,19 @@ fn app_rules(c: &mut Checker<'_>, config: &Config, app: &super::model::App) {
             );
         }
     }
-    let reserved: Vec<&str> = names.iter().map(|(_, n)| *n).collect();
-    env_map(
-        c,
-        &["app", "env"],
-        &app.env,
-        &reserved,
-        "pgstate sets the connection variables; rename them with app.connectionEnv",
-    );
-    resources(c, &["app", "resources"], &app.resources);
+    let reserved: Vec<(&str, String)> = names
+        .iter()
+        .map(|(key, name)| {
+            (
+                *name,
+                format!(
+                    "pgstate sets {name} to the database's {key}; remove it here, or give pgstate's another name with app.connectionEnv.{key}"
+                ),
+            )
+        })
+        .collect();
+    env_map(c, &["app", "env"], &app.env, &reserved);
+    resources(c, &["app", "resources"], &app.resources, &APP_RESOURCES);
     if let Some(path) = &app.health_path
         && !path.starts_with('/')
     {
@@ -859,5 +1514,135 @@ fn app_rules(c: &mut Checker<'_>, config: &Config, app: &super::model::App) {
             format!("`{path}` does not start with /"),
             "e.g. /healthz",
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::SourceId;
+
+    struct NoVars;
+
+    impl Vars for NoVars {
+        fn get(&self, _name: &str) -> Option<String> {
+            None
+        }
+    }
+
+    /// The problems of a config text, as `path: message` lines.
+    fn problems(text: &str) -> Vec<String> {
+        match crate::config::load(SourceId(0), text, None, &NoVars) {
+            Ok(_) => Vec::new(),
+            Err(found) => found
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}: {} ({})",
+                        d.path,
+                        d.message,
+                        d.help.clone().unwrap_or_default()
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn image_hints_lowercase_only_the_repository() {
+        assert_eq!(
+            image_hint("Postgres:17.2", "x"),
+            "did you mean `postgres:17.2`?"
+        );
+        assert_eq!(
+            image_hint("ghcr.io/Acme/Shop:V1", "x"),
+            "did you mean `ghcr.io/acme/shop:V1`?"
+        );
+        assert_eq!(image_hint("postgres", "x"), "x");
+        assert_eq!(image_problem("registry.example.com:5000/team/pg:17"), None);
+        assert!(image_problem("Team/pg:17").is_some());
+    }
+
+    #[test]
+    fn time_zones_are_real_ones() {
+        for tz in [
+            "UTC",
+            "GMT",
+            "Europe/Berlin",
+            "America/Argentina/Buenos_Aires",
+            "Etc/GMT+2",
+        ] {
+            assert!(is_time_zone(tz), "{tz}");
+        }
+        for tz in ["Europe/Berln", "CEST", "utc", "Factory", ""] {
+            assert!(!is_time_zone(tz), "{tz}");
+        }
+    }
+
+    #[test]
+    fn long_names_are_told_their_length() {
+        let found = problems(&format!("name: {}\n", "a".repeat(64)));
+        assert!(
+            found[0].contains("has 64 characters, at most 45"),
+            "{found:?}"
+        );
+        let found = problems(&format!("namespace: {}\n", "a".repeat(64)));
+        assert!(
+            found[0].contains("has 64 characters, at most 63"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn empty_sections_are_errors_and_null_is_off() {
+        assert!(problems("backup:\n")[0].starts_with("backup: nothing is written"));
+        assert!(problems("app:\n")[0].starts_with("app: nothing is written"));
+        assert_eq!(problems("backup: null\napp: ~\n"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_limit_below_the_default_request_is_an_error() {
+        let found = problems("postgres:\n  resources: {limits: {memory: 256Mi}}\n");
+        assert!(
+            found[0].starts_with("postgres.resources.limits.memory: the memory limit 256Mi is below the default memory request 512Mi"),
+            "{found:?}"
+        );
+        let found = problems(
+            "postgres:\n  resources: {limits: {memory: 256Mi}, requests: {memory: 256Mi}}\n",
+        );
+        assert_eq!(found, Vec::<String>::new());
+    }
+
+    #[test]
+    fn pass_through_fields_are_checked_like_kubernetes() {
+        let found = problems("postgres:\n  tolerations:\n    - {key: a, operator: Exist}\n");
+        assert!(found[0].contains("did you mean `Exists`?"), "{found:?}");
+        let found = problems(
+            "postgres:\n  tolerations:\n    - {key: a, operator: Exists, tolerationSeconds: null}\n",
+        );
+        assert!(
+            found[0].starts_with(
+                "postgres.tolerations[0].tolerationSeconds: `tolerationSeconds` has no value"
+            ),
+            "{found:?}"
+        );
+        let found = problems(
+            "postgres:\n  topologySpread:\n    - {topologyKey: zone, whenUnsatisfiable: DoNotSchedule}\n",
+        );
+        assert!(found[0].contains("the required key `maxSkew`"), "{found:?}");
+        let found =
+            problems("postgres:\n  tolerations:\n    - {key: a, operator: Equal, value: true}\n");
+        assert!(
+            found[0].starts_with("postgres.tolerations[0].value: YAML reads `true` as a boolean"),
+            "{found:?}"
+        );
+        let ok = "postgres:\n  tolerations:\n    - {key: a, operator: Equal, value: b, effect: NoSchedule}\n  affinity:\n    podAntiAffinity:\n      preferredDuringSchedulingIgnoredDuringExecution:\n        - weight: 100\n          podAffinityTerm:\n            topologyKey: kubernetes.io/hostname\n            labelSelector: {matchExpressions: [{key: app, operator: In, values: [x]}]}\n";
+        assert_eq!(problems(ok), Vec::<String>::new());
+    }
+
+    #[test]
+    fn variable_names_get_a_fixed_spelling() {
+        let found = problems("postgres:\n  env: {9-lives: x}\n");
+        assert!(found[0].contains("did you mean _9_lives?"), "{found:?}");
     }
 }

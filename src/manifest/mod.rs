@@ -2,6 +2,7 @@
 //! come back unchanged. k8s-openapi ignores keys it does not know, so a key that disappears is
 //! a template typo that Kubernetes would reject (or, worse, silently ignore).
 
+pub mod crd;
 pub mod lint;
 
 use k8s_openapi::api::{apps, batch, core, networking};
@@ -55,7 +56,8 @@ pub fn first_difference(original: &Value, back: &Value) -> Option<String> {
 }
 
 fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), String> {
-    let typed: T = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    // Deserializing from a borrowed value: no copy of the whole document first.
+    let typed = T::deserialize(value).map_err(|e| e.to_string())?;
     let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
     match first_difference(value, &back) {
         None => Ok(()),
@@ -88,8 +90,22 @@ pub fn check(value: &Value) -> Result<(), String> {
         ("networking.k8s.io/v1", "NetworkPolicy") => {
             round_trip::<networking::v1::NetworkPolicy>(value)
         }
+        ("postgresql.cnpg.io/v1", "Cluster") => {
+            round_trip::<crd::Resource<crd::ClusterSpec>>(value)
+        }
+        ("postgresql.cnpg.io/v1", "ScheduledBackup") => {
+            round_trip::<crd::Resource<crd::ScheduledBackupSpec>>(value)
+        }
+        ("postgresql.cnpg.io/v1", "Pooler") => round_trip::<crd::Resource<crd::PoolerSpec>>(value),
+        ("barmancloud.cnpg.io/v1", "ObjectStore") => {
+            round_trip::<crd::Resource<crd::ObjectStoreSpec>>(value)
+        }
+        ("pgv2.percona.com/v2", "PerconaPGCluster") => {
+            round_trip::<crd::Resource<crd::PerconaSpec>>(value)
+        }
         _ => Err(format!("pgstate has no type to check {api} {kind} against")),
-    };
+    }
+    .and_then(|()| crd::rules(value));
     let name = value
         .pointer("/metadata/name")
         .and_then(Value::as_str)

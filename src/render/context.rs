@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use serde::Serialize;
 
-use crate::config::model::{App, BackupFormat, Config, ProbeTiming, Resources};
+use super::targets::{self, Cnpg, ExternalView, Percona};
+use crate::config::model::{App, BackupFormat, Config, ProbeTiming, Resources, SslMode, Target};
 use crate::config::units::parse_quantity;
 use crate::config::validate::Vars;
 
@@ -26,6 +27,13 @@ pub type Map = BTreeMap<String, String>;
 #[derive(Debug, Serialize)]
 pub struct Context {
     pub name: String,
+    /// `statefulset`, `cloudnativepg`, `percona` or `external`.
+    pub target: &'static str,
+    /// Where the app connects, for every target.
+    pub connection: Connection,
+    pub cnpg: Option<Cnpg>,
+    pub percona: Option<Percona>,
+    pub external: Option<ExternalView>,
     pub namespace: String,
     pub uid: i64,
     pub labels: Components<Map>,
@@ -37,6 +45,8 @@ pub struct Context {
     pub app: Option<AppView>,
     pub backup: Option<Backup>,
     pub network_policy: Option<NetworkPolicy>,
+    /// Whether the app gets its own NetworkPolicy (every target).
+    pub app_policy: bool,
     pub password_file: &'static str,
     pub backup_dir: &'static str,
 }
@@ -52,6 +62,11 @@ pub struct Components<T> {
 pub struct Secret {
     pub name: String,
     pub key: String,
+    /// `Opaque`, or `kubernetes.io/basic-auth` for CloudNativePG's initdb.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Base64 of the user name, in a basic-auth Secret.
+    pub username: Option<String>,
     /// Base64 of the password when pgstate renders the Secret (fromEnv / value).
     pub data: Option<String>,
 }
@@ -127,6 +142,92 @@ pub struct EnvVar {
 pub struct SecretRef {
     pub name: String,
     pub key: String,
+}
+
+/// One connection value: written into the app's variables, or read from a Secret's key.
+#[derive(Debug, Serialize)]
+pub enum Field {
+    Value(String),
+    Secret(SecretRef),
+}
+
+/// How the app reaches the database; decided per target.
+#[derive(Debug, Serialize)]
+pub struct Connection {
+    pub host: Field,
+    pub port: Field,
+    pub database: Field,
+    pub user: Field,
+    pub password: SecretRef,
+    pub ssl_mode: Option<&'static str>,
+}
+
+impl Connection {
+    fn new(config: &Config, secret: &Secret) -> Connection {
+        let pg = &config.postgres;
+        let lit = |v: String| Field::Value(v);
+        let password = SecretRef {
+            name: secret.name.clone(),
+            key: secret.key.clone(),
+        };
+        let pooled = config.pooler.is_some();
+        match config.target {
+            Target::Statefulset => Connection {
+                host: lit(config.name.clone()),
+                port: lit(pg.port.to_string()),
+                database: lit(pg.database.clone()),
+                user: lit(pg.user.clone()),
+                password,
+                ssl_mode: None,
+            },
+            Target::Cloudnativepg => Connection {
+                host: lit(if pooled {
+                    format!("{}-pooler-rw", config.name)
+                } else {
+                    format!("{}-rw", config.name)
+                }),
+                port: lit(targets::CNPG_PORT.to_string()),
+                database: lit(pg.database.clone()),
+                user: lit(pg.user.clone()),
+                password,
+                ssl_mode: None,
+            },
+            Target::Percona => {
+                let from = |key: &str| {
+                    Field::Secret(SecretRef {
+                        name: secret.name.clone(),
+                        key: key.into(),
+                    })
+                };
+                Connection {
+                    host: from(if pooled { "pgbouncer-host" } else { "host" }),
+                    port: from(if pooled { "pgbouncer-port" } else { "port" }),
+                    database: from("dbname"),
+                    user: from("user"),
+                    password,
+                    ssl_mode: None,
+                }
+            }
+            Target::External => {
+                let ext = config.external.as_ref();
+                let ssl_mode = ext.map_or(SslMode::default(), |e| e.ssl_mode);
+                // verify-full checks the certificate against the name the client dialled:
+                // the ExternalName alias would never match it.
+                let host = match ext {
+                    Some(e) if ssl_mode == SslMode::VerifyFull => e.host.clone(),
+                    _ => config.name.clone(),
+                };
+                Connection {
+                    host: lit(host),
+                    port: lit(ext.and_then(|e| e.port).unwrap_or(pg.port).to_string()),
+                    database: lit(pg.database.clone()),
+                    user: lit(pg.user.clone()),
+                    password,
+                    ssl_mode: Some(ssl_mode.as_str()),
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -260,37 +361,50 @@ fn selector(config: &Config, component: &str) -> Map {
     ])
 }
 
-/// The connection variables an app (or a backup job) gets, with the names it asked for.
-fn connection_env(
-    config: &Config,
-    secret: &Secret,
-    names: &crate::config::model::ConnectionEnv,
-) -> Vec<EnvVar> {
-    let pg = &config.postgres;
-    let lit = |name: &str, value: String| EnvVar {
-        name: name.into(),
-        value: Some(literal(&value)),
-        secret: None,
+/// The connection variables an app gets, with the names it asked for.
+fn connection_env(conn: &Connection, names: &crate::config::model::ConnectionEnv) -> Vec<EnvVar> {
+    let var = |name: &str, field: &Field| match field {
+        Field::Value(v) => EnvVar {
+            name: name.into(),
+            value: Some(literal(v)),
+            secret: None,
+        },
+        Field::Secret(s) => EnvVar {
+            name: name.into(),
+            value: None,
+            secret: Some(SecretRef {
+                name: s.name.clone(),
+                key: s.key.clone(),
+            }),
+        },
     };
     let mut env = vec![
-        lit(&names.host, config.name.clone()),
-        lit(&names.port, pg.port.to_string()),
-        lit(&names.database, pg.database.clone()),
-        lit(&names.user, pg.user.clone()),
+        var(&names.host, &conn.host),
+        var(&names.port, &conn.port),
+        var(&names.database, &conn.database),
+        var(&names.user, &conn.user),
         EnvVar {
             name: names.password.clone(),
             value: None,
             secret: Some(SecretRef {
-                name: secret.name.clone(),
-                key: secret.key.clone(),
+                name: conn.password.name.clone(),
+                key: conn.password.key.clone(),
             }),
         },
     ];
+    if let Some(mode) = conn.ssl_mode {
+        env.push(var(&names.ssl_mode, &Field::Value(mode.into())));
+    }
     if let Some(url) = &names.url {
+        let query = if conn.ssl_mode.is_some() {
+            format!("?sslmode=$({})", names.ssl_mode)
+        } else {
+            String::new()
+        };
         env.push(EnvVar {
             name: url.clone(),
             value: Some(format!(
-                "postgresql://$({}):$({})@$({}):$({})/$({})",
+                "postgresql://$({}):$({})@$({}):$({})/$({}){query}",
                 names.user, names.password, names.host, names.port, names.database
             )),
             secret: None,
@@ -299,12 +413,12 @@ fn connection_env(
     env
 }
 
-fn app_view(config: &Config, app: &App, secret: &Secret) -> AppView {
+fn app_view(config: &Config, app: &App, conn: &Connection) -> AppView {
     let name = app
         .name
         .clone()
         .unwrap_or_else(|| format!("{}-app", config.name));
-    let mut env = connection_env(config, secret, &app.connection_env);
+    let mut env = connection_env(conn, &app.connection_env);
     env.extend(app.env.iter().map(|(k, v)| EnvVar {
         name: k.clone(),
         value: Some(literal(v)),
@@ -332,18 +446,31 @@ impl Context {
             .value
             .clone()
             .or_else(|| pw.from_env.as_deref().and_then(|v| vars.get(v)));
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let owned = rendered_password.is_some();
         let secret = Secret {
-            name: pw
-                .secret
-                .clone()
-                .unwrap_or_else(|| format!("{}-credentials", config.name)),
-            key: if rendered_password.is_some() {
+            name: match (config.target, &pw.secret) {
+                (Target::Percona, _) => targets::percona_user_secret(config),
+                (_, Some(name)) => name.clone(),
+                (Target::Cloudnativepg, None) if !owned => format!("{}-app", config.name),
+                _ => format!("{}-credentials", config.name),
+            },
+            key: if owned {
                 "password".into()
             } else {
                 pw.key.clone().unwrap_or_else(|| "password".into())
             },
-            data: rendered_password.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
+            kind: if config.target == Target::Cloudnativepg {
+                "kubernetes.io/basic-auth"
+            } else {
+                "Opaque"
+            },
+            username: (config.target == Target::Cloudnativepg && owned).then(|| b64(&pg.user)),
+            data: rendered_password.map(|p| b64(&p)),
         };
+        let connection = Connection::new(config, &secret);
+        let initdb_secret = (owned || pw.secret.is_some()).then(|| secret.name.clone());
+        let in_cluster = config.target == Target::Statefulset;
         let pgdata = pg
             .pgdata
             .clone()
@@ -407,12 +534,16 @@ impl Context {
         ]);
         let st = &pg.storage;
         let pvc_name = format!("{}-{}-0", st.claim_name, config.name);
-        let local_volume = st.local.as_ref().map(|l| LocalVolume {
-            name: format!("{}-{}", config.namespace, pvc_name),
-            node: l.node.clone(),
-            path: l.path.clone(),
-            class: st.class.clone().unwrap_or_default(),
-        });
+        let local_volume = st
+            .local
+            .as_ref()
+            .filter(|_| in_cluster)
+            .map(|l| LocalVolume {
+                name: format!("{}-{}", config.namespace, pvc_name),
+                node: l.node.clone(),
+                path: l.path.clone(),
+                class: st.class.clone().unwrap_or_default(),
+            });
         let storage = Storage {
             claim_name: st.claim_name.clone(),
             pvc_name,
@@ -424,8 +555,11 @@ impl Context {
             access_mode: st.access_mode.as_str(),
             retention: if st.retain { "Retain" } else { "Delete" },
         };
-        let app = config.app.as_ref().map(|a| app_view(config, a, &secret));
-        let backup = config.backup.as_ref().map(|b| {
+        let app = config
+            .app
+            .as_ref()
+            .map(|a| app_view(config, a, &connection));
+        let backup = config.backup.as_ref().filter(|_| in_cluster).map(|b| {
             let (format, extension) = match b.format {
                 BackupFormat::Custom => ("custom", "dump"),
                 BackupFormat::Gzip => ("gzip", "sql.gz"),
@@ -466,7 +600,7 @@ impl Context {
                 resources: resolve_resources(&b.resources, &JOB_RESOURCES),
             }
         });
-        let network_policy = config.network_policy.then(|| {
+        let network_policy = (config.network_policy && in_cluster).then(|| {
             let mut from = Vec::new();
             if config.app.is_some() {
                 from.push(selector(config, "app"));
@@ -486,6 +620,12 @@ impl Context {
         let app_name = app.as_ref().map_or(String::new(), |a| a.name.clone());
         Context {
             name: config.name.clone(),
+            target: crate::config::validate::target_name(config.target),
+            connection,
+            cnpg: (config.target == Target::Cloudnativepg)
+                .then(|| targets::cnpg(config, initdb_secret)),
+            percona: (config.target == Target::Percona).then(|| targets::percona(config)),
+            external: targets::external(config).filter(|_| config.target == Target::External),
             namespace: config.namespace.clone(),
             uid: UID,
             labels: Components {
@@ -535,6 +675,7 @@ impl Context {
             app,
             backup,
             network_policy,
+            app_policy: config.network_policy && config.app.is_some(),
             password_file: PASSWORD_FILE,
             backup_dir: BACKUP_DIR,
         }

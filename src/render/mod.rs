@@ -1,6 +1,8 @@
 //! Rendering: the view model through the embedded templates, each document checked.
 
 pub mod context;
+pub mod readback;
+pub mod targets;
 
 use std::sync::OnceLock;
 
@@ -53,6 +55,12 @@ templates! {
     AppNetworkPolicy => "networkpolicy-app.yaml.j2",
     BackupNetworkPolicy => "networkpolicy-backup.yaml.j2",
     RestoreJob => "restore-job.yaml.j2",
+    CnpgObjectStore => "cloudnativepg/objectstore.yaml.j2",
+    CnpgCluster => "cloudnativepg/cluster.yaml.j2",
+    CnpgScheduledBackup => "cloudnativepg/scheduledbackup.yaml.j2",
+    CnpgPooler => "cloudnativepg/pooler.yaml.j2",
+    PerconaCluster => "percona/perconapgcluster.yaml.j2",
+    ExternalService => "external/service.yaml.j2",
 }
 
 /// Shared blocks the object templates import or include.
@@ -167,6 +175,34 @@ pub fn templates_for(ctx: &Context) -> Vec<TemplateId> {
     if ctx.local_volume.is_some() {
         ids.push(TemplateId::PersistentVolume);
     }
+    if let Some(cnpg) = &ctx.cnpg {
+        if cnpg.backup.is_some() {
+            ids.push(TemplateId::CnpgObjectStore);
+        }
+        ids.push(TemplateId::CnpgCluster);
+        if cnpg.backup.is_some() {
+            ids.push(TemplateId::CnpgScheduledBackup);
+        }
+        if cnpg.pooler.is_some() {
+            ids.push(TemplateId::CnpgPooler);
+        }
+    }
+    if ctx.percona.is_some() {
+        ids.push(TemplateId::PerconaCluster);
+    }
+    if ctx.external.is_some() {
+        ids.push(TemplateId::ExternalService);
+    }
+    if ctx.target != "statefulset" {
+        // The operator or the provider runs the database; the app's policy is still ours.
+        if ctx.app.is_some() {
+            ids.push(TemplateId::Deployment);
+            if ctx.app_policy {
+                ids.push(TemplateId::AppNetworkPolicy);
+            }
+        }
+        return ids;
+    }
     if ctx.backup.as_ref().is_some_and(|b| b.render_claim) {
         ids.push(TemplateId::BackupClaim);
     }
@@ -202,12 +238,17 @@ pub fn render_template<S: serde::Serialize>(id: TemplateId, ctx: &S) -> Result<D
     let yaml = template
         .render(minijinja::value::Serde(ctx))
         .map_err(|e| Error::Bug(format!("template {} failed: {e:#}", id.file())))?;
-    let value: Value = serde_saphyr::from_str(&yaml).map_err(|e| {
-        Error::Bug(format!(
-            "template {} printed YAML that does not parse: {e}\n{yaml}",
-            id.file()
-        ))
-    })?;
+    // The templates' regular YAML is read by a fast reader; anything it is not sure of goes
+    // through serde-saphyr, so the value is the same either way (see readback.rs).
+    let value: Value = match readback::fast(&yaml) {
+        Some(value) => value,
+        None => serde_saphyr::from_str(&yaml).map_err(|e| {
+            Error::Bug(format!(
+                "template {} printed YAML that does not parse: {e}\n{yaml}",
+                id.file()
+            ))
+        })?,
+    };
     manifest::check(&value).map_err(|e| Error::Bug(format!("template {}: {e}", id.file())))?;
     let field = |key: &str| {
         value
@@ -255,6 +296,12 @@ struct Restore {
 /// A Job that restores `dump` (a file name on the backup volume, or "latest"), after the
 /// NetworkPolicy that closes backup and restore pods to ingress (so the Job is safe on its own).
 pub fn restore_job(config: &Config, dump: &str, vars: &dyn Vars) -> Result<Vec<Document>, Error> {
+    if config.target != crate::config::model::Target::Statefulset {
+        return Err(Error::Usage(format!(
+            "restore reads pg_dump files of the statefulset target; with `target: {}` restore with the operator's or the provider's own recovery",
+            crate::config::validate::target_name(config.target)
+        )));
+    }
     let ctx = Context::new(config, vars);
     let Some(backup) = &ctx.backup else {
         return Err(Error::Usage(

@@ -1,0 +1,75 @@
+//! In-process cost of one config: parse -> validate -> render -> typed check, per fixture, and
+//! the stages on their own. `cargo bench --bench render`; bench/run.sh times the whole process.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pgstate::config::validate::ProcessEnv;
+use pgstate::error::SourceId;
+
+const FIXTURES: &[(&str, &str)] = &[
+    ("calculator", include_str!("../fixtures/calculator.yaml")),
+    (
+        "tfvisualizer",
+        include_str!("../fixtures/tfvisualizer.yaml"),
+    ),
+    ("healthcare", include_str!("../fixtures/healthcare.yaml")),
+];
+
+fn whole_path(c: &mut Criterion) {
+    // The templates compile once per process; do it before measuring.
+    pgstate::render::environment().expect("templates compile");
+    let mut group = c.benchmark_group("load+render+check");
+    for (name, text) in FIXTURES {
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                let loaded = pgstate::config::load(SourceId(0), black_box(text), None, &ProcessEnv)
+                    .expect("loads");
+                pgstate::render::render(&loaded.config, &ProcessEnv).expect("renders")
+            });
+        });
+    }
+    group.finish();
+}
+
+fn stages(c: &mut Criterion) {
+    let (name, text) = FIXTURES[1];
+    let loaded = pgstate::config::load(SourceId(0), text, None, &ProcessEnv).expect("loads");
+    let docs = pgstate::render::render(&loaded.config, &ProcessEnv).expect("renders");
+    let mut group = c.benchmark_group(format!("stages/{name}"));
+    group.bench_function("parse (YAML -> node tree)", |b| {
+        b.iter(|| pgstate::config::node::parse(SourceId(0), black_box(text)).expect("parses"));
+    });
+    group.bench_function("load (parse, type, validate)", |b| {
+        b.iter(|| pgstate::config::load(SourceId(0), black_box(text), None, &ProcessEnv));
+    });
+    group.bench_function("render (templates, read back, check)", |b| {
+        b.iter(|| pgstate::render::render(black_box(&loaded.config), &ProcessEnv));
+    });
+    group.bench_function("read back (fast reader)", |b| {
+        b.iter(|| {
+            for doc in &docs {
+                black_box(pgstate::render::readback::fast(&doc.yaml));
+            }
+        });
+    });
+    group.bench_function("read back (serde-saphyr)", |b| {
+        b.iter(|| {
+            for doc in &docs {
+                let v: serde_json::Value = serde_saphyr::from_str(&doc.yaml).expect("parses");
+                black_box(v);
+            }
+        });
+    });
+    group.bench_function("typed check", |b| {
+        b.iter(|| {
+            for doc in &docs {
+                pgstate::manifest::check(&doc.value).expect("checks");
+            }
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, whole_path, stages);
+criterion_main!(benches);

@@ -1,0 +1,39 @@
+//! Arbitrary bytes as a config file, through the whole path: load (parse, overlay, type,
+//! validate) -> render -> the typed check -> lint -> both output formats. Anything may be an
+//! error; nothing may panic, hang or allocate without bound.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pgstate::cli::Format;
+use pgstate::config::validate::Vars;
+use pgstate::error::SourceId;
+
+/// A fixed environment, so that `fromEnv` passwords are deterministic.
+struct FakeEnv;
+
+impl Vars for FakeEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        (name == "PGPASSWORD" || name == "DB_PASSWORD").then(|| "s3cret: yes #1".to_owned())
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    // The first line may choose an environment: `#env NAME`.
+    let env = text
+        .strip_prefix("#env ")
+        .and_then(|rest| rest.lines().next())
+        .map(str::trim);
+    let Ok(loaded) = pgstate::config::load(SourceId(0), text, env, &FakeEnv) else {
+        return;
+    };
+    let _ = pgstate::manifest::lint::lint(&loaded);
+    if let Ok(docs) = pgstate::render::render(&loaded.config, &FakeEnv) {
+        let _ = pgstate::output::stream(&docs, Format::Yaml);
+        let _ = pgstate::output::stream(&docs, Format::Json);
+        let _ = pgstate::output::files(&docs, Format::Yaml);
+    }
+    let _ = pgstate::render::restore_job(&loaded.config, "latest", &FakeEnv);
+});

@@ -1,0 +1,225 @@
+//! The operator and external targets: every custom resource pgstate renders passes the
+//! operators' CRD schemas strictly (unknown fields rejected), and the app is wired to each
+//! target's Service and Secret.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::render::{documents, pgstate};
+
+/// The CRD files CI has beside the repository.
+const CRDS: &str = "../shared/crds";
+const CRDCHECK: &str = "../shared/tools/crdcheck.py";
+
+/// Configs that reach the branches the fixtures do not: our own basic-auth Secret, percona
+/// with an S3 repository and no pooler, no backup, a single instance.
+const VARIANTS: &[(&str, &str)] = &[
+    (
+        "cnpg-owned-password.yaml",
+        "name: shop\ntarget: cloudnativepg\npostgres:\n  image: ghcr.io/cloudnative-pg/postgresql:16.4\n  database: shop\n  user: shop\n  password: {value: s3cret}\n  nodeSelector: {disk: ssd}\n  tolerations: [{key: db, operator: Exists, effect: NoSchedule}]\nbackup:\n  schedule: \"30 2 * * 7\"\n  timeZone: Europe/Berlin\n  keep: 4\n  s3: {bucket: b, secret: s3}\napp: {image: ghcr.io/acme/shop:1.0.0}\n",
+    ),
+    (
+        "percona-s3.yaml",
+        "name: shop\ntarget: percona\npostgres:\n  image: postgres:16.4\n  database: shop\n  user: shop\nbackup:\n  keep: 2\n  s3: {bucket: b, region: eu-west-1, secret: shop-pgbackrest}\napp: {image: ghcr.io/acme/shop:1.0.0}\n",
+    ),
+    (
+        "percona-minimal.yaml",
+        "name: shop\ntarget: percona\npostgres:\n  image: postgres:15-alpine\n  user: app\n",
+    ),
+];
+
+fn crdcheck(files: &[&Path]) -> String {
+    assert!(
+        Path::new(CRDS).is_dir(),
+        "{CRDS} is missing: the CRD schemas of CloudNativePG v1.30.0 and Percona v2.9.0 must be \
+         checked out beside this repository (CI has them there)"
+    );
+    let out = Command::new("python3")
+        .arg(CRDCHECK)
+        .args(files)
+        .env("CRDS", CRDS)
+        .output()
+        .unwrap_or_else(|e| panic!("python3 {CRDCHECK} does not run ({e}); .ci/run installs it"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "a custom resource fails its CRD:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+#[test]
+fn every_custom_resource_passes_its_crd_strictly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut renders: Vec<(String, Vec<String>)> = Vec::new();
+    for entry in std::fs::read_dir("fixtures").expect("fixtures") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|x| x == "yaml") {
+            let file = path.to_string_lossy().into_owned();
+            renders.push((file.clone(), vec!["render".into(), "-c".into(), file]));
+        }
+    }
+    renders.push((
+        "course-hybrid --env prod".into(),
+        [
+            "render",
+            "-c",
+            "fixtures/course-hybrid.yaml",
+            "--env",
+            "prod",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ));
+    for (name, text) in VARIANTS {
+        let config = dir.path().join(name);
+        std::fs::write(&config, text).expect("write config");
+        let file = config.to_string_lossy().into_owned();
+        renders.push((file.clone(), vec!["render".into(), "-c".into(), file]));
+    }
+    let mut outputs = Vec::new();
+    let mut kinds = std::collections::BTreeSet::new();
+    for (i, (name, args)) in renders.iter().enumerate() {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = pgstate(&args);
+        assert_eq!(code, 0, "{name}: {err}");
+        for doc in documents(&out) {
+            kinds.insert(doc["kind"].as_str().unwrap_or_default().to_owned());
+        }
+        let file = dir.path().join(format!("out-{i}.yaml"));
+        std::fs::write(&file, out).expect("write output");
+        outputs.push(file);
+    }
+    for kind in [
+        "Cluster",
+        "ScheduledBackup",
+        "Pooler",
+        "PerconaPGCluster",
+        "ObjectStore",
+    ] {
+        assert!(kinds.contains(kind), "no config renders a {kind}");
+    }
+    let files: Vec<&Path> = outputs.iter().map(|p| p.as_path()).collect();
+    let summary = crdcheck(&files);
+    assert!(summary.contains(", 0 problems"), "{summary}");
+}
+
+fn env_of(docs: &[Value], app: &str) -> Vec<Value> {
+    docs.iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == app)
+        .unwrap_or_else(|| panic!("no Deployment/{app}"))["spec"]["template"]["spec"]["containers"]
+        [0]["env"]
+        .as_array()
+        .expect("env")
+        .clone()
+}
+
+fn var<'a>(env: &'a [Value], name: &str) -> &'a Value {
+    env.iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+#[test]
+fn percona_wires_the_app_to_the_operators_user_secret_and_pgbouncer() {
+    let (code, out, err) = pgstate(&["render", "-c", "fixtures/direktiv-ha.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    let docs = documents(&out);
+    let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
+    assert_eq!(kinds, ["PerconaPGCluster", "Deployment", "NetworkPolicy"]);
+    let spec = &docs[0]["spec"];
+    assert!(spec.get("pmm").is_none(), "no pmm block unless enabled");
+    assert_eq!(spec["postgresVersion"], 17);
+    assert_eq!(spec["instances"][0]["replicas"], 2);
+    assert_eq!(spec["proxy"]["pgBouncer"]["replicas"], 2);
+    let repo = &spec["backups"]["pgbackrest"]["repos"][0];
+    assert_eq!(repo["schedules"]["full"], "0 1 * * 0");
+    assert_eq!(repo["schedules"]["differential"], "0 1 * * 1-6");
+    assert_eq!(
+        spec["backups"]["pgbackrest"]["global"]["repo1-retention-full"],
+        "4"
+    );
+    let env = env_of(&docs, "direktiv");
+    for (name, key) in [
+        ("DB_HOST", "pgbouncer-host"),
+        ("DB_PORT", "pgbouncer-port"),
+        ("DB_NAME", "dbname"),
+        ("DB_USER", "user"),
+        ("DB_PASSWORD", "password"),
+    ] {
+        let r = &var(&env, name)["valueFrom"]["secretKeyRef"];
+        assert_eq!(r["name"], "direktiv-db-pguser-direktiv", "{name}");
+        assert_eq!(r["key"], key, "{name}");
+    }
+}
+
+#[test]
+fn cloudnativepg_wires_the_app_to_the_pooler_and_the_app_secret() {
+    let (code, out, err) = pgstate(&["render", "-c", "fixtures/direktiv-ha-cnpg.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    let docs = documents(&out);
+    let env = env_of(&docs, "direktiv");
+    assert_eq!(var(&env, "DB_HOST")["value"], "direktiv-db-pooler-rw");
+    assert_eq!(
+        var(&env, "DB_PASSWORD")["valueFrom"]["secretKeyRef"]["name"],
+        "direktiv-db-app"
+    );
+    let backup = docs
+        .iter()
+        .find(|d| d["kind"] == "ScheduledBackup")
+        .expect("ScheduledBackup");
+    assert_eq!(backup["spec"]["schedule"], "0 0 1 * * *");
+    let cluster = docs
+        .iter()
+        .find(|d| d["kind"] == "Cluster")
+        .expect("Cluster");
+    assert!(
+        cluster["spec"].get("enablePDB").is_none(),
+        "two instances keep their PDB"
+    );
+
+    let (code, out, _) = pgstate(&[
+        "render",
+        "-c",
+        "fixtures/direktiv-ha-cnpg.yaml",
+        "--env",
+        "x",
+    ]);
+    assert_ne!(code, 0, "an unknown environment is refused: {out}");
+}
+
+#[test]
+fn external_keeps_the_app_wiring_and_adds_the_ssl_mode() {
+    let (_, dev, _) = pgstate(&["render", "-c", "fixtures/course-hybrid.yaml"]);
+    let (code, prod, err) = pgstate(&[
+        "render",
+        "-c",
+        "fixtures/course-hybrid.yaml",
+        "--env",
+        "prod",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let docs = documents(&prod);
+    let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
+    assert_eq!(kinds, ["Service", "Deployment", "NetworkPolicy"]);
+    assert_eq!(docs[0]["spec"]["type"], "ExternalName");
+    assert_eq!(docs[0]["metadata"]["name"], "todos-db");
+    let (dev_env, prod_env) = (
+        env_of(&documents(&dev), "todos-backend"),
+        env_of(&docs, "todos-backend"),
+    );
+    for name in ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD"] {
+        assert_eq!(var(&dev_env, name), var(&prod_env, name), "{name}");
+    }
+    assert_eq!(var(&prod_env, "DB_SSLMODE")["value"], "require");
+    assert!(
+        var(&prod_env, "DATABASE_URL")["value"]
+            .as_str()
+            .expect("url")
+            .ends_with("?sslmode=$(DB_SSLMODE)")
+    );
+    insta::assert_snapshot!(prod);
+}
