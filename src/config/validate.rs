@@ -654,12 +654,26 @@ fn target_rules(c: &mut Checker<'_>, config: &Config) {
                 "the user name becomes part of the Secret's name, e.g. user: app",
             );
         }
+        let supported = if target == Target::Percona {
+            14..=18
+        } else {
+            12..=18
+        };
         match crate::render::targets::postgres_major(&pg.image) {
-            Some(v) if (12..=18).contains(&v) => {}
+            Some(v) if supported.contains(&v) => {}
             _ => c.value(
                 &["postgres", "image"],
-                format!("`target: {shown}` needs the PostgreSQL major version from the image tag, and `{}` has none from 12 to 18", pg.image),
-                "tag the image with its version, e.g. postgres:17.5 (the operator runs its own image of that version)",
+                format!(
+                    "`target: {shown}` needs the PostgreSQL major version from the image tag, and `{}` has none from {} to {}",
+                    pg.image,
+                    supported.start(),
+                    supported.end()
+                ),
+                if target == Target::Percona {
+                    "tag the image with its version, e.g. postgres:17 (pgstate runs Percona's certified build of that version, percona-distribution-postgresql:17.9-1)"
+                } else {
+                    "tag the image with its version, e.g. ghcr.io/cloudnative-pg/postgresql:17.5"
+                },
             ),
         }
         if config.name.len() > 37 {

@@ -233,6 +233,7 @@ pub struct Compression {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PerconaSpec {
     pub cr_version: String,
+    pub image: String,
     pub postgres_version: u32,
     pub port: u16,
     pub instances: Vec<PerconaInstanceSet>,
@@ -288,6 +289,7 @@ pub struct PerconaProxy {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PerconaPgBouncer {
+    pub image: String,
     pub replicas: u32,
     pub config: PgBouncerConfig,
 }
@@ -310,6 +312,7 @@ pub struct PerconaBackups {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PgBackRest {
+    pub image: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub configuration: Option<Vec<PgBackRestConfiguration>>,
     pub global: Map,

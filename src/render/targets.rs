@@ -12,6 +12,52 @@ use crate::config::validate::image_tag;
 
 /// The Percona operator version whose CRD pgstate writes for.
 pub const PERCONA_CR_VERSION: &str = "2.9.0";
+
+/// Percona's certified PostgreSQL images for operator 2.9.0, by major version (the release's
+/// `deploy/cr.yaml` and `e2e-tests/release_versions`). The operator's own Deployment sets no
+/// `RELATED_IMAGE_*` defaults, so the cluster must name every image.
+pub const PERCONA_POSTGRES_IMAGES: [(i64, &str); 5] = [
+    (
+        14,
+        "docker.io/percona/percona-distribution-postgresql:14.22-1",
+    ),
+    (
+        15,
+        "docker.io/percona/percona-distribution-postgresql:15.17-1",
+    ),
+    (
+        16,
+        "docker.io/percona/percona-distribution-postgresql:16.13-1",
+    ),
+    (
+        17,
+        "docker.io/percona/percona-distribution-postgresql:17.9-1",
+    ),
+    (
+        18,
+        "docker.io/percona/percona-distribution-postgresql:18.3-1",
+    ),
+];
+pub const PERCONA_PGBOUNCER_IMAGE: &str = "docker.io/percona/percona-pgbouncer:1.25.1-1";
+pub const PERCONA_PGBACKREST_IMAGE: &str = "docker.io/percona/percona-pgbackrest:2.58.0-1";
+
+/// The image the Percona cluster runs: the official `postgres` image stands for Percona's
+/// build of the same major version (Patroni needs Percona's); any other image is taken as is.
+pub fn percona_image(image: &str) -> Option<String> {
+    let repository = image.split(['@', ':']).next().unwrap_or(image);
+    let official = matches!(
+        repository,
+        "postgres" | "library/postgres" | "docker.io/postgres" | "docker.io/library/postgres"
+    );
+    if !official {
+        return Some(image.to_owned());
+    }
+    let major = postgres_major(image)?;
+    PERCONA_POSTGRES_IMAGES
+        .iter()
+        .find(|(m, _)| *m == major)
+        .map(|(_, i)| (*i).to_owned())
+}
 /// The Barman Cloud plugin's name, as a Cluster and a ScheduledBackup refer to it.
 pub const BARMAN_PLUGIN: &str = "barman-cloud.cloudnative-pg.io";
 /// CloudNativePG's PostgreSQL port: the operator does not let it change.
@@ -68,6 +114,9 @@ pub struct PoolerView {
 #[derive(Debug, Serialize)]
 pub struct Percona {
     pub cr_version: &'static str,
+    pub image: String,
+    pub pgbouncer_image: &'static str,
+    pub pgbackrest_image: &'static str,
     pub postgres_version: i64,
     pub instance_set: &'static str,
     pub replicas: i64,
@@ -193,6 +242,9 @@ pub fn percona(config: &Config) -> Percona {
     let backup = config.backup.as_ref().map(|b| percona_backup(config, b));
     Percona {
         cr_version: PERCONA_CR_VERSION,
+        image: percona_image(&pg.image).unwrap_or_default(),
+        pgbouncer_image: PERCONA_PGBOUNCER_IMAGE,
+        pgbackrest_image: PERCONA_PGBACKREST_IMAGE,
         postgres_version: postgres_major(&pg.image).unwrap_or_default(),
         instance_set: PERCONA_INSTANCE_SET,
         replicas: pg.replicas,
@@ -397,5 +449,20 @@ mod tests {
             Some(16)
         );
         assert_eq!(postgres_major("postgres@sha256:abc"), None);
+    }
+
+    #[test]
+    fn percona_runs_its_certified_build_of_the_official_image_major() {
+        assert_eq!(
+            percona_image("postgres:17.5").as_deref(),
+            Some("docker.io/percona/percona-distribution-postgresql:17.9-1")
+        );
+        assert_eq!(
+            percona_image("docker.io/library/postgres:16-alpine").as_deref(),
+            Some("docker.io/percona/percona-distribution-postgresql:16.13-1")
+        );
+        assert_eq!(percona_image("postgres:13"), None);
+        let own = "registry.example.com/percona-distribution-postgresql:17.9-1";
+        assert_eq!(percona_image(own).as_deref(), Some(own));
     }
 }
