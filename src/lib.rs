@@ -255,29 +255,29 @@ pub fn each_config<T: Send>(
     Ok(all)
 }
 
-/// The kinds `--only` accepts.
-const KINDS: &[&str] = &[
-    "Secret",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "Service",
-    "StatefulSet",
-    "CronJob",
-    "Deployment",
-    "NetworkPolicy",
-];
+/// The kinds `--only` accepts: those of the templates, in their order.
+fn kinds() -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = Vec::new();
+    for kind in render::TemplateId::ALL.iter().filter_map(|t| t.kind()) {
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+}
 
 fn only(docs: Vec<Document>, kinds: &[String]) -> Result<Vec<Document>, Error> {
     if kinds.is_empty() {
         return Ok(docs);
     }
+    let known = self::kinds();
     let mut wanted = Vec::new();
     for kind in kinds {
-        match KINDS.iter().find(|k| k.eq_ignore_ascii_case(kind.trim())) {
+        match known.iter().find(|k| k.eq_ignore_ascii_case(kind.trim())) {
             Some(k) => wanted.push(*k),
             None => {
-                let hint = closest(kind, KINDS).map_or_else(
-                    || format!("the kinds are {}", KINDS.join(", ")),
+                let hint = closest(kind, &known).map_or_else(
+                    || format!("the kinds are {}", known.join(", ")),
                     |k| format!("did you mean {k}?"),
                 );
                 return Err(Error::Usage(format!(

@@ -223,3 +223,23 @@ fn external_keeps_the_app_wiring_and_adds_the_ssl_mode() {
     );
     insta::assert_snapshot!(prod);
 }
+
+#[test]
+fn only_knows_the_operator_kinds() {
+    let (code, out, err) = pgstate(&[
+        "render",
+        "-c",
+        "fixtures/direktiv-ha-cnpg.yaml",
+        "--only",
+        "cluster,ScheduledBackup",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let kinds: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("kind: "))
+        .collect();
+    assert_eq!(kinds, ["Cluster", "ScheduledBackup"]);
+    let (code, _, err) = pgstate(&["render", "--only", "PerconaPGClustr"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean PerconaPGCluster?"), "{err}");
+}

@@ -38,6 +38,14 @@ macro_rules! templates {
                     $(TemplateId::$id => include_str!(concat!("../../templates/", $file)),)*
                 }
             }
+
+            /// The kind of object the template renders, read from its `kind:` line.
+            pub fn kind(self) -> Option<&'static str> {
+                self.source()
+                    .lines()
+                    .find_map(|line| line.strip_prefix("kind: "))
+                    .map(str::trim)
+            }
         }
     };
 }
