@@ -209,6 +209,8 @@ pub enum Preset {
     Tfvisualizer,
     /// A local disk on one node, backups before a migration
     Healthcare,
+    /// Two instances under the Percona operator (switch `target` to cloudnativepg if you run that)
+    Ha,
 }
 
 #[derive(Debug, Args)]

@@ -339,6 +339,7 @@ pub fn init_config(preset: crate::cli::Preset) -> String {
         Preset::Calculator => include_str!("../fixtures/calculator.yaml"),
         Preset::Tfvisualizer => include_str!("../fixtures/tfvisualizer.yaml"),
         Preset::Healthcare => include_str!("../fixtures/healthcare.yaml"),
+        Preset::Ha => include_str!("../fixtures/direktiv-ha.yaml"),
     };
     format!(
         "{SCHEMA_LINE}{story}{}",

@@ -498,7 +498,7 @@ fn completions_for_every_shell() {
 
 #[test]
 fn init_writes_a_config_that_renders_and_never_overwrites() {
-    for preset in ["calculator", "tfvisualizer", "healthcare"] {
+    for preset in ["calculator", "tfvisualizer", "healthcare", "ha"] {
         let dir = tempfile::tempdir().expect("tempdir");
         let made = pgstate_in(dir.path())
             .args(["init", "--preset", preset])

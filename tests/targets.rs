@@ -243,3 +243,48 @@ fn only_knows_the_operator_kinds() {
     assert_eq!(code, 2);
     assert!(err.contains("did you mean PerconaPGCluster?"), "{err}");
 }
+
+/// `check` speaks of the image that runs: Percona's build for percona, none for external.
+#[test]
+fn the_digest_finding_names_the_image_that_runs() {
+    let findings = |args: &[&str]| -> Vec<(String, String)> {
+        let (code, out, err) = pgstate(args);
+        assert!(code <= 1, "{err}");
+        let report: Value = serde_json::from_str(&out).expect("json");
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["id"] == "PGS002")
+            .map(|f| {
+                let text = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+                (text("path"), text("message"))
+            })
+            .collect()
+    };
+    let percona = findings(&[
+        "check",
+        "-c",
+        "fixtures/direktiv-ha.yaml",
+        "--format",
+        "json",
+    ]);
+    let database = percona.iter().find(|(path, _)| path == "postgres.image");
+    assert!(
+        database.is_some_and(|(_, m)| m.contains("percona-distribution-postgresql:17.9-1")),
+        "{percona:?}"
+    );
+    let external = findings(&[
+        "check",
+        "-c",
+        "fixtures/course-hybrid.yaml",
+        "--env",
+        "prod",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        external.iter().all(|(path, _)| path != "postgres.image"),
+        "{external:?}"
+    );
+}

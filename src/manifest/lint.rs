@@ -144,15 +144,28 @@ pub fn lint(loaded: &Loaded) -> Vec<Finding> {
             "keep it in a Secret (password.secret) or read it at render time (password.fromEnv)",
         );
     }
-    if !pg.image.contains("@sha256:") {
+    // The image that runs: none for an external database; Percona's build for percona.
+    let image = match config.target {
+        Target::External => None,
+        Target::Percona => crate::render::targets::percona_image(&pg.image),
+        _ => Some(pg.image.clone()),
+    };
+    if let Some(image) = image.filter(|i| !i.contains("@sha256:")) {
+        let what = if image == pg.image {
+            format!("the database image `{image}` is not pinned by digest")
+        } else {
+            format!(
+                "the database runs `{image}` (Percona's build of `{}`), which is not pinned by digest",
+                pg.image
+            )
+        };
         c.add(
             "PGS002",
             &["postgres", "image"],
-            format!("the database image `{}` is not pinned by digest", pg.image),
+            what,
             format!(
-                "use {}@sha256:<digest> (docker buildx imagetools inspect {} shows it)",
-                pg.image.split('@').next().unwrap_or_default(),
-                pg.image
+                "set postgres.image: {}@sha256:<digest> (docker buildx imagetools inspect {image} shows it)",
+                image.split('@').next().unwrap_or_default(),
             ),
         );
     }
