@@ -9,7 +9,7 @@ use crate::cli::{CheckArgs, CheckFormat};
 use crate::config::validate::Vars;
 use crate::error::{Diagnostic, Error, Sources};
 use crate::manifest::lint::{self, Finding, Severity};
-use crate::{config, output, render};
+use crate::output;
 
 /// Runs the check; returns the exit code (0 clean, 1 findings, 2 invalid config).
 pub fn run(
@@ -18,8 +18,10 @@ pub fn run(
     stderr: &mut dyn Write,
     vars: &dyn Vars,
 ) -> Result<u8, Error> {
-    let configs = match config::load_all(&args.config.config, args.config.env.as_deref(), vars) {
-        Ok(configs) => configs,
+    // The typed check of every object happens while rendering (a failure is a pgstate bug);
+    // each config's objects are dropped once checked.
+    let configs = match crate::load_and_render(&args.config, vars, false) {
+        Ok((configs, _)) => configs,
         Err(Error::Config {
             sources,
             diagnostics,
@@ -34,11 +36,6 @@ pub fn run(
     };
     let mut findings = Vec::new();
     let mut allowed = 0usize;
-    // The typed check of every object happens while rendering; a failure is a pgstate bug.
-    // Each config's documents are dropped as soon as they are checked.
-    crate::each_config(&configs.items, |loaded| {
-        render::render(&loaded.config, vars).map(drop)
-    })?;
     for loaded in &configs.items {
         for finding in lint::lint(loaded) {
             if loaded.config.lint.allow.0.contains_key(finding.id) {
@@ -54,7 +51,12 @@ pub fn run(
         .count();
     let warnings = findings.len() - errors;
     let report = match args.format {
-        CheckFormat::Human => human(&configs.sources, &findings, errors, warnings, allowed),
+        CheckFormat::Human => human(
+            &configs.sources,
+            &findings,
+            [errors, warnings, allowed],
+            configs.items.len(),
+        ),
         CheckFormat::Json => {
             let items: Vec<_> = findings
                 .iter()
@@ -84,12 +86,13 @@ fn as_diagnostic(f: &Finding) -> Diagnostic {
     Diagnostic::new(f.loc, f.message.clone()).with_path(f.path.clone())
 }
 
+/// The findings as compiler-style messages, then a summary line (which counts the configs when
+/// there are several: each finding names its own file).
 fn human(
     sources: &Sources,
     findings: &[Finding],
-    errors: usize,
-    warnings: usize,
-    allowed: usize,
+    [errors, warnings, allowed]: [usize; 3],
+    configs: usize,
 ) -> String {
     let mut out = String::new();
     for f in findings {
@@ -106,7 +109,12 @@ fn human(
     }
     let _ = writeln!(
         out,
-        "pgstate check: {errors} errors, {warnings} warnings, {allowed} allowed (allow a finding with `lint: {{allow: {{PGS0NN: reason}}}}`)"
+        "pgstate check: {errors} errors, {warnings} warnings, {allowed} allowed{} (allow a finding with `lint: {{allow: {{PGS0NN: reason}}}}`)",
+        if configs > 1 {
+            format!(" in {configs} configs")
+        } else {
+            String::new()
+        }
     );
     out
 }

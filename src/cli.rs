@@ -87,6 +87,9 @@ pub struct ConfigArgs {
     /// Merge `environments.<ENV>` over the config
     #[arg(long, value_name = "ENV")]
     pub env: Option<String>,
+    /// Only the database with this name, of several (NAME or NAMESPACE/NAME; repeatable)
+    #[arg(long = "name", value_name = "NAME")]
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -8,8 +8,6 @@ use std::path::Path;
 use serde_json::Value;
 use similar::TextDiff;
 
-use crate::output::KUSTOMIZATION;
-
 /// The outcome: a unified diff (empty when in sync) and notes on immutable fields.
 #[derive(Debug, Default)]
 pub struct Drift {
@@ -64,17 +62,16 @@ pub fn check_dir(dir: &Path, files: &[(String, String)]) -> Drift {
         new_all.push_str("\n---\n");
         new_all.push_str(text);
     }
-    if let Some(previous) = read(&dir.join(KUSTOMIZATION)) {
-        for stale in previous.lines().filter_map(|l| l.strip_prefix("  - ")) {
-            if !files.iter().any(|(n, _)| n == stale) {
-                let path = dir.join(stale);
-                let old = read(&path).unwrap_or_default();
-                drift
-                    .diff
-                    .push_str(&unified(&old, "", &path.display().to_string()));
-                old_all.push_str("\n---\n");
-                old_all.push_str(&old);
-            }
+    let rendered: std::collections::HashSet<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    for stale in crate::output::generated(dir) {
+        if !rendered.contains(stale.as_str()) {
+            let path = dir.join(&stale);
+            let old = read(&path).unwrap_or_default();
+            drift
+                .diff
+                .push_str(&unified(&old, "", &path.display().to_string()));
+            old_all.push_str("\n---\n");
+            old_all.push_str(&old);
         }
     }
     drift.notes = immutable_changes(&old_all, &new_all);

@@ -158,26 +158,94 @@ pub fn generate_password() -> Result<String, Error> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// A Secret manifest holding `password` under the name and key the config reads.
-pub fn secret_manifest(ctx: &Context, password: &str) -> String {
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let data = base64::engine::general_purpose::STANDARD.encode(password);
-    format!(
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {}\n  namespace: {}\ntype: Opaque\ndata:\n  {}: {}\n",
-        q(&ctx.secret.name),
-        q(&ctx.namespace),
-        q(&ctx.secret.key),
-        q(&data)
-    )
+/// Several databases' answers to one question, each under a comment naming its database:
+/// YAML documents for `yaml`, blocks for the rest. One database's answer is printed as it is.
+pub fn blocks(blocks: &[(String, String)], format: crate::cli::ConnectionFormat) -> String {
+    if let [(_, only)] = blocks {
+        return only.clone();
+    }
+    let mut out = String::new();
+    for (i, (about, text)) in blocks.iter().enumerate() {
+        if format == crate::cli::ConnectionFormat::Yaml {
+            out.push_str("---\n");
+        } else if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "# {about}");
+        out.push_str(text);
+    }
+    out
 }
 
-/// The objects and who talks to whom, as Mermaid or Graphviz.
-pub fn graph(ctx: &Context, format: crate::cli::GraphFormat) -> String {
-    let mut nodes: Vec<(&str, String, &str)> = Vec::new();
-    let mut edges: Vec<(&str, &str, &str)> = Vec::new();
+/// A Secret to write: namespace, name, and its keys with their passwords.
+type SecretKeys<'a> = (&'a str, &'a str, Vec<(&'a str, String)>);
+
+/// The Secret manifests for the passwords the databases read: one per Secret, with a password
+/// from `password` for each of its keys (databases that read the same key share it).
+pub fn secret_manifests(
+    ctxs: &[Context],
+    mut password: impl FnMut() -> Result<String, Error>,
+) -> Result<String, Error> {
+    // (namespace, name) -> index in `secrets`, which keeps the order they are first read in.
+    let mut index = std::collections::HashMap::new();
+    let mut secrets: Vec<SecretKeys<'_>> = Vec::new();
+    for ctx in ctxs {
+        let at = *index
+            .entry((ctx.namespace.as_str(), ctx.secret.name.as_str()))
+            .or_insert_with(|| {
+                secrets.push((&ctx.namespace, &ctx.secret.name, Vec::new()));
+                secrets.len() - 1
+            });
+        let keys = &mut secrets[at].2;
+        if !keys.iter().any(|(k, _)| *k == ctx.secret.key) {
+            keys.push((&ctx.secret.key, password()?));
+        }
+    }
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let mut out = String::new();
+    for (namespace, name, keys) in &secrets {
+        if secrets.len() > 1 {
+            out.push_str("---\n");
+        }
+        let _ = write!(
+            out,
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {}\n  namespace: {}\ntype: Opaque\ndata:\n",
+            q(name),
+            q(namespace)
+        );
+        for (key, password) in keys {
+            let _ = writeln!(out, "  {}: {}", q(key), q(&b64(password)));
+        }
+    }
+    Ok(out)
+}
+
+/// A node of the graph: id, label, shape.
+type GraphNode<'a> = (&'a str, String, &'a str);
+/// An edge of the graph: from, to, label.
+type GraphEdge<'a> = (&'a str, &'a str, &'a str);
+
+/// The objects and who talks to whom, as Mermaid or Graphviz; with several databases, each in
+/// a box of its own.
+pub fn graph(ctxs: &[Context], format: crate::cli::GraphFormat) -> String {
+    let parts: Vec<(String, Vec<GraphNode<'_>>, Vec<GraphEdge<'_>>)> = ctxs
+        .iter()
+        .map(|ctx| {
+            let (nodes, edges) = graph_parts(ctx);
+            (format!("{}/{}", ctx.namespace, ctx.name), nodes, edges)
+        })
+        .collect();
+    draw(&parts, format)
+}
+
+/// The nodes and edges of one database.
+fn graph_parts(ctx: &Context) -> (Vec<GraphNode<'_>>, Vec<GraphEdge<'_>>) {
+    let mut nodes: Vec<GraphNode<'_>> = Vec::new();
+    let mut edges: Vec<GraphEdge<'_>> = Vec::new();
     if ctx.target != "statefulset" {
         target_graph(ctx, &mut nodes, &mut edges);
-        return draw(&nodes, &edges, format);
+        return (nodes, edges);
     }
     let pvc = format!("PVC {}", ctx.postgres.storage.pvc_name);
     nodes.push(("svc", format!("Service {}", ctx.service.name), "box"));
@@ -221,14 +289,14 @@ pub fn graph(ctx: &Context, format: crate::cli::GraphFormat) -> String {
             edges.push(("np", "cron", "admits"));
         }
     }
-    draw(&nodes, &edges, format)
+    (nodes, edges)
 }
 
 /// The objects of an operator or external target: the operator's resource, the app, the Secret.
 fn target_graph<'a>(
     ctx: &'a Context,
-    nodes: &mut Vec<(&'a str, String, &'a str)>,
-    edges: &mut Vec<(&'a str, &'a str, &'a str)>,
+    nodes: &mut Vec<GraphNode<'a>>,
+    edges: &mut Vec<GraphEdge<'a>>,
 ) {
     let secret = format!("Secret {}", ctx.connection.password.name);
     if let Some(cnpg) = &ctx.cnpg {
@@ -274,54 +342,93 @@ fn target_graph<'a>(
     }
 }
 
+/// Prints the graph. One database is drawn as it is; with several, each is a subgraph titled
+/// `namespace/name` and its ids are prefixed `d<N>_`, so that no two databases share a node.
 fn draw(
-    nodes: &[(&str, String, &str)],
-    edges: &[(&str, &str, &str)],
+    parts: &[(String, Vec<GraphNode<'_>>, Vec<GraphEdge<'_>>)],
     format: crate::cli::GraphFormat,
 ) -> String {
+    let boxed = parts.len() > 1;
+    let id = |i: usize, id: &str| {
+        if boxed {
+            format!("d{i}_{id}")
+        } else {
+            id.to_owned()
+        }
+    };
+    let pad = if boxed { "    " } else { "  " };
     let mut out = String::new();
     match format {
         crate::cli::GraphFormat::Mermaid => {
             out.push_str("flowchart LR\n");
-            for (id, label, shape) in nodes {
-                let label = label.replace('"', "'");
-                let _ = match *shape {
-                    "disk" => writeln!(out, "  {id}[(\"{label}\")]"),
-                    "note" => writeln!(out, "  {id}>\"{label}\"]"),
-                    "policy" => writeln!(out, "  {id}{{{{\"{label}\"}}}}"),
-                    _ => writeln!(out, "  {id}[\"{label}\"]"),
-                };
+            for (i, (title, nodes, _)) in parts.iter().enumerate() {
+                if boxed {
+                    let _ = writeln!(out, "  subgraph d{i}[\"{title}\"]");
+                }
+                for (node, label, shape) in nodes {
+                    let node = id(i, node);
+                    let label = label.replace('"', "'");
+                    let _ = match *shape {
+                        "disk" => writeln!(out, "{pad}{node}[(\"{label}\")]"),
+                        "note" => writeln!(out, "{pad}{node}>\"{label}\"]"),
+                        "policy" => writeln!(out, "{pad}{node}{{{{\"{label}\"}}}}"),
+                        _ => writeln!(out, "{pad}{node}[\"{label}\"]"),
+                    };
+                }
+                if boxed {
+                    out.push_str("  end\n");
+                }
             }
-            for (from, to, label) in edges {
-                let arrow = if *from == "np" || *from == "secret" || *from == "hl" {
-                    "-.->"
-                } else {
-                    "-->"
-                };
-                let _ = writeln!(out, "  {from} {arrow}|{label}| {to}");
+            for (i, (_, _, edges)) in parts.iter().enumerate() {
+                for (from, to, label) in edges {
+                    let arrow = if *from == "np" || *from == "secret" || *from == "hl" {
+                        "-.->"
+                    } else {
+                        "-->"
+                    };
+                    let _ = writeln!(out, "  {} {arrow}|{label}| {}", id(i, from), id(i, to));
+                }
             }
         }
         crate::cli::GraphFormat::Dot => {
             out.push_str("digraph pgstate {\n  rankdir=LR;\n");
-            for (id, label, shape) in nodes {
-                let shape = match *shape {
-                    "disk" => "cylinder",
-                    "note" => "note",
-                    "policy" => "hexagon",
-                    _ => "box",
-                };
-                let _ = writeln!(
-                    out,
-                    "  {id} [label={}, shape={shape}];",
-                    serde_json::to_string(label).unwrap_or_default()
-                );
+            let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+            for (i, (title, nodes, _)) in parts.iter().enumerate() {
+                if boxed {
+                    let _ = writeln!(
+                        out,
+                        "  subgraph cluster_{i} {{\n{pad}label={};",
+                        quote(title)
+                    );
+                }
+                for (node, label, shape) in nodes {
+                    let shape = match *shape {
+                        "disk" => "cylinder",
+                        "note" => "note",
+                        "policy" => "hexagon",
+                        _ => "box",
+                    };
+                    let _ = writeln!(
+                        out,
+                        "{pad}{} [label={}, shape={shape}];",
+                        id(i, node),
+                        quote(label)
+                    );
+                }
+                if boxed {
+                    out.push_str("  }\n");
+                }
             }
-            for (from, to, label) in edges {
-                let _ = writeln!(
-                    out,
-                    "  {from} -> {to} [label={}];",
-                    serde_json::to_string(label).unwrap_or_default()
-                );
+            for (i, (_, _, edges)) in parts.iter().enumerate() {
+                for (from, to, label) in edges {
+                    let _ = writeln!(
+                        out,
+                        "  {} -> {} [label={}];",
+                        id(i, from),
+                        id(i, to),
+                        quote(label)
+                    );
+                }
             }
             out.push_str("}\n");
         }

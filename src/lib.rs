@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod collide;
 pub mod config;
 pub mod drift;
 pub mod error;
@@ -82,35 +83,66 @@ fn dispatch(
             vars,
         ),
         Command::Connection(args) => {
-            let loaded = one(&args.config, vars, "connection")?;
-            let ctx = render::Context::new(&loaded.config, vars);
-            output::write_stdout(
-                stdout,
-                inspect::connection(&loaded.config, &ctx, args.format).as_bytes(),
-            )?;
+            let (configs, _) = render_all(&args.config, vars)?;
+            if configs.items.len() > 1 && args.format == cli::ConnectionFormat::Url {
+                return Err(Error::Usage(format!(
+                    "--format url prints one URL, and {}; pick one with --name, or use --format env or yaml for a block each",
+                    several(&configs)
+                )));
+            }
+            let blocks: Vec<(String, String)> = configs
+                .items
+                .iter()
+                .map(|loaded| {
+                    let ctx = render::Context::new(&loaded.config, vars);
+                    (
+                        about(&configs, loaded),
+                        inspect::connection(&loaded.config, &ctx, args.format),
+                    )
+                })
+                .collect();
+            output::write_stdout(stdout, inspect::blocks(&blocks, args.format).as_bytes())?;
             Ok(0)
         }
         Command::Secret(args) => {
             let password = match &args.from_env {
                 Some(var) => match vars.get(var) {
-                    Some(v) if !v.is_empty() => v,
+                    Some(v) if !v.is_empty() => Some(v),
                     _ => {
                         return Err(Error::Usage(format!(
                             "the variable {var} is not set or empty"
                         )));
                     }
                 },
-                None => inspect::generate_password()?,
+                None => None,
             };
-            let loaded = one(&args.config, vars, "secret")?;
-            let ctx = render::Context::new(&loaded.config, vars);
-            output::write_stdout(stdout, inspect::secret_manifest(&ctx, &password).as_bytes())?;
+            let (configs, _) = render_all(&args.config, vars)?;
+            if password.is_some() && configs.items.len() > 1 {
+                return Err(Error::Usage(format!(
+                    "--from-env gives one password, and {}; pick one with --name, or use --generate for a password each",
+                    several(&configs)
+                )));
+            }
+            let ctxs: Vec<render::Context> = configs
+                .items
+                .iter()
+                .map(|loaded| render::Context::new(&loaded.config, vars))
+                .collect();
+            let text = inspect::secret_manifests(&ctxs, || match &password {
+                Some(p) => Ok(p.clone()),
+                None => inspect::generate_password(),
+            })?;
+            output::write_stdout(stdout, text.as_bytes())?;
             Ok(0)
         }
         Command::Graph(args) => {
-            let loaded = one(&args.config, vars, "graph")?;
-            let ctx = render::Context::new(&loaded.config, vars);
-            output::write_stdout(stdout, inspect::graph(&ctx, args.format).as_bytes())?;
+            let (configs, _) = render_all(&args.config, vars)?;
+            let ctxs: Vec<render::Context> = configs
+                .items
+                .iter()
+                .map(|loaded| render::Context::new(&loaded.config, vars))
+                .collect();
+            output::write_stdout(stdout, inspect::graph(&ctxs, args.format).as_bytes())?;
             Ok(0)
         }
         Command::Init(args) => {
@@ -142,16 +174,46 @@ fn dispatch(
     }
 }
 
+/// A database of a run, for messages: `namespace/name (file)`.
+fn about(configs: &config::Configs, loaded: &config::Loaded) -> String {
+    format!(
+        "{}/{} ({})",
+        loaded.config.namespace,
+        loaded.config.name,
+        configs.sources.name(loaded.root.loc.source)
+    )
+}
+
+/// "N databases were given (a, b, ...)", for errors that ask to pick one.
+fn several(configs: &config::Configs) -> String {
+    const SHOWN: usize = 5;
+    let mut names: Vec<&str> = configs
+        .items
+        .iter()
+        .take(SHOWN)
+        .map(|l| l.config.name.as_str())
+        .collect();
+    if configs.items.len() > SHOWN {
+        names.push("...");
+    }
+    format!(
+        "{} databases were given ({})",
+        configs.items.len(),
+        names.join(", ")
+    )
+}
+
 /// The one config a command about a single database works on.
 fn one(args: &ConfigArgs, vars: &dyn Vars, command: &str) -> Result<config::Loaded, Error> {
-    let configs = config::load_all(&args.config, args.env.as_deref(), vars)?;
-    let mut items = configs.items;
-    match items.len() {
-        1 => Ok(items.remove(0)),
-        n => Err(Error::Usage(format!(
-            "{command} works on one database, and {n} configs were given; pass one -c FILE"
-        ))),
+    let (configs, _) = render_all(args, vars)?;
+    if configs.items.len() != 1 {
+        return Err(Error::Usage(format!(
+            "{command} works on one database, and {}; pick one with --name NAME",
+            several(&configs)
+        )));
     }
+    let mut items = configs.items;
+    Ok(items.remove(0))
 }
 
 fn kubectl_common(args: &KubectlArgs, argv: &mut Vec<String>) {
@@ -175,8 +237,8 @@ fn kubectl_command(
     vars: &dyn Vars,
 ) -> Result<u8, Error> {
     let (stdout, stderr) = out;
-    let (_, docs) = render_all(config, vars)?;
-    let input = output::stream(&docs, cli::Format::Yaml)?;
+    let (configs, docs) = render_all(config, vars)?;
+    let input = output::stream(&groups(&configs, docs), cli::Format::Yaml)?;
     let mut argv: Vec<String> = vec![
         verb.to_owned(),
         "--server-side".to_owned(),
@@ -202,20 +264,108 @@ fn kubectl_command(
     }
 }
 
-/// Renders every config of a run.
+/// Loads and renders every config of a run, checks that no two of them collide, and keeps the
+/// ones `--name` picks (all without it), each with its objects.
 pub fn render_all(
     args: &ConfigArgs,
     vars: &dyn Vars,
-) -> Result<(config::Configs, Vec<Document>), Error> {
-    let configs = config::load_all(&args.config, args.env.as_deref(), vars)?;
-    let docs = render_each(&configs.items, vars)?;
+) -> Result<(config::Configs, Vec<Vec<Document>>), Error> {
+    load_and_render(args, vars, true)
+}
+
+/// [`render_all`]; with `keep` false, each config's objects are dropped once they are checked
+/// and their claims taken, and the lists returned are empty.
+pub(crate) fn load_and_render(
+    args: &ConfigArgs,
+    vars: &dyn Vars,
+    keep: bool,
+) -> Result<(config::Configs, Vec<Vec<Document>>), Error> {
+    let mut configs = config::load_all(&args.config, args.env.as_deref(), vars)?;
+    // One config cannot collide with another.
+    let many = configs.items.len() > 1;
+    let rendered = each_config(&configs.items, |loaded| {
+        let docs = render::render(&loaded.config, vars)?;
+        let claims = many.then(|| collide::Claims::of(loaded, &docs));
+        Ok((if keep { docs } else { Vec::new() }, claims))
+    })?;
+    let (docs, claims): (Vec<_>, Vec<_>) = rendered.into_iter().unzip();
+    if many {
+        let claims: Vec<collide::Claims> = claims.into_iter().flatten().collect();
+        collide::check(&configs, &claims)?;
+    }
+    if args.names.is_empty() {
+        return Ok((configs, docs));
+    }
+    let picked = select(&configs, &args.names)?;
+    let (items, docs) = configs
+        .items
+        .into_iter()
+        .zip(docs)
+        .zip(picked)
+        .filter_map(|(pair, picked)| picked.then_some(pair))
+        .unzip();
+    configs.items = items;
     Ok((configs, docs))
 }
 
-/// Renders configs in order, every object checked.
-pub fn render_each(items: &[config::Loaded], vars: &dyn Vars) -> Result<Vec<Document>, Error> {
-    let rendered = each_config(items, |loaded| render::render(&loaded.config, vars))?;
-    Ok(rendered.into_iter().flatten().collect())
+/// Which configs `--name` picks: each NAME or NAMESPACE/NAME must name exactly one.
+fn select(configs: &config::Configs, names: &[String]) -> Result<Vec<bool>, Error> {
+    let mut picked = vec![false; configs.items.len()];
+    for wanted in names {
+        let (ns, name) = match wanted.split_once('/') {
+            Some((ns, name)) => (Some(ns), name),
+            None => (None, wanted.as_str()),
+        };
+        let found: Vec<usize> = configs
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.config.name == name && ns.is_none_or(|ns| l.config.namespace == ns))
+            .map(|(i, _)| i)
+            .collect();
+        match found.as_slice() {
+            [i] => picked[*i] = true,
+            [] => {
+                let known: Vec<&str> = configs
+                    .items
+                    .iter()
+                    .map(|l| l.config.name.as_str())
+                    .collect();
+                let hint = match closest(name, &known) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!("the names are: {}", known.join(", ")),
+                };
+                return Err(Error::Usage(format!(
+                    "--name {wanted}: no database of this run has that name; {hint}"
+                )));
+            }
+            several => {
+                let spaces: Vec<&str> = several
+                    .iter()
+                    .map(|i| configs.items[*i].config.namespace.as_str())
+                    .collect();
+                return Err(Error::Usage(format!(
+                    "--name {wanted}: there is a database of that name in each of the namespaces {}; pass NAMESPACE/NAME, e.g. --name {}/{name}",
+                    spaces.join(", "),
+                    spaces[0]
+                )));
+            }
+        }
+    }
+    Ok(picked)
+}
+
+/// Each database's objects with the folder `--out-dir` gives them.
+fn groups(configs: &config::Configs, docs: Vec<Vec<Document>>) -> Vec<output::Group> {
+    configs
+        .items
+        .iter()
+        .zip(docs)
+        .map(|(loaded, docs)| output::Group {
+            folder: format!("{}/{}", loaded.config.namespace, loaded.config.name),
+            docs,
+        })
+        .collect()
 }
 
 /// Runs `f` on every config, in order; a run with many of them (`-c DIR`) uses every core, each
@@ -299,11 +449,18 @@ fn render_command(
     vars: &dyn Vars,
 ) -> Result<u8, Error> {
     let (configs, docs) = render_all(&args.config, vars)?;
-    let docs = only(docs, &args.only)?;
+    let mut groups = groups(&configs, docs);
+    for group in &mut groups {
+        group.docs = only(std::mem::take(&mut group.docs), &args.only)?;
+    }
     if args.check {
         let drift = match (&args.output.output, &args.output.out_dir) {
-            (Some(file), _) => drift::check_file(file, &output::stream(&docs, args.output.format)?),
-            (None, Some(dir)) => drift::check_dir(dir, &output::files(&docs, args.output.format)?),
+            (Some(file), _) => {
+                drift::check_file(file, &output::stream(&groups, args.output.format)?)
+            }
+            (None, Some(dir)) => {
+                drift::check_dir(dir, &output::files(&groups, args.output.format)?)
+            }
             (None, None) => {
                 return Err(Error::Usage(
                     "--check compares with files on disk: add -o FILE or --out-dir DIR".into(),
@@ -323,7 +480,7 @@ fn render_command(
         );
         return Ok(1);
     }
-    output::emit(&docs, &args.output, stdout)?;
+    output::emit(&groups, &args.output, stdout)?;
     if configs.sources.name(error::SourceId(0)) == config::BUILTIN_NAME
         && let Some(loaded) = configs.items.first()
         && loaded.config.postgres.password.secret.is_none()
@@ -344,12 +501,7 @@ fn restore_command(
     stdout: &mut dyn Write,
     vars: &dyn Vars,
 ) -> Result<u8, Error> {
-    let configs = config::load_all(&args.config.config, args.config.env.as_deref(), vars)?;
-    let [loaded] = configs.items.as_slice() else {
-        return Err(Error::Usage(
-            "restore works on one config at a time; pass one -c FILE".into(),
-        ));
-    };
+    let loaded = &one(&args.config, vars, "restore")?;
     let dump = match (&args.from, args.latest) {
         (Some(from), false) => from.clone(),
         _ => "latest".to_owned(),
@@ -361,6 +513,10 @@ fn restore_command(
         )));
     }
     let docs = render::restore_job(&loaded.config, &dump, vars)?;
-    output::emit(&docs, &args.output, stdout)?;
+    let group = output::Group {
+        folder: String::new(),
+        docs,
+    };
+    output::emit(&[group], &args.output, stdout)?;
     Ok(0)
 }

@@ -325,12 +325,33 @@ fn apply_hands_kubectl_the_same_bytes_render_prints() {
             "--selector=app.kubernetes.io/managed-by=pgstate"
         ]
     );
-    let rendered = pgstate()
-        .args(["render", "-c", &fixture("calculator.yaml")])
+    assert_eq!(kubectl.stdin(), render_bytes("calculator.yaml"));
+}
+
+#[test]
+fn apply_and_diff_take_every_database_of_a_folder() {
+    let rendered = render_bytes("course/");
+    for verb in ["apply", "diff"] {
+        let kubectl = FakeKubectl::new();
+        let status = kubectl
+            .command(0)
+            .args([verb, "-c", "fixtures/course/"])
+            .status()
+            .expect("runs");
+        assert!(status.success(), "{verb}");
+        assert_eq!(kubectl.stdin(), rendered, "{verb}");
+        let stdin = String::from_utf8(kubectl.stdin()).expect("utf-8");
+        assert!(stdin.contains("name: users-db\n") && stdin.contains("name: todos-db\n"));
+    }
+}
+
+/// What `pgstate render -c fixtures/<config>` prints.
+fn render_bytes(config: &str) -> Vec<u8> {
+    pgstate()
+        .args(["render", "-c", &fixture(config)])
         .output()
         .expect("runs")
-        .stdout;
-    assert_eq!(kubectl.stdin(), rendered);
+        .stdout
 }
 
 #[test]

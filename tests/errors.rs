@@ -4,6 +4,19 @@
 /// Fixtures whose error has no `= help:` line, because no hint would help. Keep it short.
 const NO_HINT: &[&str] = &[];
 
+/// `pgstate render -c rel`, which must fail with exit 2, nothing on stdout, and an error on
+/// stderr; returns stderr.
+fn refused(rel: &str) -> String {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let code = pgstate::run(["pgstate", "render", "-c", rel], &mut out, &mut err);
+    let err = String::from_utf8(err).expect("stderr is UTF-8");
+    assert_eq!(code, 2, "{rel}: {err}");
+    assert!(out.is_empty(), "{rel}: nothing on stdout");
+    assert!(err.starts_with("error: "), "{rel}: {err}");
+    err
+}
+
 #[test]
 fn every_invalid_fixture_fails_with_its_snapshot() {
     let mut count = 0;
@@ -14,13 +27,7 @@ fn every_invalid_fixture_fails_with_its_snapshot() {
             .and_then(|n| n.to_str())
             .expect("file name");
         let rel = format!("fixtures/invalid/{name}");
-        let mut out = Vec::new();
-        let mut err = Vec::new();
-        let code = pgstate::run(["pgstate", "render", "-c", &rel], &mut out, &mut err);
-        let err = String::from_utf8(err).expect("stderr is UTF-8");
-        assert_eq!(code, 2, "{rel}: {err}");
-        assert!(out.is_empty(), "{rel}: nothing on stdout");
-        assert!(err.starts_with("error: "), "{rel}: {err}");
+        let err = refused(&rel);
         let place = err
             .lines()
             .find_map(|l| l.trim_start().strip_prefix(&format!("--> {rel}:")))
@@ -51,6 +58,79 @@ fn every_invalid_fixture_fails_with_its_snapshot() {
         insta::assert_snapshot!(err);
     });
     assert!(count >= 60, "the bad-input corpus has {count} cases");
+}
+
+/// Each folder in fixtures/invalid/ is a run of two configs that clash: exit 2, one error at
+/// the second file's line that names the first file's, and a hint. Snapshotted by folder name.
+#[test]
+fn every_clash_between_configs_fails_with_its_snapshot() {
+    let mut folders: Vec<String> = std::fs::read_dir("fixtures/invalid")
+        .expect("fixtures/invalid")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    assert!(
+        folders.len() >= 8,
+        "the clash corpus has {} cases",
+        folders.len()
+    );
+    for name in &folders {
+        let rel = format!("fixtures/invalid/{name}");
+        for file in ["a.yaml", "b.yaml"] {
+            let text = std::fs::read_to_string(format!("{rel}/{file}")).expect("a.yaml and b.yaml");
+            assert!(
+                text.starts_with("# "),
+                "{rel}/{file}: the first line says what it is"
+            );
+        }
+        let err = refused(&rel);
+        assert_eq!(
+            err.matches("error: ").count(),
+            1,
+            "{rel}: one error per pair\n{err}"
+        );
+        assert!(err.contains("  = help: "), "{rel}: a hint\n{err}");
+        for file in ["a.yaml", "b.yaml"] {
+            let place = format!("{rel}/{file}:");
+            let at = err
+                .find(&place)
+                .unwrap_or_else(|| panic!("{rel}: names {file}\n{err}"));
+            let numbers: Vec<&str> = err[at + place.len()..]
+                .split(|c: char| !c.is_ascii_digit() && c != ':')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(':')
+                .split(':')
+                .collect();
+            assert!(
+                numbers.len() == 2
+                    && numbers
+                        .iter()
+                        .all(|n| n.parse::<usize>().is_ok_and(|n| n > 0)),
+                "{rel}: {file} with line:col\n{err}"
+            );
+        }
+        insta::assert_snapshot!(name.clone(), err);
+    }
+    for entry in std::fs::read_dir("tests/snapshots").expect("snapshots folder") {
+        let file = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(case) = file
+            .strip_prefix("main__errors__")
+            .and_then(|f| f.strip_suffix(".snap"))
+            .filter(|f| f.starts_with("clash-"))
+        {
+            assert!(
+                folders.iter().any(|f| f == case),
+                "{file} is left over from a case that is gone"
+            );
+        }
+    }
 }
 
 #[test]

@@ -4,5 +4,6 @@
 mod backup_e2e;
 mod cli;
 mod errors;
+mod many;
 mod render;
 mod targets;

@@ -28,7 +28,7 @@ pub fn documents(yaml: &str) -> Vec<Value> {
         .collect()
 }
 
-fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+pub fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
     docs.iter()
         .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
         .unwrap_or_else(|| panic!("no {kind}/{name}"))
@@ -46,6 +46,33 @@ fn every_fixture_renders_as_its_snapshot() {
         assert_eq!(code, 0, "{rel}: {err}");
         insta::assert_snapshot!(out);
     });
+}
+
+/// Every folder of fixtures (but invalid/) is a run of several databases: `-c fixtures/DIR/`.
+#[test]
+fn every_fixture_folder_renders_as_its_snapshot() {
+    let mut folders: Vec<String> = std::fs::read_dir("fixtures")
+        .expect("fixtures")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir() && e.file_name() != "invalid")
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    assert!(!folders.is_empty(), "fixtures/course/ at least");
+    for name in folders {
+        let rel = format!("fixtures/{name}/");
+        let (code, out, err) = pgstate(&["render", "-c", &rel]);
+        assert_eq!(code, 0, "{rel}: {err}");
+        assert!(
+            documents(&out)
+                .iter()
+                .filter(|d| d["kind"] == "StatefulSet" || d["kind"] == "Service")
+                .count()
+                >= 2,
+            "{rel}: several databases"
+        );
+        insta::assert_snapshot!(format!("folder_{name}"), out);
+    }
 }
 
 #[test]
@@ -271,7 +298,7 @@ fn config_values_come_back_as_the_same_strings() {
 }
 
 /// Reads a folder the way `kubectl apply -k` would, offline.
-fn kustomize(dir: &Path) -> String {
+pub fn kustomize(dir: &Path) -> String {
     let out = Command::new("kubectl")
         .arg("kustomize")
         .arg(dir)
@@ -285,7 +312,7 @@ fn kustomize(dir: &Path) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-fn by_identity(mut docs: Vec<Value>) -> Vec<Value> {
+pub fn by_identity(mut docs: Vec<Value>) -> Vec<Value> {
     docs.sort_by_key(|d| {
         format!(
             "{}/{}/{}",

@@ -1,6 +1,7 @@
 //! Arbitrary bytes as a config file, through the whole path: load (parse, overlay, type,
-//! validate) -> render -> the typed check -> lint -> both output formats. Anything may be an
-//! error; nothing may panic, hang or allocate without bound.
+//! validate) -> render -> the typed check -> lint -> what it takes in the cluster -> both output
+//! formats, as one database and split in two. Anything may be an error; nothing may panic, hang
+//! or allocate without bound.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -31,9 +32,18 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = pgstate::manifest::lint::lint(&loaded);
     if let Ok(docs) = pgstate::render::render(&loaded.config, &FakeEnv) {
-        let _ = pgstate::output::stream(&docs, Format::Yaml);
-        let _ = pgstate::output::stream(&docs, Format::Json);
-        let _ = pgstate::output::files(&docs, Format::Yaml);
+        let _ = pgstate::collide::Claims::of(&loaded, &docs);
+        let (first, second) = docs.split_at(docs.len() / 2);
+        let group = |folder: &str, docs: &[pgstate::render::Document]| pgstate::output::Group {
+            folder: folder.to_owned(),
+            docs: docs.to_vec(),
+        };
+        let two = [group("a/one", first), group("a/two", second)];
+        let _ = pgstate::output::files(&two, Format::Yaml);
+        let one = [group("a/one", &docs)];
+        let _ = pgstate::output::stream(&one, Format::Yaml);
+        let _ = pgstate::output::stream(&one, Format::Json);
+        let _ = pgstate::output::files(&one, Format::Yaml);
     }
     let _ = pgstate::render::restore_job(&loaded.config, "latest", &FakeEnv);
 });

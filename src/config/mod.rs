@@ -69,7 +69,35 @@ pub fn config_paths(args: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             paths.push(arg.clone());
         }
     }
+    once_each(&paths)?;
     Ok(paths)
+}
+
+/// Refuses a file given twice (by two arguments, a folder and a file in it, or a link to it):
+/// it would be two databases with every name the same.
+fn once_each(paths: &[PathBuf]) -> Result<(), Error> {
+    let mut seen = std::collections::HashMap::with_capacity(paths.len());
+    for path in paths {
+        // A file that cannot be resolved is reported when it is read.
+        let Ok(real) = std::fs::canonicalize(path) else {
+            continue;
+        };
+        if let Some(first) = seen.insert(real, path) {
+            let same = if first == path {
+                format!("{} is given twice", path.display())
+            } else {
+                format!(
+                    "{} and {} are the same file",
+                    first.display(),
+                    path.display()
+                )
+            };
+            return Err(Error::Usage(format!(
+                "{same}; each config is one database, so give it once"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a config file, refusing what cannot be a config with a clear reason.
@@ -136,30 +164,7 @@ pub fn load_all(args: &[PathBuf], env: Option<&str>, vars: &dyn Vars) -> Result<
     for (name, text) in texts {
         let id = configs.sources.add(name, text);
         match load(id, configs.sources.text(id), env, vars) {
-            Ok(loaded) => {
-                if let Some(first) = configs.items.iter().find(|l| {
-                    l.config.name == loaded.config.name
-                        && l.config.namespace == loaded.config.namespace
-                }) {
-                    let here = first.root.locate(&["name"]);
-                    diagnostics.push(
-                        Diagnostic::new(
-                            loaded.root.locate(&["name"]),
-                            format!(
-                                "the name `{}` in namespace `{}` is already used by another config",
-                                loaded.config.name, loaded.config.namespace
-                            ),
-                        )
-                        .with_path("name")
-                        .with_help(format!(
-                            "{}:{} has the same name; every database needs its own",
-                            configs.sources.name(here.source),
-                            here.line
-                        )),
-                    );
-                }
-                configs.items.push(loaded);
-            }
+            Ok(loaded) => configs.items.push(loaded),
             Err(mut found) => diagnostics.append(&mut found),
         }
     }

@@ -1435,6 +1435,15 @@ fn app_rules(c: &mut Checker<'_>, config: &Config, app: &super::model::App) {
             format!("the default is {}-app", config.name),
         );
     }
+    if config.backup.is_some()
+        && app.name.as_deref() == Some(format!("{}-backup", config.name).as_str())
+    {
+        c.value(
+            &["app", "name"],
+            "the app and the backup job would have the same name (and the same NetworkPolicy)",
+            format!("the default is {}-app", config.name),
+        );
+    }
     if let Some(problem) = image_problem(&app.image) {
         c.value(
             &["app", "image"],
