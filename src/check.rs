@@ -20,7 +20,7 @@ pub fn run(
 ) -> Result<u8, Error> {
     // The typed check of every object happens while rendering (a failure is a pgstate bug);
     // each config's objects are dropped once checked.
-    let configs = match crate::load_and_render(&args.config, vars, false) {
+    let configs = match crate::load_and_render(&args.config, vars, crate::Keep::Nothing) {
         Ok((configs, _)) => configs,
         Err(Error::Config {
             sources,

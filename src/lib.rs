@@ -270,23 +270,41 @@ pub fn render_all(
     args: &ConfigArgs,
     vars: &dyn Vars,
 ) -> Result<(config::Configs, Vec<Vec<Document>>), Error> {
-    load_and_render(args, vars, true)
+    load_and_render(args, vars, Keep::All)
 }
 
-/// [`render_all`]; with `keep` false, each config's objects are dropped once they are checked
-/// and their claims taken, and the lists returned are empty.
+/// What [`load_and_render`] keeps of each config's objects once they are checked and their
+/// claims taken: dropping them at once keeps a run over many configs small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// Nothing: the lists returned are empty.
+    Nothing,
+    /// The printed YAML, not the parsed values (left as null).
+    Text,
+    /// Everything.
+    All,
+}
+
+/// [`render_all`], keeping what `keep` says of the objects.
 pub(crate) fn load_and_render(
     args: &ConfigArgs,
     vars: &dyn Vars,
-    keep: bool,
+    keep: Keep,
 ) -> Result<(config::Configs, Vec<Vec<Document>>), Error> {
     let mut configs = config::load_all(&args.config, args.env.as_deref(), vars)?;
     // One config cannot collide with another.
     let many = configs.items.len() > 1;
-    let rendered = each_config(&configs.items, |loaded| {
-        let docs = render::render(&loaded.config, vars)?;
+    let rendered = each(&configs.items, |loaded| {
+        let mut docs = render::render(&loaded.config, vars)?;
         let claims = many.then(|| collide::Claims::of(loaded, &docs));
-        Ok((if keep { docs } else { Vec::new() }, claims))
+        match keep {
+            Keep::Nothing => docs.clear(),
+            Keep::Text => docs
+                .iter_mut()
+                .for_each(|d| d.value = serde_json::Value::Null),
+            Keep::All => {}
+        }
+        Ok((docs, claims))
     })?;
     let (docs, claims): (Vec<_>, Vec<_>) = rendered.into_iter().unzip();
     if many {
@@ -368,41 +386,57 @@ fn groups(configs: &config::Configs, docs: Vec<Vec<Document>>) -> Vec<output::Gr
         .collect()
 }
 
-/// Runs `f` on every config, in order; a run with many of them (`-c DIR`) uses every core, each
-/// thread taking a contiguous share, so the results and the first error reported are the same
-/// as one thread's.
-pub fn each_config<T: Send>(
-    items: &[config::Loaded],
-    f: impl Fn(&config::Loaded) -> Result<T, Error> + Sync,
+/// `f` of every item, in order. A run with many items (`-c DIR`) uses every core: the threads
+/// take small batches from a shared counter until none are left, so a slow stretch of configs
+/// does not leave a core idle, and the results (the first error included) are those of one
+/// thread going through the items in order.
+pub fn each<I: Sync, T: Send>(
+    items: &[I],
+    f: impl Fn(&I) -> Result<T, Error> + Sync,
 ) -> Result<Vec<T>, Error> {
-    const PER_THREAD: usize = 16;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(items.len() / PER_THREAD)
-        .max(1);
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const BATCH: usize = 8;
+    if items.len() < 4 * BATCH {
+        // Asking for the parallelism reads cgroup files: not worth it for a few configs.
+        return items.iter().map(&f).collect();
+    }
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     if threads == 1 {
         return items.iter().map(&f).collect();
     }
-    let share = items.len().div_ceil(threads);
-    let f = &f;
-    let results: Vec<Result<Vec<T>, Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(share)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let start = next.fetch_add(BATCH, Ordering::Relaxed);
+            if start >= items.len() {
+                return done;
+            }
+            let end = (start + BATCH).min(items.len());
+            done.extend((start..end).map(|i| (i, f(&items[i]))));
+        }
+    };
+    let batches: Vec<Vec<(usize, Result<T, Error>)>> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut batches = vec![work()];
+        for helper in helpers {
+            batches.push(
+                helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        batches
     });
-    let mut all = Vec::with_capacity(items.len());
-    for result in results {
-        all.extend(result?);
+    let mut slots: Vec<Option<Result<T, Error>>> =
+        std::iter::repeat_with(|| None).take(items.len()).collect();
+    for (i, result) in batches.into_iter().flatten() {
+        slots[i] = Some(result);
     }
-    Ok(all)
+    slots
+        .into_iter()
+        .map(|slot| slot.unwrap_or_else(|| Err(Error::Bug("a config was not rendered".into()))))
+        .collect()
 }
 
 /// The kinds `--only` accepts: those of the templates, in their order.
@@ -448,7 +482,12 @@ fn render_command(
     stderr: &mut dyn Write,
     vars: &dyn Vars,
 ) -> Result<u8, Error> {
-    let (configs, docs) = render_all(&args.config, vars)?;
+    // YAML output is the templates' text: the parsed values are needed only for JSON.
+    let keep = match args.output.format {
+        cli::Format::Yaml => Keep::Text,
+        cli::Format::Json => Keep::All,
+    };
+    let (configs, docs) = load_and_render(&args.config, vars, keep)?;
     let mut groups = groups(&configs, docs);
     for group in &mut groups {
         group.docs = only(std::mem::take(&mut group.docs), &args.only)?;

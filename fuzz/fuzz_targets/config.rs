@@ -32,6 +32,13 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = pgstate::manifest::lint::lint(&loaded);
     if let Ok(docs) = pgstate::render::render(&loaded.config, &FakeEnv) {
+        // The fast reader answers only when it reads what serde-saphyr reads.
+        for doc in &docs {
+            if let Some(fast) = pgstate::render::readback::fast(&doc.yaml) {
+                let slow: Option<serde_json::Value> = serde_saphyr::from_str(&doc.yaml).ok();
+                assert_eq!(Some(fast), slow, "{}", doc.yaml);
+            }
+        }
         let _ = pgstate::collide::Claims::of(&loaded, &docs);
         let (first, second) = docs.split_at(docs.len() / 2);
         let group = |folder: &str, docs: &[pgstate::render::Document]| pgstate::output::Group {

@@ -161,9 +161,14 @@ pub fn load_all(args: &[PathBuf], env: Option<&str>, vars: &dyn Vars) -> Result<
             .map(|p| Ok((p.display().to_string(), read_file(p)?)))
             .collect::<Result<_, Error>>()?
     };
-    for (name, text) in texts {
-        let id = configs.sources.add(name, text);
-        match load(id, configs.sources.text(id), env, vars) {
+    let ids: Vec<_> = texts
+        .into_iter()
+        .map(|(name, text)| configs.sources.add(name, text))
+        .collect();
+    let sources = &configs.sources;
+    let results = crate::each(&ids, |&id| Ok(load(id, sources.text(id), env, vars)))?;
+    for result in results {
+        match result {
             Ok(loaded) => configs.items.push(loaded),
             Err(mut found) => diagnostics.append(&mut found),
         }

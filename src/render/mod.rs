@@ -6,7 +6,7 @@ pub mod targets;
 
 use std::sync::OnceLock;
 
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{Environment, Template, UndefinedBehavior};
 use serde_json::Value;
 
 use crate::config::Config;
@@ -91,7 +91,8 @@ const PARTIALS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The template environment, compiled once per process.
+/// The template environment with the shared partials, compiled once per process. Object
+/// templates are compiled on first use by [`template`], so a run compiles only what it renders.
 pub fn environment() -> Result<&'static Environment<'static>, Error> {
     static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
     ENV.get_or_init(|| {
@@ -104,6 +105,8 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
             .build()
             .map_err(|e| format!("template syntax: {e}"))?;
         env.set_syntax(syntax);
+        env.add_function("mapping", mapping);
+        env.add_function("sequence", sequence);
         env.set_formatter(|out, state, value| {
             if !value.is_safe()
                 && let Some(text) = value.as_str()
@@ -113,8 +116,7 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
             }
             minijinja::escape_formatter(out, state, value)
         });
-        let objects = TemplateId::ALL.iter().map(|id| (id.file(), id.source()));
-        for (name, source) in PARTIALS.iter().copied().chain(objects) {
+        for (name, source) in PARTIALS.iter().copied() {
             env.add_template(name, source)
                 .map_err(|e| format!("template {name} does not compile: {e}"))?;
         }
@@ -122,6 +124,64 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
     })
     .as_ref()
     .map_err(|e| Error::Bug(e.clone()))
+}
+
+/// A map's `key: value` lines, printed as `{{ key }}: {{ value }}` would print them. A function
+/// in Rust rather than a template macro: it runs for every label set and list of every object.
+fn mapping(items: minijinja::Value) -> Result<minijinja::Value, minijinja::Error> {
+    let mut out = String::new();
+    for key in items.try_iter()? {
+        let value = items.get_item(&key)?;
+        print_value(&mut out, &key)?;
+        out.push_str(": ");
+        print_value(&mut out, &value)?;
+        out.push('\n');
+    }
+    Ok(minijinja::Value::from_safe_string(out))
+}
+
+/// A list's `- item` lines, printed as `- {{ item }}` would print them.
+fn sequence(items: minijinja::Value) -> Result<minijinja::Value, minijinja::Error> {
+    let mut out = String::new();
+    for item in items.try_iter()? {
+        out.push_str("- ");
+        print_value(&mut out, &item)?;
+        out.push('\n');
+    }
+    Ok(minijinja::Value::from_safe_string(out))
+}
+
+/// What the environment's formatter prints for a value: strings plain when that is safe, else
+/// JSON-quoted (as the `.yaml` auto-escaping does); numbers and booleans as they are.
+fn print_value(out: &mut String, value: &minijinja::Value) -> Result<(), minijinja::Error> {
+    use std::fmt::Write;
+    let json = |e: serde_json::Error| {
+        minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
+    };
+    match value.as_str() {
+        Some(text) if value.is_safe() || plain_is_safe(text) => out.push_str(text),
+        Some(text) => out.push_str(&serde_json::to_string(text).map_err(json)?),
+        None if value.is_number() || value.kind() == minijinja::value::ValueKind::Bool => {
+            write!(out, "{value}").map_err(minijinja::Error::from)?;
+        }
+        None => out.push_str(&serde_json::to_string(value).map_err(json)?),
+    }
+    Ok(())
+}
+
+/// One object template, compiled the first time a run needs it and kept for the process.
+pub fn template(id: TemplateId) -> Result<&'static Template<'static, 'static>, Error> {
+    type Compiled = OnceLock<Result<Template<'static, 'static>, String>>;
+    static COMPILED: [Compiled; TemplateId::ALL.len()] =
+        [const { OnceLock::new() }; TemplateId::ALL.len()];
+    let env = environment()?;
+    COMPILED[id as usize]
+        .get_or_init(|| {
+            env.template_from_named_str(id.file(), id.source())
+                .map_err(|e| format!("template {} does not compile: {e:#}", id.file()))
+        })
+        .as_ref()
+        .map_err(|e| Error::Bug(e.clone()))
 }
 
 /// Whether a string reads back as the same string when printed as a plain YAML scalar, under
@@ -237,14 +297,10 @@ pub fn templates_for(ctx: &Context) -> Vec<TemplateId> {
     ids
 }
 
-/// Renders one template with a context and checks the object it produced.
-pub fn render_template<S: serde::Serialize>(id: TemplateId, ctx: &S) -> Result<Document, Error> {
-    let env = environment()?;
-    let template = env
-        .get_template(id.file())
-        .map_err(|e| Error::Bug(format!("template {} is missing: {e}", id.file())))?;
-    let yaml = template
-        .render(minijinja::value::Serde(ctx))
+/// Renders one template with a view (see [`view`]) and checks the object it produced.
+pub fn render_template(id: TemplateId, view: &minijinja::Value) -> Result<Document, Error> {
+    let yaml = template(id)?
+        .render(view.clone())
         .map_err(|e| Error::Bug(format!("template {} failed: {e:#}", id.file())))?;
     // The templates' regular YAML is read by a fast reader; anything it is not sure of goes
     // through serde-saphyr, so the value is the same either way (see readback.rs).
@@ -279,12 +335,18 @@ pub fn render_template<S: serde::Serialize>(id: TemplateId, ctx: &S) -> Result<D
     })
 }
 
+/// What the templates see: the context converted once, shared by every template of a config.
+pub fn view<S: serde::Serialize>(ctx: &S) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(ctx))
+}
+
 /// Renders every object of one config.
 pub fn render(config: &Config, vars: &dyn Vars) -> Result<Vec<Document>, Error> {
     let ctx = Context::new(config, vars);
+    let view = view(&ctx);
     templates_for(&ctx)
         .into_iter()
-        .map(|id| render_template(id, &ctx))
+        .map(|id| render_template(id, &view))
         .collect()
 }
 
@@ -340,10 +402,43 @@ pub fn restore_job(config: &Config, dump: &str, vars: &dyn Vars) -> Result<Vec<D
     };
     let mut docs = Vec::new();
     if ctx.network_policy.is_some() {
-        docs.push(render_template(TemplateId::BackupNetworkPolicy, &ctx)?);
+        docs.push(render_template(
+            TemplateId::BackupNetworkPolicy,
+            &self::view(&ctx),
+        )?);
     }
-    docs.push(render_template(TemplateId::RestoreJob, &view)?);
+    docs.push(render_template(TemplateId::RestoreJob, &self::view(&view))?);
     Ok(docs)
+}
+
+/// Every document every fixture renders, each environment too, named by file, environment
+/// and kind: the tests of the fast paths run over all of them.
+#[cfg(test)]
+pub(crate) fn fixture_renders() -> Vec<(String, Document)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut files: Vec<_> = ["", "course"]
+        .iter()
+        .flat_map(|sub| std::fs::read_dir(dir.join(sub)).expect("fixtures"))
+        .map(|entry| entry.expect("fixture").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let vars = crate::config::validate::ProcessEnv;
+    let mut renders = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("fixture");
+        for env in [None, Some("prod")] {
+            let id = crate::error::SourceId(0);
+            let Ok(loaded) = crate::config::load(id, &text, env, &vars) else {
+                assert!(env.is_some(), "{} loads", path.display());
+                continue;
+            };
+            for doc in render(&loaded.config, &vars).expect("renders") {
+                renders.push((format!("{} {env:?} {}", path.display(), doc.kind), doc));
+            }
+        }
+    }
+    renders
 }
 
 #[cfg(test)]
@@ -374,13 +469,10 @@ mod tests {
 
     #[test]
     fn every_template_is_embedded_and_compiles() {
-        let env = environment().expect("templates compile");
         for id in TemplateId::ALL.iter().copied() {
-            assert!(
-                env.get_template(id.file()).is_ok(),
-                "{} is not embedded",
-                id.file()
-            );
+            if let Err(e) = template(id) {
+                panic!("{}: {e}", id.file());
+            }
         }
     }
 }

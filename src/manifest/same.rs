@@ -1,0 +1,520 @@
+//! Whether a typed object serializes back to what the template printed, without building the
+//! serialized tree.
+//!
+//! The typed check used to serialize each object into a second `serde_json::Value` and compare
+//! the two trees: allocating, hashing and freeing a copy of every object cost more than reading
+//! the template's output. [`reproduces`] instead drives the typed object's `Serialize` against
+//! the printed value as a serde `Serializer` that compares as it goes: every key and item the
+//! template printed must come out of the type unchanged, keys the type adds are ignored, and
+//! nothing is allocated. It answers only "yes, reproduced"; whenever it says no, the caller takes
+//! the slow path that builds the tree and names the first differing path.
+
+use serde::Serialize;
+use serde::ser::{self, Impossible};
+use serde_json::Value;
+
+/// Whether serializing `typed` gives back every key and item of `printed`, with equal values
+/// (numbers compared as numbers; keys only in the typed form do not matter).
+pub fn reproduces<T: Serialize>(typed: &T, printed: &Value) -> bool {
+    typed.serialize(Same(Some(printed))).is_ok()
+}
+
+/// Not reproduced (or not something this comparer knows): take the slow path.
+#[derive(Debug)]
+pub struct Differs;
+
+impl std::fmt::Display for Differs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("differs")
+    }
+}
+
+impl std::error::Error for Differs {}
+
+impl ser::Error for Differs {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        Differs
+    }
+}
+
+/// Compares what is serialized with the printed value; `None` means the printed document has
+/// nothing here (a key only the type adds), so anything goes.
+struct Same<'a>(Option<&'a Value>);
+
+fn check(ok: bool) -> Result<(), Differs> {
+    if ok { Ok(()) } else { Err(Differs) }
+}
+
+impl Same<'_> {
+    fn number(&self, exact: Option<bool>, as_f64: f64) -> Result<(), Differs> {
+        match self.0 {
+            None => Ok(()),
+            Some(Value::Number(n)) => check(exact.unwrap_or(false) || n.as_f64() == Some(as_f64)),
+            Some(_) => Err(Differs),
+        }
+    }
+
+    fn signed(&self, v: i64) -> Result<(), Differs> {
+        let exact = self.0.and_then(Value::as_i64).map(|e| e == v);
+        self.number(exact, v as f64)
+    }
+
+    fn unsigned(&self, v: u64) -> Result<(), Differs> {
+        let exact = self.0.and_then(Value::as_u64).map(|e| e == v);
+        self.number(exact, v as f64)
+    }
+}
+
+/// A sequence or map being compared: the printed items and how many were matched.
+struct Items<'a> {
+    printed: Option<ItemsOf<'a>>,
+    matched: usize,
+    key: Option<String>,
+}
+
+enum ItemsOf<'a> {
+    Array(&'a [Value]),
+    Object(&'a serde_json::Map<String, Value>),
+}
+
+impl<'a> Items<'a> {
+    fn array(printed: Option<&'a Value>) -> Result<Self, Differs> {
+        let printed = match printed {
+            None => None,
+            Some(Value::Array(items)) => Some(ItemsOf::Array(items)),
+            Some(_) => return Err(Differs),
+        };
+        Ok(Items {
+            printed,
+            matched: 0,
+            key: None,
+        })
+    }
+
+    fn object(printed: Option<&'a Value>) -> Result<Self, Differs> {
+        let printed = match printed {
+            None => None,
+            Some(Value::Object(map)) => Some(ItemsOf::Object(map)),
+            Some(_) => return Err(Differs),
+        };
+        Ok(Items {
+            printed,
+            matched: 0,
+            key: None,
+        })
+    }
+
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
+        let printed = match &self.printed {
+            None => None,
+            Some(ItemsOf::Array(items)) => Some(items.get(self.matched).ok_or(Differs)?),
+            Some(ItemsOf::Object(_)) => return Err(Differs),
+        };
+        self.matched += 1;
+        value.serialize(Same(printed))
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Differs> {
+        let printed = match &self.printed {
+            None => None,
+            Some(ItemsOf::Object(map)) => map.get(key),
+            Some(ItemsOf::Array(_)) => return Err(Differs),
+        };
+        if printed.is_some() {
+            self.matched += 1;
+        }
+        value.serialize(Same(printed))
+    }
+
+    /// Every printed item was matched.
+    fn end(self) -> Result<(), Differs> {
+        match self.printed {
+            None => Ok(()),
+            Some(ItemsOf::Array(items)) => check(self.matched == items.len()),
+            Some(ItemsOf::Object(map)) => check(self.matched == map.len()),
+        }
+    }
+}
+
+impl<'a> ser::Serializer for Same<'a> {
+    type Ok = ();
+    type Error = Differs;
+    type SerializeSeq = Items<'a>;
+    type SerializeTuple = Items<'a>;
+    type SerializeTupleStruct = Items<'a>;
+    type SerializeTupleVariant = Impossible<(), Differs>;
+    type SerializeMap = Items<'a>;
+    type SerializeStruct = Items<'a>;
+    type SerializeStructVariant = Impossible<(), Differs>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Differs> {
+        check(self.0.is_none_or(|p| p.as_bool() == Some(v)))
+    }
+
+    fn serialize_i8(self, v: i8) -> Result<(), Differs> {
+        self.signed(v.into())
+    }
+
+    fn serialize_i16(self, v: i16) -> Result<(), Differs> {
+        self.signed(v.into())
+    }
+
+    fn serialize_i32(self, v: i32) -> Result<(), Differs> {
+        self.signed(v.into())
+    }
+
+    fn serialize_i64(self, v: i64) -> Result<(), Differs> {
+        self.signed(v)
+    }
+
+    fn serialize_u8(self, v: u8) -> Result<(), Differs> {
+        self.unsigned(v.into())
+    }
+
+    fn serialize_u16(self, v: u16) -> Result<(), Differs> {
+        self.unsigned(v.into())
+    }
+
+    fn serialize_u32(self, v: u32) -> Result<(), Differs> {
+        self.unsigned(v.into())
+    }
+
+    fn serialize_u64(self, v: u64) -> Result<(), Differs> {
+        self.unsigned(v)
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<(), Differs> {
+        self.number(None, v.into())
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<(), Differs> {
+        self.number(None, v)
+    }
+
+    fn serialize_char(self, v: char) -> Result<(), Differs> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+
+    fn serialize_str(self, v: &str) -> Result<(), Differs> {
+        check(self.0.is_none_or(|p| p.as_str() == Some(v)))
+    }
+
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Differs> {
+        Err(Differs)
+    }
+
+    fn serialize_none(self) -> Result<(), Differs> {
+        self.serialize_unit()
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Differs> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), Differs> {
+        check(self.0.is_none_or(Value::is_null))
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Differs> {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Differs> {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Differs> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Differs> {
+        Err(Differs)
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Items<'a>, Differs> {
+        Items::array(self.0)
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Items<'a>, Differs> {
+        Items::array(self.0)
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Items<'a>, Differs> {
+        Items::array(self.0)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Differs> {
+        Err(Differs)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Items<'a>, Differs> {
+        Items::object(self.0)
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Items<'a>, Differs> {
+        Items::object(self.0)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Differs> {
+        Err(Differs)
+    }
+}
+
+impl ser::SerializeSeq for Items<'_> {
+    type Ok = ();
+    type Error = Differs;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
+        self.item(value)
+    }
+
+    fn end(self) -> Result<(), Differs> {
+        Items::end(self)
+    }
+}
+
+impl ser::SerializeTuple for Items<'_> {
+    type Ok = ();
+    type Error = Differs;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
+        self.item(value)
+    }
+
+    fn end(self) -> Result<(), Differs> {
+        Items::end(self)
+    }
+}
+
+impl ser::SerializeTupleStruct for Items<'_> {
+    type Ok = ();
+    type Error = Differs;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
+        self.item(value)
+    }
+
+    fn end(self) -> Result<(), Differs> {
+        Items::end(self)
+    }
+}
+
+impl ser::SerializeMap for Items<'_> {
+    type Ok = ();
+    type Error = Differs;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Differs> {
+        self.key = Some(key.serialize(KeyText)?);
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
+        let key = self.key.take().ok_or(Differs)?;
+        self.field(&key, value)
+    }
+
+    fn end(self) -> Result<(), Differs> {
+        Items::end(self)
+    }
+}
+
+impl ser::SerializeStruct for Items<'_> {
+    type Ok = ();
+    type Error = Differs;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Differs> {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result<(), Differs> {
+        Items::end(self)
+    }
+}
+
+/// A map key: only strings are keys in what the templates print.
+struct KeyText;
+
+macro_rules! not_a_key {
+    ($($method:ident($($arg:ty),*)),* $(,)?) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<String, Differs> {
+            Err(Differs)
+        })*
+    };
+}
+
+impl ser::Serializer for KeyText {
+    type Ok = String;
+    type Error = Differs;
+    type SerializeSeq = Impossible<String, Differs>;
+    type SerializeTuple = Impossible<String, Differs>;
+    type SerializeTupleStruct = Impossible<String, Differs>;
+    type SerializeTupleVariant = Impossible<String, Differs>;
+    type SerializeMap = Impossible<String, Differs>;
+    type SerializeStruct = Impossible<String, Differs>;
+    type SerializeStructVariant = Impossible<String, Differs>;
+
+    fn serialize_str(self, v: &str) -> Result<String, Differs> {
+        Ok(v.to_owned())
+    }
+
+    not_a_key! {
+        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_u8(u8), serialize_u16(u16), serialize_u32(u32),
+        serialize_u64(u64), serialize_f32(f32), serialize_f64(f64), serialize_char(char),
+        serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Differs> {
+        Err(Differs)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<String, Differs> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, Differs> {
+        Err(Differs)
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Differs> {
+        Err(Differs)
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Differs> {
+        Err(Differs)
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Differs> {
+        Err(Differs)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Differs> {
+        Err(Differs)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Differs> {
+        Err(Differs)
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Differs> {
+        Err(Differs)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Differs> {
+        Err(Differs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Serialize)]
+    struct Port {
+        name: String,
+        port: i32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        protocol: Option<String>,
+        labels: BTreeMap<String, String>,
+        extra: Vec<u8>,
+    }
+
+    fn port() -> Port {
+        Port {
+            name: "pg".into(),
+            port: 5432,
+            protocol: Some("TCP".into()),
+            labels: BTreeMap::from([("a".into(), "b".into())]),
+            extra: vec![1, 2],
+        }
+    }
+
+    #[test]
+    fn what_the_type_gives_back_is_the_same() {
+        // Keys only the type has (`extra`, `protocol`) do not matter.
+        let printed = json!({"name": "pg", "port": 5432, "labels": {"a": "b"}});
+        assert!(reproduces(&port(), &printed));
+        let printed = json!({"name": "pg", "port": 5432.0, "labels": {"a": "b"}, "extra": [1, 2]});
+        assert!(reproduces(&port(), &printed));
+    }
+
+    #[test]
+    fn a_dropped_or_changed_key_or_item_differs() {
+        for printed in [
+            json!({"name": "pg", "port": 5432, "labels": {"a": "b"}, "typo": 1}),
+            json!({"name": "pg", "port": "5432", "labels": {"a": "b"}}),
+            json!({"name": "pg", "port": 5433, "labels": {"a": "b"}}),
+            json!({"name": "pg", "port": 5432, "labels": {"a": "b", "c": "d"}}),
+            json!({"name": "pg", "port": 5432, "labels": {"a": "c"}}),
+            json!({"name": "pg", "port": 5432, "labels": {"a": "b"}, "extra": [1]}),
+            json!({"name": "pg", "port": 5432, "labels": {"a": "b"}, "extra": [1, 2, 3]}),
+            json!({"name": "pg", "port": 5432, "labels": {"a": "b"}, "protocol": null}),
+            json!({"name": "pg", "port": 5432, "labels": []}),
+            json!(["pg"]),
+        ] {
+            assert!(!reproduces(&port(), &printed), "{printed}");
+        }
+    }
+}
