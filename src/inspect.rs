@@ -72,6 +72,15 @@ pub fn connection(config: &Config, ctx: &Context, format: crate::cli::Connection
                 "# {}: key `{}` of Secret {ns}/{}",
                 names.password, conn.password.key, conn.password.name
             );
+            if let Some(r) = &ctx.redis {
+                let _ = writeln!(out, "{}={}.{ns}.svc", names.redis_host, r.name);
+                let _ = writeln!(out, "{}={}", names.redis_port, r.port);
+                let _ = writeln!(
+                    out,
+                    "# {}: key `{}` of Secret {ns}/{}",
+                    names.redis_password, r.secret.key, r.secret.name
+                );
+            }
         }
         ConnectionFormat::Url => match &url {
             Some(url) => {
@@ -116,6 +125,16 @@ pub fn connection(config: &Config, ctx: &Context, format: crate::cli::Connection
             );
             if let Some(url) = &url {
                 let _ = writeln!(out, "url: {}  # without the password", q(url));
+            }
+            if let Some(r) = &ctx.redis {
+                let _ = writeln!(
+                    out,
+                    "redis:\n  host: {}\n  port: {}\n  password:\n    secret: {}\n    key: {}",
+                    q(&format!("{}.{ns}.svc", r.name)),
+                    r.port,
+                    q(&r.secret.name),
+                    q(&r.secret.key)
+                );
             }
         }
     }
@@ -239,14 +258,48 @@ pub fn graph(ctxs: &[Context], format: crate::cli::GraphFormat) -> String {
     draw(&parts, format)
 }
 
-/// The nodes and edges of one database.
+/// The nodes and edges of one database (and its Redis).
 fn graph_parts(ctx: &Context) -> (Vec<GraphNode<'_>>, Vec<GraphEdge<'_>>) {
     let mut nodes: Vec<GraphNode<'_>> = Vec::new();
     let mut edges: Vec<GraphEdge<'_>> = Vec::new();
     if ctx.target != "statefulset" {
         target_graph(ctx, &mut nodes, &mut edges);
-        return (nodes, edges);
+    } else {
+        database_graph(ctx, &mut nodes, &mut edges);
     }
+    if let Some(redis) = &ctx.redis {
+        nodes.push(("rsvc", format!("Service {}", redis.name), "box"));
+        nodes.push(("rsts", format!("StatefulSet {}", redis.name), "box"));
+        nodes.push(("rpvc", format!("PVC data-{}-0", redis.name), "disk"));
+        nodes.push(("rsecret", format!("Secret {}", redis.secret.name), "note"));
+        edges.extend([
+            ("rsvc", "rsts", "port"),
+            ("rsts", "rpvc", "data"),
+            ("rsecret", "rsts", "requirepass"),
+        ]);
+        if ctx.app.is_some() {
+            edges.extend([
+                ("app", "rsvc", "connects"),
+                ("rsecret", "app", "password env"),
+            ]);
+        }
+        if redis.policy_from.is_some() {
+            nodes.push(("rnp", format!("NetworkPolicy {}", redis.name), "policy"));
+            edges.push(("rnp", "rsts", "guards"));
+            if ctx.app.is_some() {
+                edges.push(("rnp", "app", "admits"));
+            }
+        }
+    }
+    (nodes, edges)
+}
+
+/// The objects of the statefulset target.
+fn database_graph<'a>(
+    ctx: &'a Context,
+    nodes: &mut Vec<GraphNode<'a>>,
+    edges: &mut Vec<GraphEdge<'a>>,
+) {
     let pvc = format!("PVC {}", ctx.postgres.storage.pvc_name);
     nodes.push(("svc", format!("Service {}", ctx.service.name), "box"));
     nodes.push(("hl", format!("Service {}", ctx.service.headless), "box"));
@@ -289,7 +342,6 @@ fn graph_parts(ctx: &Context) -> (Vec<GraphNode<'_>>, Vec<GraphEdge<'_>>) {
             edges.push(("np", "cron", "admits"));
         }
     }
-    (nodes, edges)
 }
 
 /// The objects of an operator or external target: the operator's resource, the app, the Secret.

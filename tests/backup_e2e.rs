@@ -320,7 +320,7 @@ fn config_yaml(port: u16, format: &str) -> String {
 // The rendered objects
 
 /// Runs pgstate in-process and returns its stdout; any other exit than 0 fails the test.
-fn pgstate(args: &[&str]) -> String {
+pub(crate) fn pgstate(args: &[&str]) -> String {
     let mut out = Vec::new();
     let mut err = Vec::new();
     let mut argv = vec!["pgstate"];
@@ -331,7 +331,7 @@ fn pgstate(args: &[&str]) -> String {
     String::from_utf8(out).expect("stdout is UTF-8")
 }
 
-fn documents(yaml: &str) -> Vec<Value> {
+pub(crate) fn documents(yaml: &str) -> Vec<Value> {
     serde_saphyr::from_multiple::<Value>(yaml)
         .expect("the output parses as YAML")
         .into_iter()
@@ -339,13 +339,13 @@ fn documents(yaml: &str) -> Vec<Value> {
         .collect()
 }
 
-fn find<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
+pub(crate) fn find<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
     docs.iter()
         .find(|d| d["kind"] == kind)
         .unwrap_or_else(|| panic!("no {kind} among the rendered objects"))
 }
 
-fn strings(v: &Value, what: &str) -> Vec<String> {
+pub(crate) fn strings(v: &Value, what: &str) -> Vec<String> {
     v.as_array()
         .unwrap_or_else(|| panic!("{what} is not a list: {v}"))
         .iter()
@@ -694,16 +694,16 @@ fn assert_unchanged(dir: &Path, before: &BTreeMap<String, Vec<u8>>, after_what: 
 // ---------------------------------------------------------------------------------------------
 // Bounded commands
 
-struct Output {
-    what: String,
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Output {
+    pub(crate) what: String,
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
     elapsed: Duration,
 }
 
 impl Output {
-    fn assert_success(&self, what: &str) {
+    pub(crate) fn assert_success(&self, what: &str) {
         assert!(
             self.status.success(),
             "{what}: {} failed with {}\nstdout:\n{}\nstderr:\n{}",
@@ -724,7 +724,7 @@ impl Output {
         );
     }
 
-    fn assert_failure(&self, what: &str) {
+    pub(crate) fn assert_failure(&self, what: &str) {
         assert!(
             !self.status.success(),
             "{what}: {} succeeded but must fail\nstdout:\n{}\nstderr:\n{}",
@@ -743,7 +743,7 @@ impl Output {
 
 /// Runs a command with its output in files (a server it starts may keep pipes open), `stdin`
 /// fed from a file; kills its whole process group after `TIMEOUT`.
-fn bounded(cmd: &mut Command, stdin: Option<&str>) -> Output {
+pub(crate) fn bounded(cmd: &mut Command, stdin: Option<&str>) -> Output {
     let what = format!("{:?}", cmd.get_program());
     let io = tempfile::tempdir().expect("tempdir");
     let file = |name: &str| File::create(io.path().join(name)).expect("create output file");
@@ -1113,7 +1113,7 @@ CREATE TABLE runs (n int PRIMARY KEY, at timestamptz NOT NULL DEFAULT '2020-01-0
 SELECT setval('invoice_no', 99999);
 "#;
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free loopback port")

@@ -5,5 +5,6 @@ mod backup_e2e;
 mod cli;
 mod errors;
 mod many;
+mod redis_e2e;
 mod render;
 mod targets;

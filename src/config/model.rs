@@ -22,6 +22,8 @@ pub struct Config {
     pub service: Service,
     pub backup: Option<Backup>,
     pub app: Option<App>,
+    /// A Redis StatefulSet beside the database; the app gets its REDIS_* variables.
+    pub redis: Option<Redis>,
     pub network_policy: bool,
     /// pgBouncer in front of the database (operator targets).
     pub pooler: Option<Pooler>,
@@ -42,6 +44,7 @@ impl Default for Config {
             service: Service::default(),
             backup: None,
             app: None,
+            redis: None,
             network_policy: true,
             pooler: None,
             external: None,
@@ -376,6 +379,59 @@ impl Default for BackupStorage {
     }
 }
 
+/// A Redis beside the database: one instance, its data on a volume, a password always.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Redis {
+    /// The official image or one like it, with a tag or digest, e.g. redis:7.4-alpine.
+    pub image: String,
+    #[serde(default = "redis_port")]
+    pub port: i64,
+    /// Exactly one of secret, fromEnv, value; by default Secret `<name>-redis`, key password.
+    #[serde(default)]
+    pub password: Password,
+    #[serde(default)]
+    pub storage: RedisStorage,
+    /// Redis's memory cap, in Redis units (512mb, 1gb, 100000000); by default three quarters
+    /// of the memory limit.
+    #[serde(default)]
+    pub max_memory: Option<String>,
+    /// What Redis does at maxMemory: noeviction (writes fail; the default), allkeys-lru, ...
+    #[serde(default)]
+    pub eviction_policy: Option<String>,
+    /// The append-only file: every write logged, replayed on start.
+    #[serde(default = "yes")]
+    pub append_only: bool,
+    #[serde(default)]
+    pub resources: Resources,
+    #[serde(default)]
+    pub probes: Probes,
+}
+
+fn redis_port() -> i64 {
+    6379
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct RedisStorage {
+    pub size: String,
+    pub class: Option<String>,
+    pub access_mode: AccessMode,
+    pub retain: bool,
+}
+
+impl Default for RedisStorage {
+    fn default() -> Self {
+        RedisStorage {
+            size: "1Gi".into(),
+            class: None,
+            access_mode: AccessMode::default(),
+            retain: true,
+        }
+    }
+}
+
 /// The Deployment that uses the database.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -432,6 +488,16 @@ pub struct ConnectionEnv {
     pub url: Option<String>,
     /// libpq's sslmode, set only for `target: external`.
     pub ssl_mode: String,
+    /// Redis's host, port and password (with `redis:`), and a redis:// URL (null to omit).
+    pub redis_host: String,
+    pub redis_port: String,
+    pub redis_password: String,
+    #[serde(default = "redis_url")]
+    pub redis_url: Option<String>,
+}
+
+fn redis_url() -> Option<String> {
+    Some("REDIS_URL".into())
 }
 
 fn database_url() -> Option<String> {
@@ -448,6 +514,10 @@ impl Default for ConnectionEnv {
             password: "DB_PASSWORD".into(),
             url: database_url(),
             ssl_mode: "DB_SSLMODE".into(),
+            redis_host: "REDIS_HOST".into(),
+            redis_port: "REDIS_PORT".into(),
+            redis_password: "REDIS_PASSWORD".into(),
+            redis_url: redis_url(),
         }
     }
 }

@@ -107,6 +107,47 @@ pub fn pg_memory_hint(text: &str) -> String {
     }
 }
 
+/// A Redis memory size (`maxmemory`) in bytes: a whole number with an optional unit, as
+/// redis.conf reads it: k, m, g are 1000-based, kb, mb, gb 1024-based, any case.
+pub fn parse_redis_memory(text: &str) -> Option<u64> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number.parse().ok()?;
+    let factor: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    value.checked_mul(factor)
+}
+
+/// A suggestion for a Redis memory size that did not parse, e.g. "512Mi" -> "512mb".
+pub fn redis_memory_hint(text: &str) -> String {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(split);
+    let unit = match suffix.trim().to_ascii_lowercase().as_str() {
+        "ki" | "kib" => Some("kb"),
+        "mi" | "mib" => Some("mb"),
+        "gi" | "gib" => Some("gb"),
+        _ => None,
+    };
+    match unit {
+        Some(unit) if !number.is_empty() => {
+            format!("did you mean {number}{unit}? Redis writes memory as 512mb or 1gb (1024-based)")
+        }
+        _ => "Redis writes memory as a whole number with kb, mb or gb, e.g. 512mb".to_owned(),
+    }
+}
+
 /// Checks a five-field cron expression (or an @macro); the error says which field is wrong.
 pub fn check_cron(expr: &str) -> Result<(), String> {
     let expr = expr.trim();

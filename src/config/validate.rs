@@ -3,12 +3,16 @@
 
 use serde_json::Value;
 
-use super::model::{Config, LocalVolume, Password, Resources, Target};
+use super::model::{Config, LocalVolume, Password, Redis, Resources, Target};
 use super::node::{Kind, Node};
-use super::units::{check_cron, parse_pg_memory, parse_quantity, pg_memory_hint, quantity_hint};
+use super::units::{
+    check_cron, parse_pg_memory, parse_quantity, parse_redis_memory, pg_memory_hint, quantity_hint,
+    redis_memory_hint,
+};
 use crate::error::{Diagnostic, closest};
 use crate::render::context::{
-    APP_RESOURCES, JOB_RESOURCES, POSTGRES_RESOURCES, ResourceDefaults, resolve_resources,
+    APP_RESOURCES, JOB_RESOURCES, POSTGRES_RESOURCES, REDIS_RESOURCES, ResourceDefaults,
+    resolve_resources,
 };
 
 /// Connections PostgreSQL keeps beyond the apps' pools (superuser slots, backup, admin).
@@ -256,6 +260,9 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
     if let Some(app) = &config.app {
         app_rules(&mut c, config, app);
     }
+    if let Some(redis) = &config.redis {
+        redis_rules(&mut c, config, redis, vars);
+    }
     if let Some(backup) = &config.backup {
         if let Err(e) = check_cron(&backup.schedule) {
             let help = if e.starts_with("the day of week") {
@@ -379,6 +386,11 @@ fn empty_sections(c: &mut Checker<'_>) {
             "backup",
             "nothing is written under it, which reads as null and turns backups off",
             "write `backup: {}` to back up daily at 02:00 with the defaults, or `backup: null` to turn backups off",
+        ),
+        (
+            "redis",
+            "nothing is written under it, which reads as null: no Redis is rendered",
+            "give Redis's image under it (redis: {image: redis:7.4-alpine}), or write `redis: null`",
         ),
         (
             "app",
@@ -911,7 +923,13 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             "a PostgreSQL name has 1 to 63 bytes, e.g. app",
         );
     }
-    password(c, config, &pg.password, vars);
+    password(
+        c,
+        "postgres",
+        &format!("{}-credentials", config.name),
+        &pg.password,
+        vars,
+    );
     for (key, value) in [
         ("mountPath", Some(&pg.mount_path)),
         ("pgdata", pg.pgdata.as_ref()),
@@ -1345,7 +1363,15 @@ fn known_values(c: &mut Checker<'_>, node: &Node, shown: &str, field: &str) {
     }
 }
 
-fn password(c: &mut Checker<'_>, config: &Config, pw: &Password, vars: &dyn Vars) {
+/// The rules of a `password:` section under `section` (postgres or redis); pgstate renders
+/// `rendered` (the Secret's name) for fromEnv and value.
+fn password(
+    c: &mut Checker<'_>,
+    section: &'static str,
+    rendered: &str,
+    pw: &Password,
+    vars: &dyn Vars,
+) {
     let set = [
         pw.secret.is_some(),
         pw.from_env.is_some(),
@@ -1358,7 +1384,7 @@ fn password(c: &mut Checker<'_>, config: &Config, pw: &Password, vars: &dyn Vars
             .filter_map(|(k, s)| s.then_some(k))
             .collect();
         c.value(
-            &["postgres", "password"],
+            &[section, "password"],
             format!(
                 "the password has {}; give exactly one of secret, fromEnv or value",
                 given.join(" and ")
@@ -1368,7 +1394,7 @@ fn password(c: &mut Checker<'_>, config: &Config, pw: &Password, vars: &dyn Vars
         return;
     }
     if let Some(name) = &pw.secret {
-        subdomain(c, &["postgres", "password", "secret"], name);
+        subdomain(c, &[section, "password", "secret"], name);
     }
     if let Some(key) = &pw.key
         && (key.is_empty()
@@ -1377,7 +1403,7 @@ fn password(c: &mut Checker<'_>, config: &Config, pw: &Password, vars: &dyn Vars
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')))
     {
         c.value(
-            &["postgres", "password", "key"],
+            &[section, "password", "key"],
             format!("`{key}` is not a valid Secret key"),
             "use letters, digits, '-', '_' or '.', e.g. password",
         );
@@ -1385,14 +1411,14 @@ fn password(c: &mut Checker<'_>, config: &Config, pw: &Password, vars: &dyn Vars
     if let Some(var) = &pw.from_env {
         if !is_env_name(var) {
             c.value(
-                &["postgres", "password", "fromEnv"],
+                &[section, "password", "fromEnv"],
                 format!("`{var}` is not a valid variable name"),
                 "e.g. PG_PASSWORD",
             );
         } else {
             match vars.get(var) {
-                None => c.value(&["postgres", "password", "fromEnv"], format!("the variable {var} is not set"), format!("export {var}=... before running pgstate, or name an existing Secret with password.secret")),
-                Some(v) if v.is_empty() => c.value(&["postgres", "password", "fromEnv"], format!("the variable {var} is empty"), "an empty password is refused by the postgres image"),
+                None => c.value(&[section, "password", "fromEnv"], format!("the variable {var} is not set"), format!("export {var}=... before running pgstate, or name an existing Secret with password.secret")),
+                Some(v) if v.is_empty() => c.value(&[section, "password", "fromEnv"], format!("the variable {var} is empty"), "an empty password is refused"),
                 Some(_) => {}
             }
         }
@@ -1401,19 +1427,94 @@ fn password(c: &mut Checker<'_>, config: &Config, pw: &Password, vars: &dyn Vars
         && value.is_empty()
     {
         c.value(
-            &["postgres", "password", "value"],
+            &[section, "password", "value"],
             "the password is empty",
-            "the postgres image refuses an empty password",
+            "an empty password is refused",
         );
     }
     if pw.secret.is_none() && pw.key.is_some() && (pw.from_env.is_some() || pw.value.is_some()) {
         c.value(
-            &["postgres", "password", "key"],
+            &[section, "password", "key"],
             "key goes with secret",
-            format!(
-                "pgstate renders Secret {}-credentials with key `password` for fromEnv and value",
-                config.name
+            format!("pgstate renders Secret {rendered} with key `password` for fromEnv and value"),
+        );
+    }
+}
+
+/// Redis's maxmemory-policy values.
+pub const EVICTION_POLICIES: &[&str] = &[
+    "noeviction",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+];
+
+fn redis_rules(c: &mut Checker<'_>, config: &Config, redis: &Redis, vars: &dyn Vars) {
+    if let Some(problem) = image_problem(&redis.image) {
+        c.value(
+            &["redis", "image"],
+            problem,
+            image_hint(
+                &redis.image,
+                "e.g. redis:7.4-alpine or redis@sha256:<digest>",
             ),
+        );
+    }
+    port(c, &["redis", "port"], redis.port);
+    password(
+        c,
+        "redis",
+        &crate::render::redis::secret_name(config),
+        &redis.password,
+        vars,
+    );
+    let st = &redis.storage;
+    quantity(c, &["redis", "storage", "size"], &st.size, false);
+    if let Some(class) = &st.class {
+        subdomain(c, &["redis", "storage", "class"], class);
+    }
+    resources(
+        c,
+        &["redis", "resources"],
+        &redis.resources,
+        &REDIS_RESOURCES,
+    );
+    if let Some(max) = &redis.max_memory {
+        match parse_redis_memory(max) {
+            None => c.value(
+                &["redis", "maxMemory"],
+                format!("`{max}` is not a Redis memory size"),
+                redis_memory_hint(max),
+            ),
+            Some(bytes) => {
+                let resolved = resolve_resources(&redis.resources, &REDIS_RESOURCES);
+                let limit = resolved.limits.get("memory").map_or("", String::as_str);
+                if let Some(limit_bytes) = parse_quantity(limit)
+                    && bytes as f64 > limit_bytes * 0.9
+                {
+                    c.value(
+                        &["redis", "maxMemory"],
+                        format!("maxMemory {max} leaves no room under the memory limit {limit}"),
+                        "Redis needs memory beyond its data (buffers, a forked rewrite); keep maxMemory near three quarters of redis.resources.limits.memory",
+                    );
+                }
+            }
+        }
+    }
+    if let Some(policy) = &redis.eviction_policy
+        && !EVICTION_POLICIES.contains(&policy.as_str())
+    {
+        c.value(
+            &["redis", "evictionPolicy"],
+            format!("`{policy}` is not a Redis eviction policy"),
+            match closest(policy, EVICTION_POLICIES) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("one of {}", EVICTION_POLICIES.join(", ")),
+            },
         );
     }
 }
@@ -1441,6 +1542,15 @@ fn app_rules(c: &mut Checker<'_>, config: &Config, app: &super::model::App) {
         c.value(
             &["app", "name"],
             "the app and the backup job would have the same name (and the same NetworkPolicy)",
+            format!("the default is {}-app", config.name),
+        );
+    }
+    if config.redis.is_some()
+        && app.name.as_deref() == Some(crate::render::redis::name(config).as_str())
+    {
+        c.value(
+            &["app", "name"],
+            "the app and Redis would have the same name (and the same NetworkPolicy)",
             format!("the default is {}-app", config.name),
         );
     }
@@ -1500,6 +1610,16 @@ fn app_rules(c: &mut Checker<'_>, config: &Config, app: &super::model::App) {
     }
     if config.target == Target::External {
         names.push(("sslMode", &ce.ssl_mode));
+    }
+    if config.redis.is_some() {
+        names.extend([
+            ("redisHost", ce.redis_host.as_str()),
+            ("redisPort", &ce.redis_port),
+            ("redisPassword", &ce.redis_password),
+        ]);
+        if let Some(url) = &ce.redis_url {
+            names.push(("redisUrl", url));
+        }
     }
     for (i, (key, name)) in names.iter().enumerate() {
         if !is_env_name(name) {

@@ -144,6 +144,30 @@ pub fn lint(loaded: &Loaded) -> Vec<Finding> {
             "keep it in a Secret (password.secret) or read it at render time (password.fromEnv)",
         );
     }
+    if config
+        .redis
+        .as_ref()
+        .is_some_and(|r| r.password.value.is_some())
+    {
+        c.add(
+            "PGS001",
+            &["redis", "password", "value"],
+            "the Redis password is plain text in the config",
+            "keep it in a Secret (redis.password.secret) or read it at render time (redis.password.fromEnv)",
+        );
+    }
+    if let Some(redis) = config
+        .redis
+        .as_ref()
+        .filter(|r| !r.image.contains("@sha256:"))
+    {
+        c.add(
+            "PGS002",
+            &["redis", "image"],
+            format!("the Redis image `{}` is not pinned by digest", redis.image),
+            "pin it with @sha256:<digest>",
+        );
+    }
     // The image that runs: none for an external database; Percona's build for percona.
     let image = match config.target {
         Target::External => None,

@@ -43,6 +43,7 @@ pub struct Context {
     pub service: Service,
     pub local_volume: Option<LocalVolume>,
     pub app: Option<AppView>,
+    pub redis: Option<super::redis::RedisView>,
     pub backup: Option<Backup>,
     pub network_policy: Option<NetworkPolicy>,
     /// Whether the app gets its own NetworkPolicy (every target).
@@ -294,6 +295,12 @@ pub const APP_RESOURCES: ResourceDefaults = ResourceDefaults {
     cpu_limit: "1",
     memory_limit: "512Mi",
 };
+pub const REDIS_RESOURCES: ResourceDefaults = ResourceDefaults {
+    cpu_request: "100m",
+    memory_request: "256Mi",
+    cpu_limit: "1",
+    memory_limit: "1Gi",
+};
 pub const JOB_RESOURCES: ResourceDefaults = ResourceDefaults {
     cpu_request: "100m",
     memory_request: "256Mi",
@@ -331,7 +338,7 @@ pub fn literal(value: &str) -> String {
     value.replace('$', "$$")
 }
 
-fn probe(timing: &ProbeTiming, period: i64, timeout: i64, failures: i64) -> ProbeView {
+pub(crate) fn probe(timing: &ProbeTiming, period: i64, timeout: i64, failures: i64) -> ProbeView {
     ProbeView {
         initial_delay_seconds: timing.initial_delay_seconds.unwrap_or(0),
         period_seconds: timing.period_seconds.unwrap_or(period),
@@ -419,6 +426,7 @@ fn app_view(config: &Config, app: &App, conn: &Connection) -> AppView {
         .clone()
         .unwrap_or_else(|| format!("{}-app", config.name));
     let mut env = connection_env(conn, &app.connection_env);
+    env.extend(super::redis::app_env(config, &app.connection_env));
     env.extend(app.env.iter().map(|(k, v)| EnvVar {
         name: k.clone(),
         value: Some(literal(v)),
@@ -618,6 +626,13 @@ impl Context {
             }
         });
         let app_name = app.as_ref().map_or(String::new(), |a| a.name.clone());
+        let app_selector = selector(config, "app");
+        let redis = super::redis::view(
+            config,
+            vars,
+            config.app.as_ref().map(|_| &app_selector),
+            &config.labels,
+        );
         Context {
             name: config.name.clone(),
             target: crate::config::validate::target_name(config.target),
@@ -673,6 +688,7 @@ impl Context {
             },
             local_volume,
             app,
+            redis,
             backup,
             network_policy,
             app_policy: config.network_policy && config.app.is_some(),

@@ -2,6 +2,7 @@
 
 pub mod context;
 pub mod readback;
+pub mod redis;
 pub mod targets;
 
 use std::sync::OnceLock;
@@ -69,6 +70,12 @@ templates! {
     CnpgPooler => "cloudnativepg/pooler.yaml.j2",
     PerconaCluster => "percona/perconapgcluster.yaml.j2",
     ExternalService => "external/service.yaml.j2",
+    RedisSecret => "redis/secret.yaml.j2",
+    RedisConfig => "redis/configmap.yaml.j2",
+    RedisHeadlessService => "redis/service-headless.yaml.j2",
+    RedisService => "redis/service.yaml.j2",
+    RedisStatefulSet => "redis/statefulset.yaml.j2",
+    RedisNetworkPolicy => "redis/networkpolicy.yaml.j2",
 }
 
 /// Shared blocks the object templates import or include.
@@ -236,6 +243,26 @@ impl Document {
 
 /// Which objects a config renders, in output order.
 pub fn templates_for(ctx: &Context) -> Vec<TemplateId> {
+    let mut ids = database_templates(ctx);
+    if let Some(redis) = &ctx.redis {
+        // Redis runs in the cluster whatever runs the database.
+        if redis.secret.data.is_some() {
+            ids.push(TemplateId::RedisSecret);
+        }
+        ids.extend([
+            TemplateId::RedisConfig,
+            TemplateId::RedisHeadlessService,
+            TemplateId::RedisService,
+            TemplateId::RedisStatefulSet,
+        ]);
+        if redis.policy_from.is_some() {
+            ids.push(TemplateId::RedisNetworkPolicy);
+        }
+    }
+    ids
+}
+
+fn database_templates(ctx: &Context) -> Vec<TemplateId> {
     let mut ids = Vec::new();
     if ctx.secret.data.is_some() {
         ids.push(TemplateId::Secret);
