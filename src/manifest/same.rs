@@ -287,44 +287,29 @@ impl<'a> ser::Serializer for Same<'a> {
     }
 }
 
-impl ser::SerializeSeq for Items<'_> {
-    type Ok = ();
-    type Error = Differs;
+/// Sequences, tuples and tuple structs: items compared in order.
+macro_rules! items_in_order {
+    ($($trait:ident::$method:ident),*) => {
+        $(impl ser::$trait for Items<'_> {
+            type Ok = ();
+            type Error = Differs;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
-        self.item(value)
-    }
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
+                self.item(value)
+            }
 
-    fn end(self) -> Result<(), Differs> {
-        Items::end(self)
-    }
+            fn end(self) -> Result<(), Differs> {
+                Items::end(self)
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTuple for Items<'_> {
-    type Ok = ();
-    type Error = Differs;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
-        self.item(value)
-    }
-
-    fn end(self) -> Result<(), Differs> {
-        Items::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for Items<'_> {
-    type Ok = ();
-    type Error = Differs;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
-        self.item(value)
-    }
-
-    fn end(self) -> Result<(), Differs> {
-        Items::end(self)
-    }
-}
+items_in_order!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 impl ser::SerializeMap for Items<'_> {
     type Ok = ();
