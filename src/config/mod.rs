@@ -473,6 +473,49 @@ mod tests {
         postgres:\n  password: {fromEnv: DEV_PASSWORD}\n\
         environments:\n  prod:\n    postgres:\n      password: {fromEnv: PROD_PASSWORD}\n      port: 0\n";
 
+    fn with_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, Vec<Diagnostic>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(name), bytes).expect("write");
+        let text = format!("postgres:\n  initSql:\n    files: [{name}]\n");
+        let mut loaded = load(SourceId(0), &text, None, &Only("")).expect("loads");
+        let found = read_init_files(&mut loaded, Some(dir.path()));
+        if found.is_empty() {
+            let file = &loaded
+                .config
+                .postgres
+                .init_sql
+                .as_ref()
+                .expect("initSql")
+                .files[0];
+            assert_eq!(file.text.as_deref().map(str::as_bytes), Some(bytes));
+        }
+        (dir, found)
+    }
+
+    #[test]
+    fn init_files_are_read_and_bad_ones_are_errors_at_their_entry() {
+        let (_dir, found) = with_file("a.sql", b"SELECT 1;\n");
+        assert!(found.is_empty(), "{found:?}");
+        let big = vec![b'-'; MAX_FILE_BYTES as usize + 1];
+        let (_dir, found) = with_file("big.sql", &big);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "postgres.initSql.files[0]");
+        assert_eq!((found[0].loc.line, found[0].loc.col), (3, 13));
+        assert!(found[0].message.contains("more than 1 MiB"), "{found:?}");
+        let (_dir, found) = with_file("latin1.sql", b"SELECT '\xe9';\n");
+        assert!(found[0].message.contains("not UTF-8"), "{found:?}");
+        let half = vec![b'-'; MAX_FILE_BYTES as usize / 2 + 1];
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a.sql"), &half).expect("write");
+        std::fs::write(dir.path().join("b.sql"), &half).expect("write");
+        let text = "postgres:\n  initSql: {files: [a.sql, b.sql]}\n";
+        let mut loaded = load(SourceId(0), text, None, &Only("")).expect("loads");
+        let found = read_init_files(&mut loaded, Some(dir.path()));
+        assert!(found[0].message.contains("together"), "{found:?}");
+        let found = read_init_files(&mut loaded, None);
+        assert!(found[0].message.contains("built-in"), "{found:?}");
+    }
+
     #[test]
     fn every_overlay_is_checked_but_only_the_chosen_one_reads_variables() {
         let found = load(SourceId(0), TEXT, None, &Only("DEV_PASSWORD")).expect_err("port 0");

@@ -467,10 +467,12 @@ pub(crate) fn fixture_renders() -> Vec<(String, Document)> {
         let text = std::fs::read_to_string(path).expect("fixture");
         for env in [None, Some("prod")] {
             let id = crate::error::SourceId(0);
-            let Ok(loaded) = crate::config::load(id, &text, env, &vars) else {
+            let Ok(mut loaded) = crate::config::load(id, &text, env, &vars) else {
                 assert!(env.is_some(), "{} loads", path.display());
                 continue;
             };
+            let found = crate::config::read_init_files(&mut loaded, path.parent());
+            assert!(found.is_empty(), "{}: {found:?}", path.display());
             for doc in render(&loaded.config, &vars).expect("renders") {
                 renders.push((format!("{} {env:?} {}", path.display(), doc.kind), doc));
             }
