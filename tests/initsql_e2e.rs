@@ -11,6 +11,15 @@ use super::backup_e2e::{DATABASE, Server, USER, bounded, documents, find, pgstat
 
 const SCHEMA_SQL: &str = "-- the app's tables\nCREATE TABLE notes (\n    id bigint PRIMARY KEY,\n\tbody text NOT NULL\n);\n\nINSERT INTO notes VALUES (1, 'it''s \"here\" $1 ü');\n";
 
+/// The item named `initdb` of a list of volumes or volume mounts.
+fn initdb_item(list: &serde_json::Value) -> &serde_json::Value {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .find(|item| item["name"] == "initdb")
+        .unwrap_or_else(|| panic!("no `initdb` item in {list}"))
+}
+
 #[test]
 fn statements_and_init_sql_run_on_a_new_database() {
     let mut pg = Server::start();
@@ -49,21 +58,11 @@ fn statements_and_init_sql_run_on_a_new_database() {
         preload,
         "shared_preload_libraries=auto_explain,pg_stat_statements"
     );
-    let mount = container["volumeMounts"]
-        .as_array()
-        .expect("mounts")
-        .iter()
-        .find(|m| m["name"] == "initdb")
-        .expect("the initdb mount");
+    let mount = initdb_item(&container["volumeMounts"]);
     assert_eq!(mount["mountPath"], "/docker-entrypoint-initdb.d");
     assert_eq!(mount["readOnly"], true);
     let configmap = find(&docs, "ConfigMap");
-    let volume = pod["volumes"]
-        .as_array()
-        .expect("volumes")
-        .iter()
-        .find(|v| v["name"] == "initdb")
-        .expect("the initdb volume");
+    let volume = initdb_item(&pod["volumes"]);
     assert_eq!(volume["configMap"]["name"], configmap["metadata"]["name"]);
 
     // The scripts, as files named by their keys, in the order the entrypoint sorts them.
