@@ -20,13 +20,13 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 /// No command of these tests may run longer than this; it is killed and the test fails.
-const TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(120);
 /// Backup runs per format; `keep` is smaller, so pruning is exercised.
 const RUNS: usize = 5;
 const KEEP: usize = 3;
 const NAME: &str = "e2e";
-const DATABASE: &str = "clinic";
-const USER: &str = "clinic_owner";
+pub(crate) const DATABASE: &str = "clinic";
+pub(crate) const USER: &str = "clinic_owner";
 /// Everything a shell, a YAML parser or a Secret could get wrong.
 const PASSWORD: &str = "pä$$wörd 'single' \"double\" \\back `tick` $(true) #x";
 
@@ -810,18 +810,18 @@ fn assert_same(actual: &Checksums, expected: &Checksums, what: &str) {
 
 /// A throwaway PostgreSQL on a free loopback port with its socket in its own temp folder, TCP
 /// with scram passwords. Stopped when dropped.
-struct Server {
-    bin: PathBuf,
-    dir: TempDir,
-    port: u16,
+pub(crate) struct Server {
+    pub(crate) bin: PathBuf,
+    pub(crate) dir: TempDir,
+    pub(crate) port: u16,
     /// Run the server's own commands as the `postgres` user (initdb refuses root).
     as_postgres: bool,
-    running: bool,
+    pub(crate) running: bool,
     rows: i64,
 }
 
 impl Server {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let bin = pg_bin_dir();
         let as_postgres = current_uid() == 0;
         let dir = tempfile::Builder::new()
@@ -901,15 +901,15 @@ impl Server {
         server
     }
 
-    fn data(&self) -> String {
+    pub(crate) fn data(&self) -> String {
         self.dir.path().join("data").display().to_string()
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
-    fn path_var(&self) -> String {
+    pub(crate) fn path_var(&self) -> String {
         format!(
             "{}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             self.bin.display()
@@ -917,7 +917,7 @@ impl Server {
     }
 
     /// One of the server's own programs, as the user that owns the data.
-    fn server_command(&self, program: &str) -> Command {
+    pub(crate) fn server_command(&self, program: &str) -> Command {
         let program = self.bin.join(program);
         let mut cmd = if self.as_postgres {
             let mut cmd = Command::new("runuser");
@@ -947,7 +947,7 @@ impl Server {
         bounded(&mut cmd, None)
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let mut cmd = self.server_command("pg_ctl");
         cmd.args([
             "stop",
@@ -962,7 +962,7 @@ impl Server {
     }
 
     /// psql over the unix socket (trust) as the superuser; returns unaligned tuples.
-    fn psql_input(&self, db: &str, args: &[&str], stdin: Option<&str>) -> String {
+    pub(crate) fn psql_input(&self, db: &str, args: &[&str], stdin: Option<&str>) -> String {
         let mut cmd = Command::new(self.bin.join("psql"));
         cmd.env_clear().env("PATH", self.path_var());
         cmd.args([
@@ -988,7 +988,7 @@ impl Server {
         out.stdout
     }
 
-    fn psql(&self, db: &str, sql: &str) -> String {
+    pub(crate) fn psql(&self, db: &str, sql: &str) -> String {
         self.psql_input(db, &["--command", sql], None)
     }
 
@@ -1120,7 +1120,7 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
-fn current_uid() -> u32 {
+pub(crate) fn current_uid() -> u32 {
     let out = Command::new("id").arg("-u").output().expect("run id -u");
     String::from_utf8_lossy(&out.stdout)
         .trim()
@@ -1130,7 +1130,7 @@ fn current_uid() -> u32 {
 
 /// The folder with initdb, pg_ctl, pg_dump, pg_restore, psql and pg_isready: the newest
 /// Debian/Ubuntu /usr/lib/postgresql/N/bin, else `pg_config --bindir`. Missing is a failure.
-fn pg_bin_dir() -> PathBuf {
+pub(crate) fn pg_bin_dir() -> PathBuf {
     let wanted = [
         "initdb",
         "pg_ctl",

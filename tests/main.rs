@@ -4,6 +4,7 @@
 mod backup_e2e;
 mod cli;
 mod errors;
+mod initsql_e2e;
 mod many;
 mod redis_e2e;
 mod render;

@@ -84,6 +84,10 @@ pub struct Postgres {
     pub tolerations: Vec<serde_json::Value>,
     pub affinity: Option<serde_json::Value>,
     pub topology_spread: Vec<serde_json::Value>,
+    /// pg_stat_statements: preloaded, and created in the database on first start.
+    pub statements: bool,
+    /// SQL run once, when the database is created (an empty data directory).
+    pub init_sql: Option<InitSql>,
 }
 
 impl Default for Postgres {
@@ -107,7 +111,91 @@ impl Default for Postgres {
             tolerations: Vec::new(),
             affinity: None,
             topology_spread: Vec::new(),
+            statements: false,
+            init_sql: None,
         }
+    }
+}
+
+/// `postgres.initSql`: a SQL string, or `{sql, files}` with files relative to the config file.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitSql {
+    pub sql: Option<String>,
+    pub files: Vec<InitFile>,
+}
+
+/// One SQL file of `initSql.files`: its path as written, and its text once read.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct InitFile {
+    pub path: String,
+    #[serde(skip)]
+    pub text: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for InitSql {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = InitSql;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("SQL text, or a map with `sql` and/or `files`")
+            }
+            fn visit_str<E: serde::de::Error>(self, sql: &str) -> Result<InitSql, E> {
+                Ok(InitSql {
+                    sql: Some(sql.to_owned()),
+                    files: Vec::new(),
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<InitSql, A::Error> {
+                let mut init = InitSql::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "sql" => init.sql = Some(map.next_value()?),
+                        "files" => {
+                            init.files = map
+                                .next_value::<Vec<String>>()?
+                                .into_iter()
+                                .map(|path| InitFile { path, text: None })
+                                .collect();
+                        }
+                        other => {
+                            return Err(A::Error::unknown_field(other, &["sql", "files"]));
+                        }
+                    }
+                }
+                Ok(init)
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+impl JsonSchema for InitSql {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "InitSql".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "SQL run once, when the data directory is empty: SQL text, or files relative to the config file",
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "sql": {"type": "string"},
+                        "files": {"type": "array", "items": {"type": "string"}}
+                    }
+                }
+            ]
+        })
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::model::{Config, LocalVolume, Password, Redis, Resources, Target};
+use super::model::{Config, InitSql, LocalVolume, Password, Redis, Resources, Target};
 use super::node::{Kind, Node};
 use super::units::{
     check_cron, parse_pg_memory, parse_quantity, parse_redis_memory, pg_memory_hint, quantity_hint,
@@ -232,6 +232,76 @@ fn image_hint(image: &str, example: &str) -> String {
     }
 }
 
+/// `postgres.initSql`: some SQL, and files whose names make ConfigMap keys (`11-<name>`).
+fn init_sql(c: &mut Checker<'_>, init: &InitSql) {
+    let at = ["postgres", "initSql"];
+    let inline = c.root.entry(&at).is_some_and(|(_, v)| v.as_str().is_some());
+    if init.sql.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        let path: &[&str] = if inline {
+            &at
+        } else {
+            &["postgres", "initSql", "sql"]
+        };
+        c.value(
+            path,
+            "the init SQL is empty",
+            "write SQL, or remove initSql",
+        );
+    }
+    if init.sql.is_none() && init.files.is_empty() {
+        c.value(
+            &at,
+            "initSql has neither SQL nor files",
+            "e.g. initSql: {files: [schema.sql]}, or SQL text after `initSql: |`",
+        );
+    }
+    if init.files.len() > crate::config::MAX_INIT_FILES {
+        c.value(
+            &["postgres", "initSql", "files"],
+            format!(
+                "{} files are more than the {} pgstate numbers (11 to 99)",
+                init.files.len(),
+                crate::config::MAX_INIT_FILES
+            ),
+            "join some of the SQL files",
+        );
+    }
+    for (i, file) in init.files.iter().enumerate() {
+        let path = format!("postgres.initSql.files[{i}]");
+        let base = file.path.rsplit('/').next().unwrap_or_default();
+        let problem = if file.path.starts_with('/') {
+            Some((
+                format!("`{}` is an absolute path", file.path),
+                "name the file relative to the config file, so the config works on every machine"
+                    .to_owned(),
+            ))
+        } else if !base.ends_with(".sql") || base.len() <= 4 {
+            Some((
+                format!("`{}` is not a .sql file", file.path),
+                "the image's entrypoint runs files ending in .sql with psql; rename it".to_owned(),
+            ))
+        } else if base.len() > 240
+            || !base
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            Some((
+                format!("`{base}` cannot be a ConfigMap key"),
+                "file names use letters, digits, '-', '_' and '.', e.g. 01_schema.sql".to_owned(),
+            ))
+        } else {
+            None
+        };
+        if let Some((message, help)) = problem {
+            c.found.push(
+                Diagnostic::new(c.root.find(&path), message)
+                    .with_path(path)
+                    .with_help(help),
+            );
+        }
+    }
+}
+
 /// The tag of an image reference, if it has one.
 pub fn image_tag(image: &str) -> Option<&str> {
     let name = image.split('@').next().unwrap_or(image);
@@ -257,6 +327,9 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
     names(&mut c, config);
     empty_sections(&mut c);
     postgres(&mut c, config, vars);
+    if let Some(init) = &config.postgres.init_sql {
+        init_sql(&mut c, init);
+    }
     if let Some(app) = &config.app {
         app_rules(&mut c, config, app);
     }
@@ -477,6 +550,23 @@ fn target_rules(c: &mut Checker<'_>, config: &Config) {
         );
     };
     let operator = matches!(target, Target::Cloudnativepg | Target::Percona);
+    let why_not = match target {
+        Target::External => Some(
+            "the provider runs a managed database: enable pg_stat_statements in its parameter group and run SQL with psql (in an environment overlay: `postgres: {statements: false, initSql: null}`)",
+        ),
+        Target::Percona => Some(
+            "pgstate writes no preload libraries or init SQL for the Percona operator: use its spec.databaseInitSQL and patroni parameters by hand",
+        ),
+        _ => None,
+    };
+    if let Some(why) = why_not {
+        if config.postgres.statements {
+            wrong(c, &["postgres", "statements"], why);
+        }
+        if config.postgres.init_sql.is_some() {
+            wrong(c, &["postgres", "initSql"], why);
+        }
+    }
     if config.pooler.is_some() && !operator {
         wrong(
             c,

@@ -55,7 +55,7 @@ pub struct ClusterSpec {
     pub storage: CnpgStorage,
     pub resources: ResourceRequirements,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub postgresql: Option<CnpgPostgresql>,
+    pub postgresql: Option<CnpgClusterPostgresql>,
     pub bootstrap: CnpgBootstrap,
     pub affinity: CnpgAffinity,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,6 +78,22 @@ pub struct CnpgPostgresql {
     pub parameters: Map,
 }
 
+/// A Cluster's `postgresql`: parameters, and libraries added to the operator's preloaded ones.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CnpgClusterPostgresql {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Map>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_preload_libraries: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CnpgSqlRefs {
+    pub config_map_refs: Vec<KeyRef>,
+}
+
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CnpgBootstrap {
@@ -91,6 +107,16 @@ pub struct CnpgInitdb {
     pub owner: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<Name>,
+    #[serde(
+        rename = "postInitApplicationSQL",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub post_init_application_sql: Option<Vec<String>>,
+    #[serde(
+        rename = "postInitApplicationSQLRefs",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub post_init_application_sql_refs: Option<CnpgSqlRefs>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -46,6 +46,8 @@ pub struct Context {
     pub redis: Option<super::redis::RedisView>,
     pub backup: Option<Backup>,
     pub network_policy: Option<NetworkPolicy>,
+    /// The ConfigMap of SQL scripts run when the database is created.
+    pub initdb: Option<Initdb>,
     /// Whether the app gets its own NetworkPolicy (every target).
     pub app_policy: bool,
     pub password_file: &'static str,
@@ -266,6 +268,91 @@ pub struct Backup {
     pub class: Option<String>,
     pub env: Vec<EnvVar>,
     pub resources: ResolvedResources,
+}
+
+/// The ConfigMap `<name>-initdb`: numbered SQL scripts, run in the order of their keys.
+#[derive(Debug, Serialize)]
+pub struct Initdb {
+    pub name: String,
+    pub mount_path: &'static str,
+    pub scripts: Vec<Script>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Script {
+    pub key: String,
+    pub text: String,
+}
+
+/// The script that creates pg_stat_statements in the app's database.
+pub const STATEMENTS_SQL: &str = "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n";
+/// Where the postgres image's entrypoint looks for scripts to run on an empty data directory.
+pub const INITDB_DIR: &str = "/docker-entrypoint-initdb.d";
+
+/// The libraries of `shared_preload_libraries`: the user's, then pg_stat_statements when
+/// `statements` is on; each once.
+pub fn preload_libraries(pg: &crate::config::model::Postgres) -> Vec<String> {
+    let mut libraries: Vec<String> = Vec::new();
+    let given = pg
+        .settings
+        .get("shared_preload_libraries")
+        .map_or("", String::as_str);
+    let extra = pg.statements.then_some("pg_stat_statements");
+    for library in given
+        .split(',')
+        .map(|l| l.trim().trim_matches(['\'', '"']).trim())
+        .chain(extra)
+    {
+        if !library.is_empty() && !libraries.iter().any(|l| l == library) {
+            libraries.push(library.to_owned());
+        }
+    }
+    libraries
+}
+
+/// The settings passed to postgres, with `shared_preload_libraries` merged.
+pub fn settings_with_preload(pg: &crate::config::model::Postgres) -> Map {
+    let mut settings = pg.settings.clone();
+    let libraries = preload_libraries(pg);
+    if libraries.is_empty() {
+        settings.remove("shared_preload_libraries");
+    } else {
+        settings.insert("shared_preload_libraries".into(), libraries.join(","));
+    }
+    settings
+}
+
+/// The init scripts of a config: `00-pg-stat-statements.sql` (when `with_statements`),
+/// `10-init.sql` for `initSql.sql`, `11-<file>`... for `initSql.files`; none, no ConfigMap.
+pub fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
+    let pg = &config.postgres;
+    let mut scripts = Vec::new();
+    if with_statements && pg.statements {
+        scripts.push(Script {
+            key: "00-pg-stat-statements.sql".into(),
+            text: STATEMENTS_SQL.into(),
+        });
+    }
+    if let Some(init) = &pg.init_sql {
+        if let Some(sql) = &init.sql {
+            scripts.push(Script {
+                key: "10-init.sql".into(),
+                text: sql.clone(),
+            });
+        }
+        for (i, file) in init.files.iter().enumerate() {
+            let base = file.path.rsplit('/').next().unwrap_or_default();
+            scripts.push(Script {
+                key: format!("{}-{base}", 11 + i),
+                text: file.text.clone().unwrap_or_default(),
+            });
+        }
+    }
+    (!scripts.is_empty()).then(|| Initdb {
+        name: format!("{}-initdb", config.name),
+        mount_path: INITDB_DIR,
+        scripts,
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -523,7 +610,7 @@ impl Context {
             secret: None,
         }));
         let mut args = vec!["postgres".to_owned()];
-        for (key, value) in &pg.settings {
+        for (key, value) in &settings_with_preload(pg) {
             args.push("-c".into());
             args.push(format!("{key}={value}"));
         }
@@ -691,6 +778,11 @@ impl Context {
             redis,
             backup,
             network_policy,
+            initdb: match config.target {
+                Target::Statefulset => initdb(config, true),
+                Target::Cloudnativepg => initdb(config, false),
+                Target::Percona | Target::External => None,
+            },
             app_policy: config.network_policy && config.app.is_some(),
             password_file: PASSWORD_FILE,
             backup_dir: BACKUP_DIR,

@@ -53,6 +53,7 @@ macro_rules! templates {
 
 templates! {
     Secret => "secret.yaml.j2",
+    InitdbConfigMap => "configmap-initdb.yaml.j2",
     PersistentVolume => "persistentvolume.yaml.j2",
     BackupClaim => "backup-pvc.yaml.j2",
     HeadlessService => "service-headless.yaml.j2",
@@ -114,6 +115,7 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
         env.set_syntax(syntax);
         env.add_function("mapping", mapping);
         env.add_function("sequence", sequence);
+        env.add_function("block", block);
         env.set_formatter(|out, state, value| {
             if !value.is_safe()
                 && let Some(text) = value.as_str()
@@ -155,6 +157,32 @@ fn sequence(items: minijinja::Value) -> Result<minijinja::Value, minijinja::Erro
         print_value(&mut out, &item)?;
         out.push('\n');
     }
+    Ok(minijinja::Value::from_safe_string(out))
+}
+
+/// A script as a `|` literal block (`|-` without a final line break), to be placed with
+/// `|indent(n)`; JSON-quoted when a literal block could not hold it exactly (a first line
+/// that starts with a space, lines of spaces only, several final line breaks, a carriage
+/// return, control characters, or the line breaks of YAML 1.1).
+fn block(text: &str) -> Result<minijinja::Value, minijinja::Error> {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    let first = body.lines().find(|l| !l.is_empty()).unwrap_or_default();
+    let literal = !body.is_empty()
+        && !body.ends_with('\n')
+        && !first.starts_with([' ', '\t'])
+        && !body.chars().any(|c| {
+            (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+        })
+        && body.lines().all(|l| l.is_empty() || !l.trim().is_empty());
+    let out = if literal {
+        let header = if body.len() < text.len() { "|" } else { "|-" };
+        format!("{header}\n{body}")
+    } else {
+        serde_json::to_string(text).map_err(|e| {
+            minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
+        })?
+    };
     Ok(minijinja::Value::from_safe_string(out))
 }
 
@@ -267,6 +295,9 @@ fn database_templates(ctx: &Context) -> Vec<TemplateId> {
     if ctx.secret.data.is_some() {
         ids.push(TemplateId::Secret);
     }
+    if ctx.initdb.is_some() {
+        ids.push(TemplateId::InitdbConfigMap);
+    }
     if ctx.local_volume.is_some() {
         ids.push(TemplateId::PersistentVolume);
     }
@@ -369,6 +400,13 @@ pub fn view<S: serde::Serialize>(ctx: &S) -> minijinja::Value {
 
 /// Renders every object of one config.
 pub fn render(config: &Config, vars: &dyn Vars) -> Result<Vec<Document>, Error> {
+    let init_files = config.postgres.init_sql.iter().flat_map(|i| &i.files);
+    if let Some(file) = init_files.into_iter().find(|f| f.text.is_none()) {
+        return Err(Error::Bug(format!(
+            "the init SQL file {} was not read before rendering",
+            file.path
+        )));
+    }
     let ctx = Context::new(config, vars);
     let view = view(&ctx);
     templates_for(&ctx)
@@ -456,10 +494,12 @@ pub(crate) fn fixture_renders() -> Vec<(String, Document)> {
         let text = std::fs::read_to_string(path).expect("fixture");
         for env in [None, Some("prod")] {
             let id = crate::error::SourceId(0);
-            let Ok(loaded) = crate::config::load(id, &text, env, &vars) else {
+            let Ok(mut loaded) = crate::config::load(id, &text, env, &vars) else {
                 assert!(env.is_some(), "{} loads", path.display());
                 continue;
             };
+            let found = crate::config::read_init_files(&mut loaded, path.parent());
+            assert!(found.is_empty(), "{}: {found:?}", path.display());
             for doc in render(&loaded.config, &vars).expect("renders") {
                 renders.push((format!("{} {env:?} {}", path.display(), doc.kind), doc));
             }

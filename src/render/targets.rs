@@ -74,6 +74,10 @@ pub struct Cnpg {
     pub class: Option<String>,
     pub resources: ResolvedResources,
     pub parameters: Map,
+    /// `postgresql.shared_preload_libraries`: added to the operator's own.
+    pub preload: Vec<String>,
+    /// `bootstrap.initdb.postInitApplicationSQL`.
+    pub post_init_sql: Vec<String>,
     /// One instance: no PodDisruptionBudget, or a node drain would wait forever.
     pub enable_pdb: bool,
     /// The `kubernetes.io/basic-auth` Secret initdb takes the owner's password from.
@@ -219,7 +223,17 @@ pub fn cnpg(config: &Config, initdb_secret: Option<String>) -> Cnpg {
         size: pg.storage.size.clone(),
         class: pg.storage.class.clone(),
         resources: resolve_resources(&pg.resources, &POSTGRES_RESOURCES),
-        parameters: pg.settings.clone(),
+        parameters: {
+            let mut parameters = pg.settings.clone();
+            parameters.remove("shared_preload_libraries");
+            parameters
+        },
+        preload: super::context::preload_libraries(pg),
+        post_init_sql: if pg.statements {
+            vec![super::context::STATEMENTS_SQL.trim_end().to_owned()]
+        } else {
+            Vec::new()
+        },
         enable_pdb: pg.replicas > 1,
         initdb_secret,
         node_selector: pg.node_selector.clone(),
