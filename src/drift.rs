@@ -78,19 +78,20 @@ pub fn check_dir(dir: &Path, files: &[(String, String)]) -> Drift {
     drift
 }
 
-fn statefulsets(yaml: &str) -> Vec<Value> {
+fn of_kind(yaml: &str, kind: &str) -> Vec<Value> {
     serde_saphyr::from_multiple::<Value>(yaml)
         .unwrap_or_default()
         .into_iter()
-        .filter(|d| d["kind"] == "StatefulSet")
+        .filter(|d| d["kind"] == kind)
         .collect()
 }
 
 /// StatefulSet fields the API server refuses to change, with what to do instead.
 fn immutable_changes(old: &str, new: &str) -> Vec<String> {
     let mut notes = Vec::new();
-    let old_sets = statefulsets(old);
-    for new_set in statefulsets(new) {
+    let old_sets = of_kind(old, "StatefulSet");
+    let cronjobs = of_kind(new, "CronJob");
+    for new_set in of_kind(new, "StatefulSet") {
         let name = new_set["metadata"]["name"].as_str().unwrap_or_default();
         let ns = new_set["metadata"]["namespace"]
             .as_str()
@@ -136,8 +137,24 @@ fn immutable_changes(old: &str, new: &str) -> Vec<String> {
                 );
                 let _ = write!(
                     note,
-                    "  If the StorageClass allows expansion (kubectl get storageclass -o jsonpath='{{.items[*].allowVolumeExpansion}}'):\n    kubectl -n {ns} patch pvc {pvc} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{n}\"}}}}}}}}'\n    kubectl -n {ns} delete statefulset {name} --cascade=orphan\n    pgstate apply          # the new StatefulSet adopts the running pod\n    kubectl -n {ns} rollout restart statefulset {name}   # if the file system needs a restart to grow\n  Otherwise: back up, recreate, restore:\n    kubectl -n {ns} create job --from=cronjob/{name}-backup {name}-before-resize\n    kubectl -n {ns} delete statefulset {name} && kubectl -n {ns} delete pvc {pvc}\n    pgstate apply\n    pgstate restore --latest | kubectl apply -f -"
+                    "  If the StorageClass allows expansion (kubectl get storageclass -o jsonpath='{{.items[*].allowVolumeExpansion}}'):\n    kubectl -n {ns} patch pvc {pvc} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{n}\"}}}}}}}}'\n    kubectl -n {ns} delete statefulset {name} --cascade=orphan\n    pgstate apply          # the new StatefulSet adopts the running pod\n    kubectl -n {ns} rollout restart statefulset {name}   # if the file system needs a restart to grow\n"
                 );
+                let backup = format!("{name}-backup");
+                let backed_up = cronjobs.iter().any(|c| {
+                    c["metadata"]["name"] == backup.as_str()
+                        && c["metadata"]["namespace"] == new_set["metadata"]["namespace"]
+                });
+                let _ = if backed_up {
+                    write!(
+                        note,
+                        "  Otherwise: back up, recreate, restore:\n    kubectl -n {ns} create job --from=cronjob/{backup} {name}-before-resize\n    kubectl -n {ns} delete statefulset {name} && kubectl -n {ns} delete pvc {pvc}\n    pgstate apply\n    pgstate restore --latest | kubectl apply -f -"
+                    )
+                } else {
+                    write!(
+                        note,
+                        "  Otherwise: copy the data out of the pod, delete the StatefulSet and PVC {pvc}, apply, and copy it back (no backup CronJob of {name} is rendered to do it)"
+                    )
+                };
                 notes.push(note);
                 continue;
             }
@@ -160,6 +177,20 @@ mod tests {
         assert_eq!(notes.len(), 1);
         assert!(notes[0].contains("patch pvc data-db-0"), "{}", notes[0]);
         assert!(notes[0].contains("--cascade=orphan"));
+        // No backup CronJob: the advice does not name one (Redis, or a database without backup).
+        assert!(!notes[0].contains("cronjob/"), "{}", notes[0]);
+        let cronjob = "---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {name: db-backup, namespace: shop}\n";
+        let notes = immutable_changes(OLD, &format!("{new}{cronjob}"));
+        assert!(
+            notes[0].contains("--from=cronjob/db-backup"),
+            "{}",
+            notes[0]
+        );
+        assert!(
+            notes[0].contains("pgstate restore --latest"),
+            "{}",
+            notes[0]
+        );
     }
 
     #[test]
