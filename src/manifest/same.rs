@@ -136,6 +136,15 @@ impl<'a> Items<'a> {
     }
 }
 
+/// Integers of every width, compared as the widest of their sign.
+macro_rules! integers {
+    ($($method:ident($ty:ty) => $compare:ident),* $(,)?) => {
+        $(fn $method(self, v: $ty) -> Result<(), Differs> {
+            self.$compare(v.into())
+        })*
+    };
+}
+
 impl<'a> ser::Serializer for Same<'a> {
     type Ok = ();
     type Error = Differs;
@@ -151,36 +160,10 @@ impl<'a> ser::Serializer for Same<'a> {
         check(self.0.is_none_or(|p| p.as_bool() == Some(v)))
     }
 
-    fn serialize_i8(self, v: i8) -> Result<(), Differs> {
-        self.signed(v.into())
-    }
-
-    fn serialize_i16(self, v: i16) -> Result<(), Differs> {
-        self.signed(v.into())
-    }
-
-    fn serialize_i32(self, v: i32) -> Result<(), Differs> {
-        self.signed(v.into())
-    }
-
-    fn serialize_i64(self, v: i64) -> Result<(), Differs> {
-        self.signed(v)
-    }
-
-    fn serialize_u8(self, v: u8) -> Result<(), Differs> {
-        self.unsigned(v.into())
-    }
-
-    fn serialize_u16(self, v: u16) -> Result<(), Differs> {
-        self.unsigned(v.into())
-    }
-
-    fn serialize_u32(self, v: u32) -> Result<(), Differs> {
-        self.unsigned(v.into())
-    }
-
-    fn serialize_u64(self, v: u64) -> Result<(), Differs> {
-        self.unsigned(v)
+    integers! {
+        serialize_i8(i8) => signed, serialize_i16(i16) => signed, serialize_i32(i32) => signed,
+        serialize_i64(i64) => signed, serialize_u8(u8) => unsigned, serialize_u16(u16) => unsigned,
+        serialize_u32(u32) => unsigned, serialize_u64(u64) => unsigned,
     }
 
     fn serialize_f32(self, v: f32) -> Result<(), Differs> {
