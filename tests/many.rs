@@ -84,8 +84,30 @@ fn the_course_renders_two_isolated_databases() {
             "NetworkPolicy {db} guards its own database only"
         );
         let rules = policy["spec"]["ingress"].as_array().expect("ingress");
-        assert_eq!(rules.len(), 1, "{db}: one rule");
+        assert_eq!(
+            rules.len(),
+            2,
+            "{db}: the database port, then the metrics port"
+        );
         assert_eq!(rules[0]["ports"][0]["port"], 5432);
+        // The metrics rule opens only the exporter's port, to pods labelled as its scrapers
+        // (in any namespace); none of the course's own pods carries that label.
+        assert_eq!(
+            rules[1]["ports"],
+            serde_json::json!([{"protocol": "TCP", "port": 9187}])
+        );
+        let scraper = &rules[1]["from"][0];
+        assert_eq!(scraper["namespaceSelector"], serde_json::json!({}));
+        let scraper_labels = &scraper["podSelector"]["matchLabels"];
+        assert_eq!(
+            scraper_labels,
+            &serde_json::json!({format!("{db}-metrics-client"): "true"})
+        );
+        assert!(
+            pods.iter()
+                .all(|(_, _, labels)| !selects(scraper_labels, labels)),
+            "{db}: no rendered pod is a metrics scraper"
+        );
         let peers = rules[0]["from"].as_array().expect("from");
         let mut admitted = BTreeSet::new();
         for peer in peers {

@@ -445,3 +445,125 @@ fn restore_job_names_the_dump() {
     );
     insta::assert_snapshot!(out);
 }
+
+/// The exporter sidecar reads the database the postgres container serves: its DATA_SOURCE_*
+/// variables name that port, database and user, and the password file of the volume both
+/// containers mount; postgres stays the first container.
+#[test]
+fn the_metrics_exporter_connects_to_its_own_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("pgstate.yaml");
+    let text = |metrics: &str| {
+        format!(
+            "name: shop\npostgres:\n  image: postgres:17.5\n  port: 6543\n  database: \"my db/x\"\n  user: owner\n  metrics: {metrics}\n"
+        )
+    };
+    std::fs::write(
+        &config,
+        text("{enabled: true, port: 9300, serviceMonitor: true}"),
+    )
+    .expect("write");
+    let (code, out, err) = pgstate(&["render", "-c", &config.to_string_lossy()]);
+    assert_eq!(code, 0, "{err}");
+    let docs = documents(&out);
+    let sts = find(&docs, "StatefulSet", "shop");
+    let pod = &sts["spec"]["template"];
+    let containers = pod["spec"]["containers"].as_array().expect("containers");
+    let names: Vec<&str> = containers
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["postgres", "metrics"]);
+    let (postgres, exporter) = (&containers[0], &containers[1]);
+    let env = |c: &Value, name: &str| -> String {
+        c["env"]
+            .as_array()
+            .expect("env")
+            .iter()
+            .find(|e| e["name"] == name)
+            .and_then(|e| e["value"].as_str())
+            .unwrap_or_else(|| panic!("no {name}"))
+            .to_owned()
+    };
+    assert_eq!(
+        env(exporter, "DATA_SOURCE_URI"),
+        "127.0.0.1:6543/my%20db%2Fx?sslmode=disable"
+    );
+    assert_eq!(env(exporter, "DATA_SOURCE_USER"), "owner");
+    // The password file: the same file postgres reads, on a mount of the same Secret volume.
+    let pass_file = env(exporter, "DATA_SOURCE_PASS_FILE");
+    assert_eq!(pass_file, env(postgres, "POSTGRES_PASSWORD_FILE"));
+    let mount_of = |c: &Value| -> Value {
+        c["volumeMounts"]
+            .as_array()
+            .expect("mounts")
+            .iter()
+            .find(|m| {
+                pass_file.starts_with(&format!("{}/", m["mountPath"].as_str().unwrap_or("-")))
+            })
+            .cloned()
+            .expect("a mount holding the password file")
+    };
+    let mount = mount_of(exporter);
+    assert_eq!(mount, mount_of(postgres));
+    let volume = pod["spec"]["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .expect("the mounted volume");
+    let file = pass_file.rsplit('/').next().expect("file name");
+    assert_eq!(volume["secret"]["secretName"], "shop-credentials");
+    assert_eq!(volume["secret"]["items"][0]["path"], file);
+    // Its port, the Service port and the scrape annotations agree.
+    assert_eq!(
+        exporter["ports"],
+        serde_json::json!([{"name": "metrics", "containerPort": 9300, "protocol": "TCP"}])
+    );
+    assert_eq!(exporter["readinessProbe"]["httpGet"]["port"], "metrics");
+    assert_eq!(pod["metadata"]["annotations"]["prometheus.io/port"], "9300");
+    let service = find(&docs, "Service", "shop");
+    let ports = service["spec"]["ports"].as_array().expect("ports");
+    assert!(
+        ports
+            .iter()
+            .any(|p| p["name"] == "metrics" && p["port"] == 9300 && p["targetPort"] == "metrics")
+    );
+    let monitor = find(&docs, "ServiceMonitor", "shop");
+    assert_eq!(monitor["spec"]["endpoints"][0]["port"], "metrics");
+    let wanted = monitor["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .expect("selector");
+    assert!(
+        wanted
+            .iter()
+            .all(|(k, v)| service["metadata"]["labels"][k] == *v)
+    );
+    let policy = find(&docs, "NetworkPolicy", "shop");
+    assert_eq!(policy["spec"]["ingress"][1]["ports"][0]["port"], 9300);
+
+    // Off: one container, one Service port, no ServiceMonitor.
+    std::fs::write(&config, text("{enabled: false, serviceMonitor: true}")).expect("write");
+    let (code, out, err) = pgstate(&["render", "-c", &config.to_string_lossy()]);
+    assert_eq!(code, 0, "{err}");
+    let docs = documents(&out);
+    let sts = find(&docs, "StatefulSet", "shop");
+    assert_eq!(
+        sts["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        find(&docs, "Service", "shop")["spec"]["ports"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert!(docs.iter().all(|d| d["kind"] != "ServiceMonitor"));
+    assert!(
+        sts["spec"]["template"]["metadata"]
+            .get("annotations")
+            .is_none()
+    );
+}

@@ -244,7 +244,8 @@ fn only_knows_the_operator_kinds() {
     assert!(err.contains("did you mean PerconaPGCluster?"), "{err}");
 }
 
-/// `check` speaks of the image that runs: Percona's build for percona, none for external.
+/// `check` speaks of the images that run: Percona's build for percona, none for external, the
+/// exporter beside the statefulset.
 #[test]
 fn the_digest_finding_names_the_image_that_runs() {
     let findings = |args: &[&str]| -> Vec<(String, String)> {
@@ -284,7 +285,36 @@ fn the_digest_finding_names_the_image_that_runs() {
         "json",
     ]);
     assert!(
-        external.iter().all(|(path, _)| path != "postgres.image"),
+        external
+            .iter()
+            .all(|(path, _)| !path.starts_with("postgres.")),
         "{external:?}"
+    );
+    // The exporter sidecar runs an image of its own; CloudNativePG's PodMonitor adds none.
+    let course = findings(&[
+        "check",
+        "-c",
+        "fixtures/course-hybrid.yaml",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        course
+            .iter()
+            .any(|(path, m)| path == "postgres.metrics.image"
+                && m.contains("postgres-exporter:v0.20.1")),
+        "{course:?}"
+    );
+    let cnpg = findings(&[
+        "check",
+        "-c",
+        "fixtures/direktiv-ha-cnpg.yaml",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        cnpg.iter()
+            .all(|(path, _)| path != "postgres.metrics.image"),
+        "{cnpg:?}"
     );
 }

@@ -88,6 +88,8 @@ pub struct Postgres {
     pub statements: bool,
     /// SQL run once, when the database is created (an empty data directory).
     pub init_sql: Option<InitSql>,
+    /// A Prometheus exporter beside the database (statefulset) or the operator's own metrics.
+    pub metrics: Metrics,
 }
 
 impl Default for Postgres {
@@ -113,6 +115,35 @@ impl Default for Postgres {
             topology_spread: Vec::new(),
             statements: false,
             init_sql: None,
+            metrics: Metrics::default(),
+        }
+    }
+}
+
+/// The image of the exporter sidecar: the prometheus-community postgres_exporter release.
+pub const EXPORTER_IMAGE: &str = "quay.io/prometheuscommunity/postgres-exporter:v0.20.1";
+
+/// `postgres.metrics`: a postgres_exporter container in the database pod (statefulset), or
+/// the operator's PodMonitor (cloudnativepg).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Metrics {
+    pub enabled: bool,
+    pub image: String,
+    pub port: i64,
+    /// Also render a prometheus-operator ServiceMonitor for the client Service's metrics port.
+    pub service_monitor: bool,
+    pub resources: Resources,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            enabled: false,
+            image: EXPORTER_IMAGE.into(),
+            port: 9187,
+            service_monitor: false,
+            resources: Resources::default(),
         }
     }
 }

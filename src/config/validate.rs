@@ -11,8 +11,8 @@ use super::units::{
 };
 use crate::error::{Diagnostic, closest};
 use crate::render::context::{
-    APP_RESOURCES, JOB_RESOURCES, POSTGRES_RESOURCES, REDIS_RESOURCES, ResourceDefaults,
-    resolve_resources,
+    APP_RESOURCES, JOB_RESOURCES, METRICS_RESOURCES, POSTGRES_RESOURCES, REDIS_RESOURCES,
+    ResourceDefaults, resolve_resources,
 };
 
 /// Connections PostgreSQL keeps beyond the apps' pools (superuser slots, backup, admin).
@@ -330,6 +330,7 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
     if let Some(init) = &config.postgres.init_sql {
         init_sql(&mut c, init);
     }
+    metrics(&mut c, config);
     if let Some(app) = &config.app {
         app_rules(&mut c, config, app);
     }
@@ -565,6 +566,32 @@ fn target_rules(c: &mut Checker<'_>, config: &Config) {
         }
         if config.postgres.init_sql.is_some() {
             wrong(c, &["postgres", "initSql"], why);
+        }
+    }
+    let metrics = &config.postgres.metrics;
+    let metrics_why = match target {
+        Target::External => Some(
+            "pgstate runs no exporter beside a managed database: use the provider's monitoring (in an environment overlay: `postgres: {metrics: {enabled: false}}`)",
+        ),
+        Target::Percona => Some(
+            "the Percona operator monitors through its PMM client (spec.pmm of the PerconaPGCluster), which pgstate does not write",
+        ),
+        _ => None,
+    };
+    if let Some(why) = metrics_why
+        && metrics.enabled
+    {
+        wrong(c, &["postgres", "metrics", "enabled"], why);
+    }
+    if target == Target::Cloudnativepg {
+        for key in ["image", "port", "serviceMonitor", "resources"] {
+            if written(c, &["postgres", "metrics", key]) {
+                wrong(
+                    c,
+                    &["postgres", "metrics", key],
+                    "CloudNativePG's instances export metrics themselves and the operator makes their PodMonitor (`enabled: true` is all it takes)",
+                );
+            }
         }
     }
     if config.pooler.is_some() && !operator {
@@ -982,6 +1009,33 @@ fn resources(c: &mut Checker<'_>, path: &[&str], res: &Resources, defaults: &Res
             );
         }
     }
+}
+
+/// `postgres.metrics`: the exporter's image, port and resources, checked whether or not it is
+/// enabled (an overlay may switch it on).
+fn metrics(c: &mut Checker<'_>, config: &Config) {
+    let m = &config.postgres.metrics;
+    if let Some(problem) = image_problem(&m.image) {
+        c.value(
+            &["postgres", "metrics", "image"],
+            problem,
+            image_hint(&m.image, &format!("e.g. {}", super::model::EXPORTER_IMAGE)),
+        );
+    }
+    port(c, &["postgres", "metrics", "port"], m.port);
+    if m.port == config.postgres.port {
+        c.value(
+            &["postgres", "metrics", "port"],
+            format!("port {} is the database's port", m.port),
+            "the exporter listens on a port of its own in the same pod, e.g. 9187",
+        );
+    }
+    resources(
+        c,
+        &["postgres", "metrics", "resources"],
+        &m.resources,
+        &METRICS_RESOURCES,
+    );
 }
 
 fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {

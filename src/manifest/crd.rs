@@ -13,7 +13,7 @@ use k8s_openapi::api::core::v1::{
     NodeAffinity, PersistentVolumeClaimSpec, PodAffinity, PodAntiAffinity, ResourceRequirements,
     Toleration, TopologySpreadConstraint,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::{Deserialize, Serialize};
 
 type Map = BTreeMap<String, String>;
@@ -41,6 +41,40 @@ pub struct KeyRef {
     pub key: String,
 }
 
+// --- prometheus-operator (monitoring.coreos.com/v1), shaped after its API docs ---
+
+/// A ServiceMonitor: which Services (by label, in which namespaces) and which of their ports
+/// Prometheus scrapes.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceMonitorSpec {
+    pub selector: LabelSelector,
+    pub namespace_selector: MonitorNamespaces,
+    pub endpoints: Vec<MonitorEndpoint>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MonitorNamespaces {
+    pub match_names: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorEndpoint {
+    /// The name of a Service port.
+    pub port: String,
+    pub path: String,
+    pub scheme: MonitorScheme,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MonitorScheme {
+    Http,
+    Https,
+}
+
 // --- CloudNativePG (postgresql.cnpg.io/v1) ---
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -52,6 +86,8 @@ pub struct ClusterSpec {
     pub enable_pdb: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_superuser_access: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<CnpgMonitoring>,
     pub storage: CnpgStorage,
     pub resources: ResourceRequirements,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +98,12 @@ pub struct ClusterSpec {
     pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugins: Option<Vec<CnpgPlugin>>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CnpgMonitoring {
+    pub enable_pod_monitor: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -193,6 +193,24 @@ pub fn lint(loaded: &Loaded) -> Vec<Finding> {
             ),
         );
     }
+    let exporter = &pg.metrics;
+    if exporter.enabled
+        && config.target == Target::Statefulset
+        && !exporter.image.contains("@sha256:")
+    {
+        c.add(
+            "PGS002",
+            &["postgres", "metrics", "image"],
+            format!(
+                "the metrics exporter image `{}` is not pinned by digest",
+                exporter.image
+            ),
+            format!(
+                "set postgres.metrics.image: {}@sha256:<digest>",
+                exporter.image.split('@').next().unwrap_or_default()
+            ),
+        );
+    }
     if let Some(app) = &config.app
         && !app.image.contains("@sha256:")
     {

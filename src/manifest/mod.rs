@@ -114,6 +114,9 @@ pub fn check(value: &Value) -> Result<(), String> {
         ("barmancloud.cnpg.io/v1", "ObjectStore") => {
             round_trip::<crd::Resource<crd::ObjectStoreSpec>>(value)
         }
+        ("monitoring.coreos.com/v1", "ServiceMonitor") => {
+            round_trip::<crd::Resource<crd::ServiceMonitorSpec>>(value)
+        }
         ("pgv2.percona.com/v2", "PerconaPGCluster") => {
             round_trip::<crd::Resource<crd::PerconaSpec>>(value)
         }

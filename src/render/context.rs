@@ -48,6 +48,8 @@ pub struct Context {
     pub network_policy: Option<NetworkPolicy>,
     /// The ConfigMap of SQL scripts run when the database is created.
     pub initdb: Option<Initdb>,
+    /// The exporter container beside postgres (statefulset target, `postgres.metrics.enabled`).
+    pub metrics: Option<MetricsView>,
     /// Whether the app gets its own NetworkPolicy (every target).
     pub app_policy: bool,
     pub password_file: &'static str,
@@ -355,6 +357,80 @@ pub fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
     })
 }
 
+/// The postgres_exporter container, its Service port and its scrape annotations.
+#[derive(Debug, Serialize)]
+pub struct MetricsView {
+    pub image: String,
+    pub port: i64,
+    pub path: &'static str,
+    pub args: Vec<String>,
+    pub env: Vec<EnvVar>,
+    pub resources: ResolvedResources,
+    /// `prometheus.io/*` annotations of the pod template.
+    pub annotations: Map,
+    /// Pods with this label, in any namespace, may scrape the metrics port.
+    pub client: Map,
+    /// The ServiceMonitor's name, when one is rendered.
+    pub service_monitor: Option<String>,
+}
+
+/// Where the exporter serves its metrics (its default).
+pub const METRICS_PATH: &str = "/metrics";
+
+/// Percent-encodes a database name for the path of DATA_SOURCE_URI.
+fn uri_path_segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn metrics_view(config: &Config) -> Option<MetricsView> {
+    let pg = &config.postgres;
+    let m = &pg.metrics;
+    if !(m.enabled && config.target == Target::Statefulset) {
+        return None;
+    }
+    let lit = |name: &str, value: String| EnvVar {
+        name: name.into(),
+        value: Some(value),
+        secret: None,
+    };
+    Some(MetricsView {
+        image: m.image.clone(),
+        port: m.port,
+        path: METRICS_PATH,
+        args: vec![
+            format!("--web.listen-address=:{}", m.port),
+            format!("--web.telemetry-path={METRICS_PATH}"),
+        ],
+        env: vec![
+            lit(
+                "DATA_SOURCE_URI",
+                format!(
+                    "127.0.0.1:{}/{}?sslmode=disable",
+                    pg.port,
+                    uri_path_segment(&pg.database)
+                ),
+            ),
+            lit("DATA_SOURCE_USER", literal(&pg.user)),
+            lit("DATA_SOURCE_PASS_FILE", PASSWORD_FILE.into()),
+        ],
+        resources: resolve_resources(&m.resources, &METRICS_RESOURCES),
+        annotations: BTreeMap::from([
+            ("prometheus.io/scrape".into(), "true".into()),
+            ("prometheus.io/port".into(), m.port.to_string()),
+            ("prometheus.io/path".into(), METRICS_PATH.into()),
+        ]),
+        client: BTreeMap::from([(format!("{}-metrics-client", config.name), "true".to_owned())]),
+        service_monitor: m.service_monitor.then(|| config.name.clone()),
+    })
+}
+
 #[derive(Debug, Serialize)]
 pub struct NetworkPolicy {
     pub name: String,
@@ -387,6 +463,13 @@ pub const REDIS_RESOURCES: ResourceDefaults = ResourceDefaults {
     memory_request: "256Mi",
     cpu_limit: "1",
     memory_limit: "1Gi",
+};
+/// The exporter: a small Go process that runs a few queries per scrape.
+pub const METRICS_RESOURCES: ResourceDefaults = ResourceDefaults {
+    cpu_request: "10m",
+    memory_request: "32Mi",
+    cpu_limit: "200m",
+    memory_limit: "128Mi",
 };
 pub const JOB_RESOURCES: ResourceDefaults = ResourceDefaults {
     cpu_request: "100m",
@@ -783,6 +866,7 @@ impl Context {
                 Target::Cloudnativepg => initdb(config, false),
                 Target::Percona | Target::External => None,
             },
+            metrics: metrics_view(config),
             app_policy: config.network_policy && config.app.is_some(),
             password_file: PASSWORD_FILE,
             backup_dir: BACKUP_DIR,

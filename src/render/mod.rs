@@ -62,6 +62,7 @@ templates! {
     BackupCronJob => "backup-cronjob.yaml.j2",
     Deployment => "deployment.yaml.j2",
     NetworkPolicy => "networkpolicy.yaml.j2",
+    ServiceMonitor => "servicemonitor.yaml.j2",
     AppNetworkPolicy => "networkpolicy-app.yaml.j2",
     BackupNetworkPolicy => "networkpolicy-backup.yaml.j2",
     RestoreJob => "restore-job.yaml.j2",
@@ -342,6 +343,13 @@ fn database_templates(ctx: &Context) -> Vec<TemplateId> {
     }
     if ctx.app.is_some() {
         ids.push(TemplateId::Deployment);
+    }
+    if ctx
+        .metrics
+        .as_ref()
+        .is_some_and(|m| m.service_monitor.is_some())
+    {
+        ids.push(TemplateId::ServiceMonitor);
     }
     if ctx.network_policy.is_some() {
         ids.push(TemplateId::NetworkPolicy);

@@ -80,6 +80,8 @@ pub struct Cnpg {
     pub post_init_sql: Vec<String>,
     /// One instance: no PodDisruptionBudget, or a node drain would wait forever.
     pub enable_pdb: bool,
+    /// `monitoring.enablePodMonitor`: the operator's PodMonitor for the instances' exporter.
+    pub pod_monitor: bool,
     /// The `kubernetes.io/basic-auth` Secret initdb takes the owner's password from.
     pub initdb_secret: Option<String>,
     pub node_selector: Map,
@@ -235,6 +237,7 @@ pub fn cnpg(config: &Config, initdb_secret: Option<String>) -> Cnpg {
             Vec::new()
         },
         enable_pdb: pg.replicas > 1,
+        pod_monitor: pg.metrics.enabled,
         initdb_secret,
         node_selector: pg.node_selector.clone(),
         tolerations: pg.tolerations.clone(),
