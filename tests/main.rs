@@ -6,6 +6,7 @@ mod cli;
 mod errors;
 mod initsql_e2e;
 mod many;
+mod metrics_e2e;
 mod redis_e2e;
 mod render;
 mod targets;
