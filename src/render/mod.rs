@@ -117,6 +117,7 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
         env.add_function("mapping", mapping);
         env.add_function("sequence", sequence);
         env.add_function("block", block);
+        env.add_filter("indent", indent);
         env.set_formatter(|out, state, value| {
             if !value.is_safe()
                 && let Some(text) = value.as_str()
@@ -159,6 +160,45 @@ fn sequence(items: minijinja::Value) -> Result<minijinja::Value, minijinja::Erro
         out.push('\n');
     }
     Ok(minijinja::Value::from_safe_string(out))
+}
+
+/// `text|indent(width)`: every line but the first moved right by `width` spaces, blank lines
+/// left empty, one final line break dropped; what minijinja's built-in `indent` does with one
+/// argument, without its per-line formatting (it runs for every block of every object).
+fn indent(text: minijinja::Value, width: usize) -> Result<minijinja::Value, minijinja::Error> {
+    fn strip_line_break(text: &str) -> &str {
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        text.strip_suffix('\r').unwrap_or(text)
+    }
+    let owned;
+    let input = match text.as_str() {
+        Some(s) => s,
+        None => {
+            owned = text.to_string();
+            &owned
+        }
+    };
+    let input = strip_line_break(input);
+    let mut out = String::with_capacity(input.len() + width * 8);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', input.as_bytes()) {
+        out.push_str(&input[start..=end]);
+        start = end + 1;
+        let line = &input[start..];
+        if !(line.is_empty() || line.starts_with('\n') || line.starts_with("\r\n") || line == "\r")
+        {
+            out.extend(std::iter::repeat_n(' ', width));
+        }
+    }
+    out.push_str(&input[start..]);
+    if out.ends_with('\r') {
+        out.pop();
+    }
+    Ok(if text.is_safe() {
+        minijinja::Value::from_safe_string(out)
+    } else {
+        minijinja::Value::from(out)
+    })
 }
 
 /// A script as a `|` literal block (`|-` without a final line break), to be placed with
@@ -235,10 +275,9 @@ pub fn plain_is_safe(text: &str) -> bool {
         let word_ok = bytes
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'));
-        let special = matches!(
-            text.to_ascii_lowercase().as_str(),
-            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
-        );
+        let special = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+            .iter()
+            .any(|word| text.eq_ignore_ascii_case(word));
         return word_ok && !special;
     }
     // Kubernetes quantities such as 500m, 1Gi, 20Gi: digits, an optional fraction, a unit.
@@ -519,6 +558,48 @@ pub(crate) fn fixture_renders() -> Vec<(String, Document)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indent_prints_what_the_built_in_filter_prints() {
+        let mut ours = minijinja::Environment::new();
+        ours.add_filter("indent", indent);
+        let mut theirs = minijinja::Environment::new();
+        theirs.add_filter("indent", minijinja::filters::indent);
+        // Each printed value says whether it is marked safe (the formatter prints safe strings plain).
+        for env in [&mut ours, &mut theirs] {
+            env.set_formatter(|out, _, value| {
+                let mark = if value.is_safe() { "safe:" } else { "text:" };
+                write!(out, "{mark}{value}").map_err(minijinja::Error::from)
+            });
+        }
+        let source = "[{{ text|indent(n) }}] [{{ (text|safe)|indent(n) }}] [{{ 7|indent(n) }}]";
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "a\nb",
+            "a\nb\n",
+            "a\n\nb\n\n",
+            "\n",
+            "\n\n",
+            "a\r\nb\r\n",
+            "a\n\r\nb",
+            "x\r",
+            "  lead\n  more",
+            "a <b> & 'c'\n\"d\"",
+            "ü\nß\n",
+        ] {
+            for n in [0, 2, 12] {
+                let ctx = minijinja::context! { text, n };
+                let want = theirs.render_str(source, &ctx).expect("built-in");
+                assert_eq!(
+                    ours.render_str(source, &ctx).expect("ours"),
+                    want,
+                    "{text:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn only_unambiguous_strings_are_printed_plain() {

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 /// The value serde-saphyr would read from `yaml`, or `None` when this reader is not sure.
 pub fn fast(yaml: &str) -> Option<Value> {
     let mut lines = Vec::with_capacity(yaml.len() / 24);
-    for raw in yaml.lines() {
+    for raw in split_lines(yaml) {
         let text = raw.trim_start_matches(' ');
         if text.is_empty() {
             lines.push(Line {
@@ -48,6 +48,24 @@ pub fn fast(yaml: &str) -> Option<Value> {
     let value = reader.node(indent, 0)?;
     reader.skip_blank();
     (reader.pos == reader.lines.len()).then_some(value)
+}
+
+/// What `str::lines` yields (lines split at `\n`, a `\r` before it dropped, no empty last
+/// line), found with `memchr`: the templates' lines are short, and this runs for every one.
+pub(crate) fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(
+        // the last line when the text does not end with a line break
+        (!text.is_empty() && !text.ends_with('\n')).then_some(text.len()),
+    );
+    ends.map(move |end| {
+        let line = &text[start..end];
+        start = end + 1;
+        match text.as_bytes().get(end) {
+            Some(b'\n') => line.strip_suffix('\r').unwrap_or(line),
+            _ => line,
+        }
+    })
 }
 
 /// One line: its indentation in spaces (`usize::MAX` when blank) and the text after it.
@@ -354,6 +372,28 @@ mod tests {
 
     fn saphyr(yaml: &str) -> Option<Value> {
         serde_saphyr::from_str(yaml).ok()
+    }
+
+    #[test]
+    fn split_lines_is_str_lines() {
+        for text in [
+            "",
+            "\n",
+            "\n\n",
+            "a",
+            "a\n",
+            "a\nb",
+            "a\r\nb\r\n",
+            "\r",
+            "\r\n",
+            "a\r",
+            "a\n\r",
+            "  x: 1\n\n  - y\n",
+            "ü\nß",
+        ] {
+            let ours: Vec<&str> = split_lines(text).collect();
+            assert_eq!(ours, text.lines().collect::<Vec<_>>(), "{text:?}");
+        }
     }
 
     #[test]
