@@ -331,6 +331,17 @@ pub(crate) fn pgstate(args: &[&str]) -> String {
     String::from_utf8(out).expect("stdout is UTF-8")
 }
 
+/// Writes `config` as `dir/pgstate.yaml`, renders it, and returns the objects parsed.
+pub(crate) fn render_config(dir: &Path, config: &str) -> Vec<Value> {
+    let path = dir.join("pgstate.yaml");
+    fs::write(&path, config).expect("write config");
+    documents(&pgstate(&[
+        "render",
+        "-c",
+        path.to_str().expect("utf-8 path"),
+    ]))
+}
+
 pub(crate) fn documents(yaml: &str) -> Vec<Value> {
     serde_saphyr::from_multiple::<Value>(yaml)
         .expect("the output parses as YAML")

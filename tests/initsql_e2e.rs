@@ -7,7 +7,7 @@
 
 use std::fs;
 
-use super::backup_e2e::{DATABASE, Server, USER, bounded, documents, find, pgstate, strings};
+use super::backup_e2e::{DATABASE, Server, USER, bounded, find, render_config, strings};
 
 const SCHEMA_SQL: &str = "-- the app's tables\nCREATE TABLE notes (\n    id bigint PRIMARY KEY,\n\tbody text NOT NULL\n);\n\nINSERT INTO notes VALUES (1, 'it''s \"here\" $1 ü');\n";
 
@@ -29,20 +29,13 @@ fn statements_and_init_sql_run_on_a_new_database() {
         .expect("tempdir");
     fs::create_dir(work.path().join("sql")).expect("mkdir sql");
     fs::write(work.path().join("sql/schema.sql"), SCHEMA_SQL).expect("write schema.sql");
-    let config = work.path().join("pgstate.yaml");
-    fs::write(
-        &config,
-        format!(
+    let docs = render_config(
+        work.path(),
+        &format!(
             "name: e2e\npostgres:\n  image: postgres:17.5\n  port: {}\n  database: {DATABASE}\n  user: {USER}\n  password: {{value: secret}}\n  statements: true\n  settings:\n    shared_preload_libraries: auto_explain\n  initSql:\n    sql: |\n      CREATE ROLE reader NOLOGIN;\n      GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;\n    files: [sql/schema.sql]\n",
             pg.port
         ),
-    )
-    .expect("write config");
-    let docs = documents(&pgstate(&[
-        "render",
-        "-c",
-        config.to_str().expect("utf-8 path"),
-    ]));
+    );
 
     // The StatefulSet: the setting as an argument, the scripts where the entrypoint looks.
     let pod = &find(&docs, "StatefulSet")["spec"]["template"]["spec"];

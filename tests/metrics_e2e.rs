@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::backup_e2e::{
-    DATABASE, Server, USER, current_uid, documents, find, free_port, pgstate, strings,
+    DATABASE, Server, USER, current_uid, find, free_port, render_config, strings,
 };
 
 const STARTUP: Duration = Duration::from_secs(30);
@@ -44,20 +44,13 @@ fn the_rendered_exporter_reads_the_database_with_the_mounted_password() {
         .expect("tempdir");
     fs::set_permissions(work.path(), fs::Permissions::from_mode(0o755)).expect("chmod work");
     let metrics_port = free_port();
-    let config = work.path().join("pgstate.yaml");
-    fs::write(
-        &config,
-        format!(
+    let docs = render_config(
+        work.path(),
+        &format!(
             "name: e2e\npostgres:\n  image: postgres:17.5\n  port: {}\n  database: {DATABASE}\n  user: {USER}\n  password: {{secret: e2e-credentials, key: password}}\n  metrics:\n    enabled: true\n    port: {metrics_port}\n",
             pg.port
         ),
-    )
-    .expect("write config");
-    let docs = documents(&pgstate(&[
-        "render",
-        "-c",
-        config.to_str().expect("utf-8 path"),
-    ]));
+    );
     let sidecar = Sidecar::from(find(&docs, "StatefulSet"), metrics_port);
 
     // The right password: the exporter connects and reports the database.

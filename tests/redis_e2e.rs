@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::backup_e2e::{bounded, documents, find, free_port, pgstate, strings};
+use crate::backup_e2e::{bounded, find, free_port, pgstate, render_config, strings};
 
 /// Everything a shell, redis.conf's quoting or a Secret could get wrong.
 const PASSWORD: &str = "r3d\"is \\pa$$ 'q' `x` $(true) #h";
@@ -127,18 +127,15 @@ fn an_empty_password_file_stops_the_start() {
 
 /// A config with Redis, rendered; the objects parsed.
 fn render(dir: &Path) -> Vec<Value> {
-    let config = dir.join("pgstate.yaml");
     let quoted = serde_json::to_string(PASSWORD).expect("json");
-    fs::write(
-        &config,
-        format!(
+    render_config(
+        dir,
+        &format!(
             "name: e2e\npostgres:\n  image: postgres:17.2\napp:\n  image: ghcr.io/acme/shop:1.0.0\n\
              redis:\n  image: redis:7.4-alpine\n  password:\n    value: {quoted}\n\
              \x20 maxMemory: 64mb\n  evictionPolicy: allkeys-lru\n  resources:\n    limits: {{memory: 256Mi}}\n"
         ),
     )
-    .expect("write config");
-    documents(&pgstate(&["render", "-c", config.to_str().expect("utf-8")]))
 }
 
 /// What the tests take from the rendered objects, verbatim.
