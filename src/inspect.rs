@@ -8,6 +8,7 @@ use base64::Engine as _;
 use crate::config::Config;
 use crate::error::Error;
 use crate::render::Context;
+use crate::render::context::percent_encode;
 
 /// How an app reaches the database, in the names the app asked for (or the defaults): values
 /// the config decides, and for the rest the Secret and key the operator writes them to.
@@ -43,8 +44,8 @@ pub fn connection(config: &Config, ctx: &Context, format: crate::cli::Connection
     let url = match fields.map(|(_, _, f)| value(f)) {
         [Some(h), Some(p), Some(d), Some(u)] => Some(format!(
             "postgresql://{}@{h}:{p}/{}{}",
-            percent(&u),
-            percent(&d),
+            percent_encode(&u),
+            percent_encode(&d),
             conn.ssl_mode
                 .map_or(String::new(), |m| format!("?sslmode={m}"))
         )),
@@ -136,18 +137,6 @@ pub fn connection(config: &Config, ctx: &Context, format: crate::cli::Connection
                     q(&r.secret.key)
                 );
             }
-        }
-    }
-    out
-}
-
-fn percent(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -525,7 +514,7 @@ mod tests {
 
     #[test]
     fn url_parts_are_percent_encoded() {
-        assert_eq!(percent("a b@c"), "a%20b%40c");
+        assert_eq!(percent_encode("a b@c"), "a%20b%40c");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 }

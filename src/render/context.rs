@@ -377,16 +377,19 @@ pub struct MetricsView {
 /// Where the exporter serves its metrics (its default).
 pub const METRICS_PATH: &str = "/metrics";
 
-/// Percent-encodes a database name for the path of DATA_SOURCE_URI.
-fn uri_path_segment(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// Percent-encodes every byte but the URL-unreserved ones (letters, digits, `-._~`), for a
+/// user or database name in a connection URL.
+pub fn percent_encode(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 fn metrics_view(config: &Config) -> Option<MetricsView> {
@@ -414,7 +417,7 @@ fn metrics_view(config: &Config) -> Option<MetricsView> {
                 format!(
                     "127.0.0.1:{}/{}?sslmode=disable",
                     pg.port,
-                    uri_path_segment(&pg.database)
+                    percent_encode(&pg.database)
                 ),
             ),
             lit("DATA_SOURCE_USER", literal(&pg.user)),

@@ -118,14 +118,11 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
         env.add_function("sequence", sequence);
         env.add_function("block", block);
         env.add_filter("indent", indent);
-        env.set_formatter(|out, state, value| {
-            if !value.is_safe()
-                && let Some(text) = value.as_str()
-                && plain_is_safe(text)
-            {
-                return out.write_str(text).map_err(minijinja::Error::from);
-            }
-            minijinja::escape_formatter(out, state, value)
+        // YAML templates print every value through `print_value` (also behind `mapping` and
+        // `sequence`); the shell partials they include keep minijinja's own formatting.
+        env.set_formatter(|out, state, value| match state.auto_escape() {
+            minijinja::AutoEscape::Json => print_value(out, value),
+            _ => minijinja::escape_formatter(out, state, value),
         });
         for (name, source) in PARTIALS.iter().copied() {
             env.add_template(name, source)
@@ -227,20 +224,21 @@ fn block(text: &str) -> Result<minijinja::Value, minijinja::Error> {
     Ok(minijinja::Value::from_safe_string(out))
 }
 
-/// What the environment's formatter prints for a value: strings plain when that is safe, else
-/// JSON-quoted (as the `.yaml` auto-escaping does); numbers and booleans as they are.
-fn print_value(out: &mut String, value: &minijinja::Value) -> Result<(), minijinja::Error> {
-    use std::fmt::Write;
+/// How the YAML templates print a value: marked-safe strings as they are, other strings plain
+/// when that is safe (see [`plain_is_safe`]) and JSON-quoted otherwise, anything else (numbers,
+/// booleans, none, lists, maps) as one-line JSON.
+fn print_value(
+    out: &mut impl std::fmt::Write,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
     let json = |e: serde_json::Error| {
         minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
     };
     match value.as_str() {
-        Some(text) if value.is_safe() || plain_is_safe(text) => out.push_str(text),
-        Some(text) => out.push_str(&serde_json::to_string(text).map_err(json)?),
-        None if value.is_number() || value.kind() == minijinja::value::ValueKind::Bool => {
-            write!(out, "{value}").map_err(minijinja::Error::from)?;
-        }
-        None => out.push_str(&serde_json::to_string(value).map_err(json)?),
+        Some(text) if value.is_safe() || plain_is_safe(text) => out.write_str(text)?,
+        Some(text) => out.write_str(&serde_json::to_string(text).map_err(json)?)?,
+        // JSON for the rest: `true`, not minijinja's `True`.
+        None => out.write_str(&serde_json::to_string(value).map_err(json)?)?,
     }
     Ok(())
 }
@@ -558,6 +556,29 @@ pub(crate) fn fixture_renders() -> Vec<(String, Document)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_print_the_same_inline_and_through_mapping_and_sequence() {
+        let env = environment().expect("environment");
+        let source = "a: {{ t }}\nb: {{ n }}\nc: {{ s }}\nd: {{ w }}\n---\n{{ mapping(m) }}---\n{{ sequence(l) }}";
+        let template = env
+            .template_from_named_str("values.yaml.j2", source)
+            .expect("compiles");
+        let ctx = minijinja::context! {
+            t => true, n => 5432, s => "yes", w => "word",
+            m => minijinja::context! { a => true, b => 5432, c => "yes", d => "word" },
+            l => vec![minijinja::Value::from(true), 5432.into(), "yes".into(), "word".into()],
+        };
+        let out = template.render(ctx).expect("renders");
+        let [inline, map, list]: [&str; 3] = out
+            .split("---\n")
+            .collect::<Vec<_>>()
+            .try_into()
+            .expect("three parts");
+        assert_eq!(inline, "a: true\nb: 5432\nc: \"yes\"\nd: word\n");
+        assert_eq!(map, inline);
+        assert_eq!(list, "- true\n- 5432\n- \"yes\"\n- word\n");
+    }
 
     #[test]
     fn indent_prints_what_the_built_in_filter_prints() {
