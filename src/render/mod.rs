@@ -260,33 +260,47 @@ pub fn template(id: TemplateId) -> Result<&'static Template<'static, 'static>, E
 
 /// Whether a string reads back as the same string when printed as a plain YAML scalar, under
 /// YAML 1.2 and under the YAML 1.1 rules kubectl's parser still applies (yes/no/on/off, octal,
-/// sexagesimal). Anything else is printed JSON-quoted by the auto-escaper.
+/// sexagesimal). Anything else is printed JSON-quoted by the auto-escaper. The reader of the
+/// templates' output (readback.rs) applies the same rules, from the same helpers.
 pub fn plain_is_safe(text: &str) -> bool {
     const UNITS: &[&str] = &[
         "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
     ];
-    let bytes = text.as_bytes();
-    let Some(first) = bytes.first() else {
-        return false;
-    };
-    if first.is_ascii_alphabetic() || *first == b'/' {
-        let word_ok = bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'));
-        let special = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
-            .iter()
-            .any(|word| text.eq_ignore_ascii_case(word));
-        return word_ok && !special;
+    match text.as_bytes().first() {
+        Some(first) if first.is_ascii_alphabetic() || *first == b'/' => {
+            is_name(text) && !is_keyword(text)
+        }
+        _ => is_quantity(text, UNITS),
     }
-    // Kubernetes quantities such as 500m, 1Gi, 20Gi: digits, an optional fraction, a unit.
+}
+
+/// The characters of plain names, paths, label keys and quantities: letters, digits, `._/-`.
+pub(crate) fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-')
+}
+
+/// Non-empty, and only [`is_name_byte`] characters.
+pub(crate) fn is_name(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(is_name_byte)
+}
+
+/// A word YAML 1.1 or 1.2 reads as a boolean or null, in any case.
+pub(crate) fn is_keyword(text: &str) -> bool {
+    ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+        .iter()
+        .any(|word| text.eq_ignore_ascii_case(word))
+}
+
+/// A Kubernetes quantity such as 500m, 1Gi or 0.5: digits, at most one inner dot, one of `units`.
+pub(crate) fn is_quantity(text: &str, units: &[&str]) -> bool {
     let digits = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(digits);
-    first.is_ascii_digit()
+    text.starts_with(|c: char| c.is_ascii_digit())
         && number.matches('.').count() <= 1
         && !number.ends_with('.')
-        && UNITS.contains(&unit)
+        && units.contains(&unit)
 }
 
 /// One rendered Kubernetes object.

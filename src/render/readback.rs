@@ -15,6 +15,8 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use super::{is_keyword, is_name, is_name_byte, is_quantity};
+
 /// The value serde-saphyr would read from `yaml`, or `None` when this reader is not sure.
 pub fn fast(yaml: &str) -> Option<Value> {
     let mut lines = Vec::with_capacity(yaml.len() / 24);
@@ -254,7 +256,7 @@ fn entry(text: &str) -> Option<(Cow<'_, str>, &str)> {
         // A plain key: name characters up to the colon.
         let end = text
             .bytes()
-            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-')))
+            .position(|b| !is_name_byte(b))
             .unwrap_or(text.len());
         let key = map_key(&text[..end])?;
         (Cow::Borrowed(key), &text[end..])
@@ -300,12 +302,7 @@ fn integers_only(value: &Value, depth: usize) -> bool {
 
 /// A plain map key whose text is certainly what serde-saphyr gives `serde_json::Value` as the key.
 fn map_key(text: &str) -> Option<&str> {
-    let plain_name = !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
-        && !matches!(text, "null" | "Null" | "NULL");
-    plain_name.then_some(text)
+    (is_name(text) && !matches!(text, "null" | "Null" | "NULL")).then_some(text)
 }
 
 /// A plain scalar's value, when it is certain (never text with a space, `:` or `#`, so never a
@@ -331,39 +328,18 @@ fn scalar(text: &str) -> Option<Value> {
             .trim_start_matches('-')
             .starts_with(|c: char| c.is_ascii_alphabetic());
     if first.is_ascii_alphabetic() || first == b'/' || option {
-        let lower = text.to_ascii_lowercase();
-        let special = matches!(
-            lower.as_str(),
-            "y" | "n"
-                | "yes"
-                | "no"
-                | "on"
-                | "off"
-                | "true"
-                | "false"
-                | "null"
-                | "inf"
-                | "infinity"
-                | "nan"
-        );
-        let word = bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'));
-        return (word && !special).then(|| Value::String(text.to_owned()));
+        // serde-saphyr also reads inf and nan as floats.
+        let special = is_keyword(text)
+            || ["inf", "infinity", "nan"]
+                .iter()
+                .any(|word| text.eq_ignore_ascii_case(word));
+        return (is_name(text) && !special).then(|| Value::String(text.to_owned()));
     }
-    // 500m, 1Gi, 0.5: digits, at most one inner dot, then a unit (not E, an exponent's letter).
+    // Not E, an exponent's letter.
     const UNITS: &[&str] = &[
         "m", "k", "M", "G", "T", "P", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
     ];
-    let digits = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let quantity = first.is_ascii_digit()
-        && number.matches('.').count() <= 1
-        && !number.ends_with('.')
-        && UNITS.contains(&unit);
-    quantity.then(|| Value::String(text.to_owned()))
+    is_quantity(text, UNITS).then(|| Value::String(text.to_owned()))
 }
 
 #[cfg(test)]
