@@ -8,7 +8,7 @@ use base64::Engine as _;
 use crate::config::Config;
 use crate::error::Error;
 use crate::render::Context;
-use crate::render::context::percent_encode;
+use crate::render::context::{base64, percent_encode};
 
 /// How an app reaches the database, in the names the app asked for (or the defaults): values
 /// the config decides, and for the rest the Secret and key the operator writes them to.
@@ -210,7 +210,6 @@ pub fn secret_manifests(
         }
     }
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let mut out = String::new();
     for (namespace, name, keys) in &secrets {
         if secrets.len() > 1 {
@@ -223,7 +222,7 @@ pub fn secret_manifests(
             q(namespace)
         );
         for (key, password) in keys {
-            let _ = writeln!(out, "  {}: {}", q(key), q(&b64(password)));
+            let _ = writeln!(out, "  {}: {}", q(key), q(&base64(password)));
         }
     }
     Ok(out)

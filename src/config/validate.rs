@@ -1070,7 +1070,7 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
     password(
         c,
         "postgres",
-        &format!("{}-credentials", config.name),
+        &crate::render::context::credentials_secret(config),
         &pg.password,
         vars,
     );
@@ -1612,7 +1612,7 @@ fn redis_rules(c: &mut Checker<'_>, config: &Config, redis: &Redis, vars: &dyn V
     password(
         c,
         "redis",
-        &crate::render::redis::secret_name(config),
+        &crate::render::redis::name(config),
         &redis.password,
         vars,
     );

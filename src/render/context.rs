@@ -9,7 +9,9 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use super::targets::{self, Cnpg, ExternalView, Percona};
-use crate::config::model::{App, BackupFormat, Config, ProbeTiming, Resources, SslMode, Target};
+use crate::config::model::{
+    App, BackupFormat, Config, Password, ProbeTiming, Resources, SslMode, Target,
+};
 use crate::config::units::parse_quantity;
 use crate::config::validate::Vars;
 
@@ -505,6 +507,24 @@ pub fn resolve_resources(res: &Resources, d: &ResourceDefaults) -> ResolvedResou
     }
 }
 
+/// The Secret pgstate renders for a database password given as fromEnv or value.
+pub fn credentials_secret(config: &Config) -> String {
+    format!("{}-credentials", config.name)
+}
+
+/// The password pgstate writes into a Secret: `value`, or the variable `fromEnv` names; `None`
+/// when the password lives in a Secret of the user's.
+pub(crate) fn rendered_password(pw: &Password, vars: &dyn Vars) -> Option<String> {
+    pw.value
+        .clone()
+        .or_else(|| pw.from_env.as_deref().and_then(|v| vars.get(v)))
+}
+
+/// Base64, as a Secret's `data` holds its values.
+pub(crate) fn base64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
 /// Kubernetes expands `$(VAR)` in env values and turns `$$` into `$`; doubling every `$`
 /// keeps a value from the config exactly as written.
 pub fn literal(value: &str) -> String {
@@ -520,21 +540,19 @@ pub(crate) fn probe(timing: &ProbeTiming, period: i64, timeout: i64, failures: i
     }
 }
 
-fn labels(config: &Config, component: &str, app_name: &str) -> Map {
+/// The labels of a component's objects: the config's own, the selector, and the well-known
+/// `app.kubernetes.io` ones with `name` (what runs: postgresql, redis, the app's name).
+pub(crate) fn labels(config: &Config, component: &str, name: &str) -> Map {
     let mut labels = config.labels.clone();
     labels.extend(selector(config, component));
-    let name = if component == "app" {
-        app_name
-    } else {
-        "postgresql"
-    };
     labels.insert("app.kubernetes.io/name".into(), name.into());
     labels.insert("app.kubernetes.io/part-of".into(), config.name.clone());
     labels.insert("app.kubernetes.io/managed-by".into(), "pgstate".into());
     labels
 }
 
-fn selector(config: &Config, component: &str) -> Map {
+/// What selects a component's pods: the config's name and the component.
+pub(crate) fn selector(config: &Config, component: &str) -> Map {
     BTreeMap::from([
         ("app.kubernetes.io/instance".into(), config.name.clone()),
         ("app.kubernetes.io/component".into(), component.into()),
@@ -623,18 +641,14 @@ impl Context {
     pub fn new(config: &Config, vars: &dyn Vars) -> Context {
         let pg = &config.postgres;
         let pw = &pg.password;
-        let rendered_password = pw
-            .value
-            .clone()
-            .or_else(|| pw.from_env.as_deref().and_then(|v| vars.get(v)));
-        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let rendered_password = rendered_password(pw, vars);
         let owned = rendered_password.is_some();
         let secret = Secret {
             name: match (config.target, &pw.secret) {
                 (Target::Percona, _) => targets::percona_user_secret(config),
                 (_, Some(name)) => name.clone(),
                 (Target::Cloudnativepg, None) if !owned => format!("{}-app", config.name),
-                _ => format!("{}-credentials", config.name),
+                _ => credentials_secret(config),
             },
             key: if owned {
                 "password".into()
@@ -646,8 +660,8 @@ impl Context {
             } else {
                 "Opaque"
             },
-            username: (config.target == Target::Cloudnativepg && owned).then(|| b64(&pg.user)),
-            data: rendered_password.map(|p| b64(&p)),
+            username: (config.target == Target::Cloudnativepg && owned).then(|| base64(&pg.user)),
+            data: rendered_password.map(|p| base64(&p)),
         };
         let connection = Connection::new(config, &secret);
         let initdb_secret = (owned || pw.secret.is_some()).then(|| secret.name.clone());
@@ -799,13 +813,7 @@ impl Context {
             }
         });
         let app_name = app.as_ref().map_or(String::new(), |a| a.name.clone());
-        let app_selector = selector(config, "app");
-        let redis = super::redis::view(
-            config,
-            vars,
-            config.app.as_ref().map(|_| &app_selector),
-            &config.labels,
-        );
+        let redis = super::redis::view(config, vars);
         Context {
             name: config.name.clone(),
             target: crate::config::validate::target_name(config.target),
@@ -817,9 +825,9 @@ impl Context {
             namespace: config.namespace.clone(),
             uid: UID,
             labels: Components {
-                database: labels(config, "database", &app_name),
+                database: labels(config, "database", "postgresql"),
                 app: labels(config, "app", &app_name),
-                backup: labels(config, "backup", &app_name),
+                backup: labels(config, "backup", "postgresql"),
             },
             selector: Components {
                 database: selector(config, "database"),

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::context::{
-    Map, ProbeView, REDIS_RESOURCES, ResolvedResources, SecretRef, literal, probe,
-    resolve_resources,
+    Map, ProbeView, REDIS_RESOURCES, ResolvedResources, SecretRef, base64, labels, literal, probe,
+    rendered_password, resolve_resources, selector,
 };
 use crate::config::model::{Config, Redis};
 use crate::config::units::{parse_quantity, parse_redis_memory};
@@ -67,16 +67,11 @@ pub struct RedisSecret {
     pub data: Option<String>,
 }
 
-/// The Secret pgstate renders for a Redis password given as fromEnv or value.
-pub fn secret_name(config: &Config) -> String {
-    format!("{}-redis", config.name)
-}
-
 /// The Secret and key holding Redis's password.
 fn secret_ref(config: &Config, redis: &Redis) -> SecretRef {
     let pw = &redis.password;
     SecretRef {
-        name: pw.secret.clone().unwrap_or_else(|| secret_name(config)),
+        name: pw.secret.clone().unwrap_or_else(|| name(config)),
         key: match (&pw.secret, &pw.key) {
             (Some(_), Some(key)) => key.clone(),
             _ => "password".into(),
@@ -84,7 +79,8 @@ fn secret_ref(config: &Config, redis: &Redis) -> SecretRef {
     }
 }
 
-/// Redis's name: the StatefulSet, its client Service and the ConfigMap.
+/// Redis's name: the StatefulSet, its client Service, the ConfigMap, and the Secret pgstate
+/// renders for a password given as fromEnv or value.
 pub fn name(config: &Config) -> String {
     format!("{}-redis", config.name)
 }
@@ -134,42 +130,20 @@ fn start_script() -> String {
 }
 
 /// The view of `redis:`, or `None` without it.
-pub fn view(
-    config: &Config,
-    vars: &dyn Vars,
-    app_selector: Option<&Map>,
-    base_labels: &Map,
-) -> Option<RedisView> {
+pub fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
     let redis = config.redis.as_ref()?;
     let name = name(config);
-    let pw = &redis.password;
-    let rendered = pw
-        .value
-        .clone()
-        .or_else(|| pw.from_env.as_deref().and_then(|v| vars.get(v)));
-    let b64 = |s: &str| {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(s)
-    };
     let SecretRef { name: secret, key } = secret_ref(config, redis);
     let secret = RedisSecret {
         name: secret,
         key,
-        data: rendered.map(|p| b64(&p)),
+        data: rendered_password(&redis.password, vars).map(|p| base64(&p)),
     };
-    let selector = BTreeMap::from([
-        ("app.kubernetes.io/instance".to_owned(), config.name.clone()),
-        ("app.kubernetes.io/component".to_owned(), "redis".to_owned()),
-    ]);
-    let mut labels = base_labels.clone();
-    labels.extend(selector.clone());
-    labels.insert("app.kubernetes.io/name".into(), "redis".into());
-    labels.insert("app.kubernetes.io/part-of".into(), config.name.clone());
-    labels.insert("app.kubernetes.io/managed-by".into(), "pgstate".into());
     let resources = resolve_resources(&redis.resources, &REDIS_RESOURCES);
     let max = max_memory(redis, &resources);
     let policy_from = config.network_policy.then(|| {
-        let mut from: Vec<Map> = app_selector.into_iter().cloned().collect();
+        let app = config.app.as_ref().map(|_| selector(config, "app"));
+        let mut from: Vec<Map> = app.into_iter().collect();
         from.push(BTreeMap::from([(
             format!("{name}-client"),
             "true".to_owned(),
@@ -191,8 +165,8 @@ pub fn view(
         headless: format!("{name}-hl"),
         image: redis.image.clone(),
         port: redis.port,
-        labels,
-        selector,
+        labels: labels(config, "redis", "redis"),
+        selector: selector(config, "redis"),
         secret,
         config: redis_conf(redis, max),
         start: start_script(),
