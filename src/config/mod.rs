@@ -153,35 +153,32 @@ pub fn load_all(args: &[PathBuf], env: Option<&str>, vars: &dyn Vars) -> Result<
     let paths = config_paths(args)?;
     let mut configs = Configs::default();
     let mut diagnostics = Vec::new();
-    let folders: Vec<Option<&Path>> = paths
-        .iter()
-        .map(|p| Some(p.parent().unwrap_or(Path::new(""))))
-        .collect();
-    let texts: Vec<(String, String)> = if paths.is_empty() {
-        vec![(BUILTIN_NAME.to_owned(), BUILTIN_TEXT.to_owned())]
+    // Each source with the folder its initSql files are relative to (none for the built-in).
+    let texts: Vec<(String, String, Option<&Path>)> = if paths.is_empty() {
+        vec![(BUILTIN_NAME.to_owned(), BUILTIN_TEXT.to_owned(), None)]
     } else {
         paths
             .iter()
-            .map(|p| Ok((p.display().to_string(), read_file(p)?)))
+            .map(|p| {
+                let folder = p.parent().unwrap_or(Path::new(""));
+                Ok((p.display().to_string(), read_file(p)?, Some(folder)))
+            })
             .collect::<Result<_, Error>>()?
     };
-    let ids: Vec<_> = texts
+    let sources: Vec<_> = texts
         .into_iter()
-        .map(|(name, text)| configs.sources.add(name, text))
+        .map(|(name, text, folder)| (configs.sources.add(name, text), folder))
         .collect();
-    let sources = &configs.sources;
-    let results = crate::each(&ids, |&id| {
-        Ok(
-            load(id, sources.text(id), env, vars).and_then(|mut loaded| {
-                let folder = folders.get(id.0 as usize).copied().flatten();
-                let found = read_init_files(&mut loaded, folder);
-                if found.is_empty() {
-                    Ok(loaded)
-                } else {
-                    Err(found)
-                }
-            }),
-        )
+    let texts = &configs.sources;
+    let results = crate::each(&sources, |&(id, folder)| {
+        Ok(load(id, texts.text(id), env, vars).and_then(|mut loaded| {
+            let found = read_init_files(&mut loaded, folder);
+            if found.is_empty() {
+                Ok(loaded)
+            } else {
+                Err(found)
+            }
+        }))
     })?;
     for result in results {
         match result {

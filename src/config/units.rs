@@ -64,14 +64,19 @@ pub fn quantity_hint(text: &str) -> String {
     }
 }
 
+/// The leading digits of a memory size, and the rest (its unit).
+fn digits_then_unit(text: &str) -> (&str, &str) {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    text.split_at(split)
+}
+
 /// A PostgreSQL memory setting (e.g. shared_buffers) in bytes; a bare number counts in
 /// `unit_bytes` (8kB pages for shared_buffers).
 pub fn parse_pg_memory(text: &str, unit_bytes: f64) -> Option<f64> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
+    let (number, suffix) = digits_then_unit(text);
     let value: f64 = number.parse().ok()?;
     let factor = match suffix.trim() {
         "" => unit_bytes,
@@ -88,10 +93,7 @@ pub fn parse_pg_memory(text: &str, unit_bytes: f64) -> Option<f64> {
 /// A suggestion for a PostgreSQL memory setting that did not parse, e.g. "1Gi" -> "1GB".
 pub fn pg_memory_hint(text: &str) -> String {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
+    let (number, suffix) = digits_then_unit(text);
     let unit = match suffix.trim() {
         "Ki" | "KiB" | "k" | "K" | "kb" | "KB" => Some("kB"),
         "Mi" | "MiB" | "M" | "m" | "mb" | "Mb" | "mB" => Some("MB"),
@@ -110,10 +112,7 @@ pub fn pg_memory_hint(text: &str) -> String {
 /// A Redis memory size (`maxmemory`) in bytes: a whole number with an optional unit, as
 /// redis.conf reads it: k, m, g are 1000-based, kb, mb, gb 1024-based, any case.
 pub fn parse_redis_memory(text: &str) -> Option<u64> {
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
+    let (number, unit) = digits_then_unit(text);
     let value: u64 = number.parse().ok()?;
     let factor: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
@@ -130,10 +129,7 @@ pub fn parse_redis_memory(text: &str) -> Option<u64> {
 
 /// A suggestion for a Redis memory size that did not parse, e.g. "512Mi" -> "512mb".
 pub fn redis_memory_hint(text: &str) -> String {
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
+    let (number, suffix) = digits_then_unit(text);
     let unit = match suffix.trim().to_ascii_lowercase().as_str() {
         "ki" | "kib" => Some("kb"),
         "mi" | "mib" => Some("mb"),

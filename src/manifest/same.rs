@@ -6,7 +6,7 @@
 //! the template's output. [`reproduces`] instead drives the typed object's `Serialize` against
 //! the printed value as a serde `Serializer` that compares as it goes: every key and item the
 //! template printed must come out of the type unchanged, keys the type adds are ignored, and
-//! nothing is allocated. It answers only "yes, reproduced"; whenever it says no, the caller takes
+//! nothing is allocated (map keys are looked up as they are serialized). It answers only "yes, reproduced"; whenever it says no, the caller takes
 //! the slow path that builds the tree and names the first differing path.
 
 use serde::Serialize;
@@ -69,7 +69,8 @@ impl Same<'_> {
 struct Items<'a> {
     printed: Option<ItemsOf<'a>>,
     matched: usize,
-    key: Option<String>,
+    /// For a map: the printed value of the key just serialized (`None`: not printed).
+    key: Option<Option<&'a Value>>,
 }
 
 enum ItemsOf<'a> {
@@ -114,12 +115,25 @@ impl<'a> Items<'a> {
         value.serialize(Same(printed))
     }
 
+    /// The printed value of `key`, when this is a printed map.
+    fn printed_field(&self, key: &str) -> Result<Option<&'a Value>, Differs> {
+        match &self.printed {
+            None => Ok(None),
+            Some(ItemsOf::Object(map)) => Ok(map.get(key)),
+            Some(ItemsOf::Array(_)) => Err(Differs),
+        }
+    }
+
     fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Differs> {
-        let printed = match &self.printed {
-            None => None,
-            Some(ItemsOf::Object(map)) => map.get(key),
-            Some(ItemsOf::Array(_)) => return Err(Differs),
-        };
+        let printed = self.printed_field(key)?;
+        self.value(printed, value)
+    }
+
+    fn value<T: Serialize + ?Sized>(
+        &mut self,
+        printed: Option<&'a Value>,
+        value: &T,
+    ) -> Result<(), Differs> {
         if printed.is_some() {
             self.matched += 1;
         }
@@ -299,13 +313,13 @@ impl ser::SerializeMap for Items<'_> {
     type Error = Differs;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Differs> {
-        self.key = Some(key.serialize(KeyText)?);
+        self.key = Some(key.serialize(KeyOf(self))?);
         Ok(())
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Differs> {
-        let key = self.key.take().ok_or(Differs)?;
-        self.field(&key, value)
+        let printed = self.key.take().ok_or(Differs)?;
+        self.value(printed, value)
     }
 
     fn end(self) -> Result<(), Differs> {
@@ -330,30 +344,34 @@ impl ser::SerializeStruct for Items<'_> {
     }
 }
 
-/// A map key: only strings are keys in what the templates print.
-struct KeyText;
+/// A map key, looked up in the printed map as it is serialized (no copy of the key): only
+/// strings are keys in what the templates print.
+struct KeyOf<'i, 'a>(&'i Items<'a>);
+
+/// What a key serializes to: the printed value under it, if any.
+type Looked<'a> = Option<&'a Value>;
 
 macro_rules! not_a_key {
     ($($method:ident($($arg:ty),*)),* $(,)?) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<String, Differs> {
+        $(fn $method(self, $(_: $arg),*) -> Result<Looked<'a>, Differs> {
             Err(Differs)
         })*
     };
 }
 
-impl ser::Serializer for KeyText {
-    type Ok = String;
+impl<'a> ser::Serializer for KeyOf<'_, 'a> {
+    type Ok = Looked<'a>;
     type Error = Differs;
-    type SerializeSeq = Impossible<String, Differs>;
-    type SerializeTuple = Impossible<String, Differs>;
-    type SerializeTupleStruct = Impossible<String, Differs>;
-    type SerializeTupleVariant = Impossible<String, Differs>;
-    type SerializeMap = Impossible<String, Differs>;
-    type SerializeStruct = Impossible<String, Differs>;
-    type SerializeStructVariant = Impossible<String, Differs>;
+    type SerializeSeq = Impossible<Looked<'a>, Differs>;
+    type SerializeTuple = Impossible<Looked<'a>, Differs>;
+    type SerializeTupleStruct = Impossible<Looked<'a>, Differs>;
+    type SerializeTupleVariant = Impossible<Looked<'a>, Differs>;
+    type SerializeMap = Impossible<Looked<'a>, Differs>;
+    type SerializeStruct = Impossible<Looked<'a>, Differs>;
+    type SerializeStructVariant = Impossible<Looked<'a>, Differs>;
 
-    fn serialize_str(self, v: &str) -> Result<String, Differs> {
-        Ok(v.to_owned())
+    fn serialize_str(self, v: &str) -> Result<Looked<'a>, Differs> {
+        self.0.printed_field(v)
     }
 
     not_a_key! {
@@ -365,7 +383,7 @@ impl ser::Serializer for KeyText {
         serialize_unit_variant(&'static str, u32, &'static str),
     }
 
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Differs> {
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<Looked<'a>, Differs> {
         Err(Differs)
     }
 
@@ -373,7 +391,7 @@ impl ser::Serializer for KeyText {
         self,
         _: &'static str,
         value: &T,
-    ) -> Result<String, Differs> {
+    ) -> Result<Looked<'a>, Differs> {
         value.serialize(self)
     }
 
@@ -383,7 +401,7 @@ impl ser::Serializer for KeyText {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> Result<String, Differs> {
+    ) -> Result<Looked<'a>, Differs> {
         Err(Differs)
     }
 
