@@ -49,7 +49,8 @@ fn stages(c: &mut Criterion) {
     group.bench_function("read back (fast reader)", |b| {
         b.iter(|| {
             for doc in &docs {
-                black_box(pgstate::render::readback::fast(&doc.yaml));
+                let arena = bumpalo::Bump::new();
+                black_box(pgstate::render::readback::fast(&doc.yaml, &arena).is_some());
             }
         });
     });
@@ -62,9 +63,14 @@ fn stages(c: &mut Criterion) {
         });
     });
     group.bench_function("typed check", |b| {
+        let arena = bumpalo::Bump::new();
+        let trees: Vec<pgstate::render::tree::Node> = docs
+            .iter()
+            .map(|d| pgstate::render::tree::Node::from_value(&arena, &d.value))
+            .collect();
         b.iter(|| {
-            for doc in &docs {
-                pgstate::manifest::check(&doc.value).expect("checks");
+            for tree in &trees {
+                pgstate::manifest::check(tree).expect("checks");
             }
         });
     });

@@ -8,11 +8,9 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::ops::Range;
 
-use serde_json::Value;
-
 use crate::config::{Configs, Loaded};
 use crate::error::{Diagnostic, Error, Location};
-use crate::render::Document;
+use crate::render::tree::Node;
 
 /// What a StatefulSet's or a Deployment's selector does to the pods it picks.
 const OWN: &str = "it would count them as its own";
@@ -101,90 +99,93 @@ pub struct Claims {
 }
 
 impl Claims {
-    /// What `loaded` takes, given the objects it renders.
-    pub fn of(loaded: &Loaded, docs: &[Document]) -> Claims {
+    /// What `loaded` takes by its name; [`Claims::object`] adds each object it renders.
+    pub fn new(loaded: &Loaded) -> Claims {
         let config = &loaded.config;
         let mut c = Claims {
-            claims: Vec::with_capacity(docs.len() + 4),
+            claims: Vec::with_capacity(16),
             ..Claims::default()
         };
         c.namespace = c.add(&config.namespace);
         let what = c.add("database name");
         let name = c.add(&config.name);
         c.claim(what, false, name, Origin::Name);
-        let app_name = config.app.as_ref().and_then(|a| a.name.as_deref());
-        for doc in docs {
-            let spec = &doc.value["spec"];
-            let origin = match doc.kind.as_str() {
-                "PersistentVolume" => Origin::Local,
-                "Deployment" | "NetworkPolicy" if Some(doc.name.as_str()) == app_name => {
-                    Origin::AppName
-                }
-                _ => Origin::Name,
-            };
-            let what = c.add(&doc.kind);
-            let name = c.add(&doc.name);
-            c.claim(what, doc.kind == "PersistentVolume", name, origin);
-            // The claim of this object names it in messages about its pods and selectors.
-            let owner = c.claims.len() - 1;
-            match doc.kind.as_str() {
-                "StatefulSet" => {
-                    c.pods(owner, &spec["template"]["metadata"]["labels"]);
-                    c.selector(owner, OWN, &spec["selector"]["matchLabels"]);
-                    let replicas = spec["replicas"].as_u64().unwrap_or(1);
-                    let what = c.add("PersistentVolumeClaim");
-                    for template in spec["volumeClaimTemplates"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                    {
-                        let claim = template["metadata"]["name"].as_str().unwrap_or_default();
-                        for i in 0..replicas {
-                            let name = c.add_fmt(format_args!("{claim}-{}-{i}", doc.name));
-                            c.claim(what.clone(), false, name, Origin::ClaimName);
-                        }
-                    }
-                }
-                "Deployment" => {
-                    c.pods(owner, &spec["template"]["metadata"]["labels"]);
-                    c.selector(owner, OWN, &spec["selector"]["matchLabels"]);
-                }
-                "CronJob" => {
-                    let template = &spec["jobTemplate"]["spec"]["template"];
-                    c.pods(owner, &template["metadata"]["labels"]);
-                }
-                "Service" => {
-                    c.selector(
-                        owner,
-                        "it would send its clients to them",
-                        &spec["selector"],
-                    );
-                }
-                "NetworkPolicy" => {
-                    let applies = "its rules would apply to them";
-                    c.selector(owner, applies, &spec["podSelector"]["matchLabels"]);
-                    for rule in spec["ingress"].as_array().into_iter().flatten() {
-                        for peer in rule["from"].as_array().into_iter().flatten() {
-                            // A peer without a namespaceSelector is in the policy's namespace.
-                            if peer.get("namespaceSelector").is_none() {
-                                let admits = "it admits them to the database port";
-                                c.selector(owner, admits, &peer["podSelector"]["matchLabels"]);
-                            }
-                        }
-                    }
-                }
-                "PersistentVolume" => {
-                    if let Some(local) = &config.postgres.storage.local {
-                        let what = c.add("local folder");
-                        let path = local.path.trim_end_matches('/');
-                        let name = c.add_fmt(format_args!("{}:{path}", local.node));
-                        c.claim(what, true, name, Origin::LocalPath);
-                    }
-                }
-                _ => {}
-            }
-        }
         c
+    }
+
+    /// What the object `kind`/`name` (read back as `tree`) of `loaded` takes.
+    pub fn object(&mut self, loaded: &Loaded, kind: &str, name: &str, tree: &Node) {
+        let c = self;
+        let config = &loaded.config;
+        let app_name = config.app.as_ref().and_then(|a| a.name.as_deref());
+        let spec = &tree["spec"];
+        let origin = match kind {
+            "PersistentVolume" => Origin::Local,
+            "Deployment" | "NetworkPolicy" if Some(name) == app_name => Origin::AppName,
+            _ => Origin::Name,
+        };
+        let object = name;
+        let what = c.add(kind);
+        let name = c.add(object);
+        c.claim(what, kind == "PersistentVolume", name, origin);
+        // The claim of this object names it in messages about its pods and selectors.
+        let owner = c.claims.len() - 1;
+        match kind {
+            "StatefulSet" => {
+                c.pods(owner, &spec["template"]["metadata"]["labels"]);
+                c.selector(owner, OWN, &spec["selector"]["matchLabels"]);
+                let replicas = spec["replicas"].as_u64().unwrap_or(1);
+                let what = c.add("PersistentVolumeClaim");
+                for template in spec["volumeClaimTemplates"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    let claim = template["metadata"]["name"].as_str().unwrap_or_default();
+                    for i in 0..replicas {
+                        let name = c.add_fmt(format_args!("{claim}-{object}-{i}"));
+                        c.claim(what.clone(), false, name, Origin::ClaimName);
+                    }
+                }
+            }
+            "Deployment" => {
+                c.pods(owner, &spec["template"]["metadata"]["labels"]);
+                c.selector(owner, OWN, &spec["selector"]["matchLabels"]);
+            }
+            "CronJob" => {
+                let template = &spec["jobTemplate"]["spec"]["template"];
+                c.pods(owner, &template["metadata"]["labels"]);
+            }
+            "Service" => {
+                c.selector(
+                    owner,
+                    "it would send its clients to them",
+                    &spec["selector"],
+                );
+            }
+            "NetworkPolicy" => {
+                let applies = "its rules would apply to them";
+                c.selector(owner, applies, &spec["podSelector"]["matchLabels"]);
+                for rule in spec["ingress"].as_array().into_iter().flatten() {
+                    for peer in rule["from"].as_array().into_iter().flatten() {
+                        // A peer without a namespaceSelector is in the policy's namespace.
+                        if peer.get("namespaceSelector").is_none() {
+                            let admits = "it admits them to the database port";
+                            c.selector(owner, admits, &peer["podSelector"]["matchLabels"]);
+                        }
+                    }
+                }
+            }
+            "PersistentVolume" => {
+                if let Some(local) = &config.postgres.storage.local {
+                    let what = c.add("local folder");
+                    let path = local.path.trim_end_matches('/');
+                    let name = c.add_fmt(format_args!("{}:{path}", local.node));
+                    c.claim(what, true, name, Origin::LocalPath);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Appends `text` to the config's text.
@@ -204,7 +205,7 @@ impl Claims {
         u32::try_from(self.text.len()).unwrap_or(u32::MAX)
     }
 
-    fn pods(&mut self, owner: usize, labels: &Value) {
+    fn pods(&mut self, owner: usize, labels: &Node) {
         let labels = self.add_labels(labels);
         self.pods.push(Labelled {
             owner,
@@ -213,7 +214,7 @@ impl Claims {
         });
     }
 
-    fn selector(&mut self, owner: usize, role: &'static str, labels: &Value) {
+    fn selector(&mut self, owner: usize, role: &'static str, labels: &Node) {
         let labels = self.add_labels(labels);
         if !labels.is_empty() {
             self.selectors.push(Labelled {
@@ -230,7 +231,7 @@ impl Claims {
         format!("{} {}", self.str(&claim.what), self.str(&claim.name))
     }
 
-    fn add_labels(&mut self, map: &Value) -> Range<usize> {
+    fn add_labels(&mut self, map: &Node) -> Range<usize> {
         let start = self.labels.len();
         for (key, value) in map.as_object().into_iter().flatten() {
             if let Some(value) = value.as_str() {

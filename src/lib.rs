@@ -294,15 +294,19 @@ pub(crate) fn load_and_render(
     let mut configs = config::load_all(&args.config, args.env.as_deref(), vars)?;
     // One config cannot collide with another.
     let many = configs.items.len() > 1;
+    let want = match keep {
+        Keep::All => render::Want::Json,
+        Keep::Nothing | Keep::Text => render::Want::Yaml,
+    };
     let rendered = each(&configs.items, |loaded| {
-        let mut docs = render::render(&loaded.config, vars)?;
-        let claims = many.then(|| collide::Claims::of(loaded, &docs));
-        match keep {
-            Keep::Nothing => docs.clear(),
-            Keep::Text => docs
-                .iter_mut()
-                .for_each(|d| d.value = serde_json::Value::Null),
-            Keep::All => {}
+        let mut claims = many.then(|| collide::Claims::new(loaded));
+        let mut docs = render::render_with(&loaded.config, vars, want, &mut |kind, name, tree| {
+            if let Some(claims) = &mut claims {
+                claims.object(loaded, kind, name, tree);
+            }
+        })?;
+        if keep == Keep::Nothing {
+            docs.clear();
         }
         Ok((docs, claims))
     })?;

@@ -115,15 +115,38 @@ pub fn emit(groups: &[Group], args: &OutputArgs, stdout: &mut dyn Write) -> Resu
     if let Some(dir) = &args.out_dir {
         return write_dir(dir, &files(groups, args.format)?);
     }
-    let text = stream(groups, args.format)?;
-    match &args.output {
-        Some(path) => write_atomic(path, text.as_bytes()),
-        None => write_stdout(stdout, text.as_bytes()),
+    match (&args.output, args.format) {
+        (Some(path), format) => write_atomic(path, stream(groups, format)?.as_bytes()),
+        (None, Format::Yaml) => write_yaml(groups, stdout),
+        (None, Format::Json) => write_stdout(stdout, stream(groups, Format::Json)?.as_bytes()),
     }
 }
 
+/// Writes what [`stream`] returns for YAML, a buffer at a time: no copy of the whole output.
+fn write_yaml(groups: &[Group], stdout: &mut dyn Write) -> Result<(), Error> {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout);
+    let written = groups
+        .iter()
+        .flat_map(|g| &g.docs)
+        .try_for_each(|doc| {
+            out.write_all(b"---\n")?;
+            out.write_all(doc.yaml.as_bytes())?;
+            if doc.yaml.ends_with('\n') {
+                Ok(())
+            } else {
+                out.write_all(b"\n")
+            }
+        })
+        .and_then(|()| out.flush());
+    stdout_result(written)
+}
+
 pub fn write_stdout(stdout: &mut dyn Write, bytes: &[u8]) -> Result<(), Error> {
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+    stdout_result(stdout.write_all(bytes).and_then(|()| stdout.flush()))
+}
+
+fn stdout_result(written: std::io::Result<()>) -> Result<(), Error> {
+    match written {
         Ok(()) => Ok(()),
         // `pgstate render | head` closes the pipe early; that is not a failure.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

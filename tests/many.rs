@@ -378,6 +378,15 @@ fn the_same_file_twice_is_refused() {
         &["render", "-c", COURSE, "-c", "fixtures/course-hybrid.yaml"],
         "fixtures/course/todos.yaml and fixtures/course-hybrid.yaml are the same file",
     );
+    // Two names of one file (a hard link): one file, whatever its path says.
+    let (_tmp, dir) = configs(&[("a.yaml", "name: a\n")]);
+    std::fs::hard_link(dir.join("a.yaml"), dir.join("b.yaml")).expect("hard link");
+    let (code, _, err) = pgstate(&["render", "-c", dir.to_str().expect("path")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("a.yaml and ") && err.contains("b.yaml are the same file"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -34,12 +34,18 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(docs) = pgstate::render::render(&loaded.config, &FakeEnv) {
         // The fast reader answers only when it reads what serde-saphyr reads.
         for doc in &docs {
-            if let Some(fast) = pgstate::render::readback::fast(&doc.yaml) {
+            let arena = bumpalo::Bump::new();
+            if let Some(fast) = pgstate::render::readback::fast(&doc.yaml, &arena) {
                 let slow: Option<serde_json::Value> = serde_saphyr::from_str(&doc.yaml).ok();
-                assert_eq!(Some(fast), slow, "{}", doc.yaml);
+                assert_eq!(Some(fast.to_value()), slow, "{}", doc.yaml);
             }
         }
-        let _ = pgstate::collide::Claims::of(&loaded, &docs);
+        let mut claims = pgstate::collide::Claims::new(&loaded);
+        for doc in &docs {
+            pgstate::render::tree::with_tree(&doc.value, |tree| {
+                claims.object(&loaded, &doc.kind, &doc.name, tree);
+            });
+        }
         let (first, second) = docs.split_at(docs.len() / 2);
         let group = |folder: &str, docs: &[pgstate::render::Document]| pgstate::output::Group {
             folder: folder.to_owned(),

@@ -52,10 +52,19 @@ pub fn config_paths(args: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             let entries = std::fs::read_dir(arg).map_err(|e| {
                 Error::Usage(format!("cannot read the folder {}: {e}", arg.display()))
             })?;
+            // The entry's type comes with the listing; only a link costs a look at its target.
             let mut found: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
+                .filter(|e| {
+                    Path::new(&e.file_name())
+                        .extension()
+                        .is_some_and(|x| x == "yaml" || x == "yml")
+                })
+                .filter(|e| {
+                    e.file_type()
+                        .is_ok_and(|t| t.is_file() || (t.is_symlink() && e.path().is_file()))
+                })
                 .map(|e| e.path())
-                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
                 .collect();
             if found.is_empty() {
                 return Err(Error::Usage(format!(
@@ -69,20 +78,36 @@ pub fn config_paths(args: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             paths.push(arg.clone());
         }
     }
-    once_each(&paths)?;
     Ok(paths)
+}
+
+/// What tells one file from another: its device and inode where there are such things, else
+/// its canonical path.
+#[cfg(unix)]
+type FileId = (u64, u64);
+#[cfg(not(unix))]
+type FileId = PathBuf;
+
+#[cfg(unix)]
+fn file_id(_: &Path, meta: &std::fs::Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &Path, _: &std::fs::Metadata) -> Option<FileId> {
+    std::fs::canonicalize(path).ok()
 }
 
 /// Refuses a file given twice (by two arguments, a folder and a file in it, or a link to it):
 /// it would be two databases with every name the same.
-fn once_each(paths: &[PathBuf]) -> Result<(), Error> {
+fn once_each(paths: &[PathBuf], ids: &[Option<FileId>]) -> Result<(), Error> {
     let mut seen = std::collections::HashMap::with_capacity(paths.len());
-    for path in paths {
-        // A file that cannot be resolved is reported when it is read.
-        let Ok(real) = std::fs::canonicalize(path) else {
+    for (path, id) in paths.iter().zip(ids) {
+        let Some(id) = id else {
             continue;
         };
-        if let Some(first) = seen.insert(real, path) {
+        if let Some(first) = seen.insert(id, path) {
             let same = if first == path {
                 format!("{} is given twice", path.display())
             } else {
@@ -102,6 +127,12 @@ fn once_each(paths: &[PathBuf]) -> Result<(), Error> {
 
 /// Reads a config file, refusing what cannot be a config with a clear reason.
 pub fn read_file(path: &Path) -> Result<String, Error> {
+    read_config(path).map(|(text, _)| text)
+}
+
+/// [`read_file`], and the file's identity.
+fn read_config(path: &Path) -> Result<(String, Option<FileId>), Error> {
+    use std::io::Read as _;
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::Usage(format!(
@@ -125,8 +156,13 @@ pub fn read_file(path: &Path) -> Result<String, Error> {
             meta.len()
         )));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::Usage(format!("cannot read the config file {shown}: {e}")))?;
+    let cannot =
+        |e: std::io::Error| Error::Usage(format!("cannot read the config file {shown}: {e}"));
+    // At most one byte more than a config may have, whatever the file grew to since.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(Error::Usage(format!(
             "{shown} is larger than 1 MiB; a pgstate config is small"
@@ -136,7 +172,7 @@ pub fn read_file(path: &Path) -> Result<String, Error> {
         Ok(text) if text.contains('\0') => Err(Error::Usage(format!(
             "{shown} contains NUL bytes; it is a binary file, not a YAML config"
         ))),
-        Ok(text) => Ok(text),
+        Ok(text) => Ok((text, file_id(path, &meta))),
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
@@ -157,13 +193,17 @@ pub fn load_all(args: &[PathBuf], env: Option<&str>, vars: &dyn Vars) -> Result<
     let texts: Vec<(String, String, Option<&Path>)> = if paths.is_empty() {
         vec![(BUILTIN_NAME.to_owned(), BUILTIN_TEXT.to_owned(), None)]
     } else {
+        let (read, ids): (Vec<String>, Vec<Option<FileId>>) =
+            crate::each(&paths, |p| read_config(p))?.into_iter().unzip();
+        once_each(&paths, &ids)?;
         paths
             .iter()
-            .map(|p| {
+            .zip(read)
+            .map(|(p, text)| {
                 let folder = p.parent().unwrap_or(Path::new(""));
-                Ok((p.display().to_string(), read_file(p)?, Some(folder)))
+                (p.display().to_string(), text, Some(folder))
             })
-            .collect::<Result<_, Error>>()?
+            .collect()
     };
     let sources: Vec<_> = texts
         .into_iter()

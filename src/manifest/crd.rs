@@ -427,8 +427,8 @@ pub struct PgBackRestVolume {
 }
 
 /// Rules of the CRDs that a type alone does not say.
-pub fn rules(value: &serde_json::Value) -> Result<(), String> {
-    let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+pub fn rules(value: &crate::render::tree::Node) -> Result<(), String> {
+    let kind = value["kind"].as_str().unwrap_or("");
     let spec = &value["spec"];
     match kind {
         "ObjectStore" => {
@@ -454,8 +454,7 @@ pub fn rules(value: &serde_json::Value) -> Result<(), String> {
             }
             for repo in spec["backups"]["pgbackrest"]["repos"]
                 .as_array()
-                .into_iter()
-                .flatten()
+                .unwrap_or_default()
             {
                 let name = repo["name"].as_str().unwrap_or("");
                 if !matches!(name, "repo1" | "repo2" | "repo3" | "repo4") {

@@ -11,6 +11,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::render::tree::Node;
+
 /// The first path where `original` has something that `back` lacks or differs in.
 pub fn first_difference(original: &Value, back: &Value) -> Option<String> {
     fn walk(a: &Value, b: &Value, path: &mut String) -> Option<String> {
@@ -62,8 +64,8 @@ thread_local! {
     static SLOW_CHECKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), String> {
-    // Deserializing from a borrowed value: no copy of the whole document first.
+fn round_trip<T: DeserializeOwned + Serialize>(value: &Node) -> Result<(), String> {
+    // Deserializing from the read-back tree: no copy of the whole document first.
     let typed = T::deserialize(value).map_err(|e| e.to_string())?;
     if same::reproduces(&typed, value) {
         return Ok(());
@@ -73,7 +75,7 @@ fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), Stri
     #[cfg(test)]
     SLOW_CHECKS.with(|n| n.set(n.get() + 1));
     let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
-    match first_difference(value, &back) {
+    match first_difference(&value.to_value(), &back) {
         None => Ok(()),
         Some(path) => Err(format!(
             "`{path}` does not survive the Kubernetes type (a misspelt or misplaced key)"
@@ -82,15 +84,9 @@ fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), Stri
 }
 
 /// Checks one rendered object against its Kubernetes type.
-pub fn check(value: &Value) -> Result<(), String> {
-    let api = value
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let kind = value
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+pub fn check(value: &Node) -> Result<(), String> {
+    let api = value["apiVersion"].as_str().unwrap_or_default();
+    let kind = value["kind"].as_str().unwrap_or_default();
     let result = match (api, kind) {
         ("v1", "Secret") => round_trip::<core::v1::Secret>(value),
         ("v1", "Service") => round_trip::<core::v1::Service>(value),
@@ -123,23 +119,21 @@ pub fn check(value: &Value) -> Result<(), String> {
         _ => Err(format!("pgstate has no type to check {api} {kind} against")),
     }
     .and_then(|()| crd::rules(value));
-    let name = value
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("?");
+    let name = value["metadata"]["name"].as_str().unwrap_or("?");
     result.map_err(|e| format!("{kind}/{name}: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::tree::with_tree;
     use serde_json::json;
 
     #[test]
     fn a_misspelt_key_is_found() {
         let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"},
             "spec": {"selector": {"a": "b"}, "ports": [{"port": 5432, "targetPrt": 5432}]}});
-        let err = check(&svc).expect_err("typo");
+        let err = with_tree(&svc, check).expect_err("typo");
         assert!(err.contains("spec.ports[0].targetPrt"), "{err}");
     }
 
@@ -156,6 +150,6 @@ mod tests {
     fn a_correct_object_passes() {
         let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"},
             "spec": {"selector": {"a": "b"}, "ports": [{"port": 5432, "targetPort": "postgres"}]}});
-        assert_eq!(check(&svc), Ok(()));
+        assert_eq!(with_tree(&svc, check), Ok(()));
     }
 }

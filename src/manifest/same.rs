@@ -9,13 +9,13 @@
 //! nothing is allocated (map keys are looked up as they are serialized). It answers only "yes, reproduced"; whenever it says no, the caller takes
 //! the slow path that builds the tree and names the first differing path.
 
+use crate::render::tree::{Map, Node};
 use serde::Serialize;
 use serde::ser::{self, Impossible};
-use serde_json::Value;
 
 /// Whether serializing `typed` gives back every key and item of `printed`, with equal values
 /// (numbers compared as numbers; keys only in the typed form do not matter).
-pub fn reproduces<T: Serialize>(typed: &T, printed: &Value) -> bool {
+pub fn reproduces<T: Serialize>(typed: &T, printed: &Node) -> bool {
     typed.serialize(Same(Some(printed))).is_ok()
 }
 
@@ -39,7 +39,7 @@ impl ser::Error for Differs {
 
 /// Compares what is serialized with the printed value; `None` means the printed document has
 /// nothing here (a key only the type adds), so anything goes.
-struct Same<'a>(Option<&'a Value>);
+struct Same<'a>(Option<&'a Node<'a>>);
 
 fn check(ok: bool) -> Result<(), Differs> {
     if ok { Ok(()) } else { Err(Differs) }
@@ -49,18 +49,18 @@ impl Same<'_> {
     fn number(&self, exact: Option<bool>, as_f64: f64) -> Result<(), Differs> {
         match self.0 {
             None => Ok(()),
-            Some(Value::Number(n)) => check(exact.unwrap_or(false) || n.as_f64() == Some(as_f64)),
+            Some(Node::Number(n)) => check(exact.unwrap_or(false) || n.as_f64() == Some(as_f64)),
             Some(_) => Err(Differs),
         }
     }
 
     fn signed(&self, v: i64) -> Result<(), Differs> {
-        let exact = self.0.and_then(Value::as_i64).map(|e| e == v);
+        let exact = self.0.and_then(Node::as_i64).map(|e| e == v);
         self.number(exact, v as f64)
     }
 
     fn unsigned(&self, v: u64) -> Result<(), Differs> {
-        let exact = self.0.and_then(Value::as_u64).map(|e| e == v);
+        let exact = self.0.and_then(Node::as_u64).map(|e| e == v);
         self.number(exact, v as f64)
     }
 }
@@ -70,19 +70,19 @@ struct Items<'a> {
     printed: Option<ItemsOf<'a>>,
     matched: usize,
     /// For a map: the printed value of the key just serialized (`None`: not printed).
-    key: Option<Option<&'a Value>>,
+    key: Option<Option<&'a Node<'a>>>,
 }
 
 enum ItemsOf<'a> {
-    Array(&'a [Value]),
-    Object(&'a serde_json::Map<String, Value>),
+    Array(&'a [Node<'a>]),
+    Object(&'a Map<'a>),
 }
 
 impl<'a> Items<'a> {
-    fn array(printed: Option<&'a Value>) -> Result<Self, Differs> {
+    fn array(printed: Option<&'a Node<'a>>) -> Result<Self, Differs> {
         let printed = match printed {
             None => None,
-            Some(Value::Array(items)) => Some(ItemsOf::Array(items)),
+            Some(Node::Array(items)) => Some(ItemsOf::Array(items)),
             Some(_) => return Err(Differs),
         };
         Ok(Items {
@@ -92,10 +92,10 @@ impl<'a> Items<'a> {
         })
     }
 
-    fn object(printed: Option<&'a Value>) -> Result<Self, Differs> {
+    fn object(printed: Option<&'a Node<'a>>) -> Result<Self, Differs> {
         let printed = match printed {
             None => None,
-            Some(Value::Object(map)) => Some(ItemsOf::Object(map)),
+            Some(Node::Object(map)) => Some(ItemsOf::Object(map)),
             Some(_) => return Err(Differs),
         };
         Ok(Items {
@@ -116,7 +116,7 @@ impl<'a> Items<'a> {
     }
 
     /// The printed value of `key`, when this is a printed map.
-    fn printed_field(&self, key: &str) -> Result<Option<&'a Value>, Differs> {
+    fn printed_field(&self, key: &str) -> Result<Option<&'a Node<'a>>, Differs> {
         match &self.printed {
             None => Ok(None),
             Some(ItemsOf::Object(map)) => Ok(map.get(key)),
@@ -131,7 +131,7 @@ impl<'a> Items<'a> {
 
     fn value<T: Serialize + ?Sized>(
         &mut self,
-        printed: Option<&'a Value>,
+        printed: Option<&'a Node<'a>>,
         value: &T,
     ) -> Result<(), Differs> {
         if printed.is_some() {
@@ -209,7 +209,7 @@ impl<'a> ser::Serializer for Same<'a> {
     }
 
     fn serialize_unit(self) -> Result<(), Differs> {
-        check(self.0.is_none_or(Value::is_null))
+        check(self.0.is_none_or(Node::is_null))
     }
 
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), Differs> {
@@ -349,7 +349,7 @@ impl ser::SerializeStruct for Items<'_> {
 struct KeyOf<'i, 'a>(&'i Items<'a>);
 
 /// What a key serializes to: the printed value under it, if any.
-type Looked<'a> = Option<&'a Value>;
+type Looked<'a> = Option<&'a Node<'a>>;
 
 macro_rules! not_a_key {
     ($($method:ident($($arg:ty),*)),* $(,)?) => {
@@ -455,6 +455,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::render::tree::with_tree;
     use serde_json::json;
 
     #[derive(Serialize)]
@@ -481,9 +482,9 @@ mod tests {
     fn what_the_type_gives_back_is_the_same() {
         // Keys only the type has (`extra`, `protocol`) do not matter.
         let printed = json!({"name": "pg", "port": 5432, "labels": {"a": "b"}});
-        assert!(reproduces(&port(), &printed));
+        assert!(with_tree(&printed, |t| reproduces(&port(), t)));
         let printed = json!({"name": "pg", "port": 5432.0, "labels": {"a": "b"}, "extra": [1, 2]});
-        assert!(reproduces(&port(), &printed));
+        assert!(with_tree(&printed, |t| reproduces(&port(), t)));
     }
 
     #[test]
@@ -500,7 +501,10 @@ mod tests {
             json!({"name": "pg", "port": 5432, "labels": []}),
             json!(["pg"]),
         ] {
-            assert!(!reproduces(&port(), &printed), "{printed}");
+            assert!(
+                !with_tree(&printed, |t| reproduces(&port(), t)),
+                "{printed}"
+            );
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod context;
 pub mod readback;
 pub mod redis;
 pub mod targets;
+pub mod tree;
 
 use std::sync::OnceLock;
 
@@ -15,6 +16,7 @@ use crate::config::validate::Vars;
 use crate::error::Error;
 use crate::manifest;
 pub use context::Context;
+use tree::Node;
 
 /// Declares every object template once: its `TemplateId` variant and its file, embedded.
 macro_rules! templates {
@@ -276,8 +278,20 @@ pub fn plain_is_safe(text: &str) -> bool {
 
 /// The characters of plain names, paths, label keys and quantities: letters, digits, `._/-`.
 pub(crate) fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-')
+    NAME_BYTES[usize::from(b)]
 }
+
+/// [`is_name_byte`] of every byte, looked up once per character of every key and word read back.
+static NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-');
+        b += 1;
+    }
+    table
+};
 
 /// Non-empty, and only [`is_name_byte`] characters.
 pub(crate) fn is_name(text: &str) -> bool {
@@ -416,36 +430,58 @@ fn database_templates(ctx: &Context) -> Vec<TemplateId> {
 
 /// Renders one template with a view (see [`view`]) and checks the object it produced.
 pub fn render_template(id: TemplateId, view: &minijinja::Value) -> Result<Document, Error> {
+    render_checked(id, view, Want::Json, &mut |_, _, _| {})
+}
+
+/// Whether a rendered [`Document`] carries its parsed value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Only the printed YAML; `value` is null.
+    Yaml,
+    /// The YAML and the value (for JSON output).
+    Json,
+}
+
+/// Renders one template, reads the YAML back and checks it against its Kubernetes type;
+/// `seen` gets the kind, name and tree of the object.
+fn render_checked(
+    id: TemplateId,
+    view: &minijinja::Value,
+    want: Want,
+    seen: &mut dyn FnMut(&str, &str, &Node),
+) -> Result<Document, Error> {
     let yaml = template(id)?
         .render(view.clone())
         .map_err(|e| Error::Bug(format!("template {} failed: {e:#}", id.file())))?;
     // The templates' regular YAML is read by a fast reader; anything it is not sure of goes
-    // through serde-saphyr, so the value is the same either way (see readback.rs).
-    let value: Value = match readback::fast(&yaml) {
-        Some(value) => value,
-        None => serde_saphyr::from_str(&yaml).map_err(|e| {
-            Error::Bug(format!(
-                "template {} printed YAML that does not parse: {e}\n{yaml}",
-                id.file()
-            ))
-        })?,
+    // through serde-saphyr, so the tree is the same either way (see readback.rs).
+    let arena = bumpalo::Bump::with_capacity(yaml.len() * 4);
+    let tree: Node = match readback::fast(&yaml, &arena) {
+        Some(tree) => tree,
+        None => {
+            let value = serde_saphyr::from_str::<Value>(&yaml).map_err(|e| {
+                Error::Bug(format!(
+                    "template {} printed YAML that does not parse: {e}\n{yaml}",
+                    id.file()
+                ))
+            })?;
+            Node::from_value(&arena, &value)
+        }
     };
-    manifest::check(&value).map_err(|e| Error::Bug(format!("template {}: {e}", id.file())))?;
-    let field = |key: &str| {
-        value
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let name = value
-        .get("metadata")
-        .and_then(|m| m.get("name"))
-        .and_then(Value::as_str)
+    manifest::check(&tree).map_err(|e| Error::Bug(format!("template {}: {e}", id.file())))?;
+    let kind = tree["kind"].as_str().unwrap_or_default().to_owned();
+    let name = tree["metadata"]["name"]
+        .as_str()
         .unwrap_or_default()
         .to_owned();
+    seen(&kind, &name, &tree);
+    let value = match want {
+        Want::Json => tree.to_value(),
+        Want::Yaml => Value::Null,
+    };
+    drop(arena);
     Ok(Document {
-        kind: field("kind"),
+        kind,
         name,
         yaml,
         value,
@@ -459,6 +495,17 @@ pub fn view<S: serde::Serialize>(ctx: &S) -> minijinja::Value {
 
 /// Renders every object of one config.
 pub fn render(config: &Config, vars: &dyn Vars) -> Result<Vec<Document>, Error> {
+    render_with(config, vars, Want::Json, &mut |_, _, _| {})
+}
+
+/// [`render`], with the value only if `want` says so; `seen` gets each object's kind, name and
+/// tree as it is checked.
+pub fn render_with(
+    config: &Config,
+    vars: &dyn Vars,
+    want: Want,
+    seen: &mut dyn FnMut(&str, &str, &Node),
+) -> Result<Vec<Document>, Error> {
     let init_files = config.postgres.init_sql.iter().flat_map(|i| &i.files);
     if let Some(file) = init_files.into_iter().find(|f| f.text.is_none()) {
         return Err(Error::Bug(format!(
@@ -470,7 +517,7 @@ pub fn render(config: &Config, vars: &dyn Vars) -> Result<Vec<Document>, Error> 
     let view = view(&ctx);
     templates_for(&ctx)
         .into_iter()
-        .map(|id| render_template(id, &view))
+        .map(|id| render_checked(id, &view, want, seen))
         .collect()
 }
 

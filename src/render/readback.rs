@@ -1,4 +1,4 @@
-//! Reading a rendered document back into a JSON value, fast.
+//! Reading a rendered document back into a [`Node`], fast.
 //!
 //! Every rendered document is parsed back for the typed check and for JSON output. A general
 //! YAML parser spends most of its time on what the templates never print (flow collections
@@ -13,12 +13,16 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
+use bumpalo::Bump;
+use bumpalo::collections::Vec as ArenaVec;
+use serde_json::Value;
 
+use super::tree::{Map, Node};
 use super::{is_keyword, is_name, is_name_byte, is_quantity};
 
-/// The value serde-saphyr would read from `yaml`, or `None` when this reader is not sure.
-pub fn fast(yaml: &str) -> Option<Value> {
+/// The value serde-saphyr would read from `yaml` (its lists and maps in `arena`), or `None`
+/// when this reader is not sure.
+pub fn fast<'a>(yaml: &'a str, arena: &'a Bump) -> Option<Node<'a>> {
     let mut lines = Vec::with_capacity(yaml.len() / 24);
     for raw in split_lines(yaml) {
         let text = raw.trim_start_matches(' ');
@@ -36,7 +40,11 @@ pub fn fast(yaml: &str) -> Option<Value> {
             raw,
         });
     }
-    let mut reader = Reader { lines, pos: 0 };
+    let mut reader = Reader {
+        lines,
+        pos: 0,
+        arena,
+    };
     reader.skip_blank();
     if reader
         .lines
@@ -80,6 +88,7 @@ struct Line<'a> {
 struct Reader<'a> {
     lines: Vec<Line<'a>>,
     pos: usize,
+    arena: &'a Bump,
 }
 
 /// Deeper than any template nests; keeps hostile input from exhausting the stack.
@@ -99,7 +108,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The block node whose first line is the current one, at `indent`.
-    fn node(&mut self, indent: usize, depth: usize) -> Option<Value> {
+    fn node(&mut self, indent: usize, depth: usize) -> Option<Node<'a>> {
         if depth > MAX_DEPTH {
             return None;
         }
@@ -114,8 +123,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn sequence(&mut self, indent: usize, depth: usize) -> Option<Value> {
-        let mut items = Vec::new();
+    fn sequence(&mut self, indent: usize, depth: usize) -> Option<Node<'a>> {
+        let mut items = ArenaVec::new_in(self.arena);
         while let Some(line) = self.peek() {
             if line.indent < indent {
                 break;
@@ -149,11 +158,11 @@ impl<'a> Reader<'a> {
                 items.push(self.inline(rest, indent)?);
             }
         }
-        Some(Value::Array(items))
+        Some(Node::Array(items.into_bump_slice()))
     }
 
-    fn mapping(&mut self, indent: usize, depth: usize) -> Option<Value> {
-        let mut entries = Map::new();
+    fn mapping(&mut self, indent: usize, depth: usize) -> Option<Node<'a>> {
+        let mut entries = ArenaVec::new_in(self.arena);
         while let Some(line) = self.peek() {
             if line.indent < indent {
                 break;
@@ -176,27 +185,31 @@ impl<'a> Reader<'a> {
             } else {
                 self.inline(rest, indent)?
             };
-            if entries.insert(key.into_owned(), value).is_some() {
-                return None;
-            }
+            let key = match key {
+                Cow::Borrowed(key) => key,
+                Cow::Owned(key) => self.arena.alloc_str(&key),
+            };
+            entries.push((key, value));
         }
-        Some(Value::Object(entries))
+        // A repeated key: serde-saphyr decides.
+        Map::new(self.arena, entries.into_bump_slice()).map(Node::Object)
     }
 
     /// A value written on the line of its key or dash: a scalar, one-line JSON, or `|`.
-    fn inline(&mut self, text: &str, parent: usize) -> Option<Value> {
+    fn inline(&mut self, text: &'a str, parent: usize) -> Option<Node<'a>> {
         match text.as_bytes()[0] {
             b'|' => self.literal(text, parent),
-            b'"' => serde_json::from_str::<String>(text).ok().map(Value::String),
+            b'"' => quoted(text, self.arena).map(Node::String),
             b'{' | b'[' => serde_json::from_str::<Value>(text)
                 .ok()
-                .filter(|v| integers_only(v, 0)),
-            _ => scalar(text.trim_end()),
+                .filter(|v| integers_only(v, 0))
+                .map(|v| Node::from_value(self.arena, &v)),
+            _ => scalar(text.trim_end(), self.arena),
         }
     }
 
     /// A `|` or `|-` literal block: the following lines indented deeper than `parent`.
-    fn literal(&mut self, header: &str, parent: usize) -> Option<Value> {
+    fn literal(&mut self, header: &str, parent: usize) -> Option<Node<'a>> {
         let strip = match header {
             "|" => false,
             "|-" => true,
@@ -237,8 +250,22 @@ impl<'a> Reader<'a> {
         if strip {
             text.pop();
         }
-        Some(Value::String(text))
+        Some(Node::String(self.arena.alloc_str(&text)))
     }
+}
+
+/// A JSON-quoted string: borrowed when it has no escapes, else decoded by serde_json.
+fn quoted<'a>(text: &'a str, arena: &'a Bump) -> Option<&'a str> {
+    let plain = text.trim_end_matches(' ');
+    if let Some(inner) = plain
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .filter(|inner| !inner.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20))
+    {
+        return Some(inner);
+    }
+    let decoded = serde_json::from_str::<String>(text).ok()?;
+    Some(arena.alloc_str(&decoded))
 }
 
 /// Whether `text` is a `key: value` or `key:` line.
@@ -253,12 +280,16 @@ fn entry(text: &str) -> Option<(Cow<'_, str>, &str)> {
         let key: String = serde_json::from_str(&text[..=end]).ok()?;
         (Cow::Owned(key), &text[end + 1..])
     } else {
-        // A plain key: name characters up to the colon.
+        // A plain key: name characters up to the colon, which serde-saphyr gives as they are
+        // unless there are none or they spell null.
         let end = text
             .bytes()
             .position(|b| !is_name_byte(b))
             .unwrap_or(text.len());
-        let key = map_key(&text[..end])?;
+        let key = &text[..end];
+        if key.is_empty() || matches!(key, "null" | "Null" | "NULL") {
+            return None;
+        }
         (Cow::Borrowed(key), &text[end..])
     };
     let rest = rest.strip_prefix(':')?;
@@ -300,18 +331,13 @@ fn integers_only(value: &Value, depth: usize) -> bool {
     }
 }
 
-/// A plain map key whose text is certainly what serde-saphyr gives `serde_json::Value` as the key.
-fn map_key(text: &str) -> Option<&str> {
-    (is_name(text) && !matches!(text, "null" | "Null" | "NULL")).then_some(text)
-}
-
 /// A plain scalar's value, when it is certain (never text with a space, `:` or `#`, so never a
 /// comment or a mapping): `true`/`false`, unsigned integers without a leading zero, or words and Kubernetes
 /// quantities that no YAML 1.1 or 1.2 rule reads as anything but a string.
-fn scalar(text: &str) -> Option<Value> {
+fn scalar<'a>(text: &'a str, arena: &'a Bump) -> Option<Node<'a>> {
     match text {
-        "true" => return Some(Value::Bool(true)),
-        "false" => return Some(Value::Bool(false)),
+        "true" => return Some(Node::Bool(true)),
+        "false" => return Some(Node::Bool(false)),
         _ => {}
     }
     let bytes = text.as_bytes();
@@ -320,7 +346,10 @@ fn scalar(text: &str) -> Option<Value> {
         if first == b'0' && bytes.len() > 1 {
             return None;
         }
-        return text.parse::<u64>().ok().map(Value::from);
+        return text
+            .parse::<u64>()
+            .ok()
+            .map(|n| Node::Number(arena.alloc(n.into())));
     }
     // Words and paths, and options such as `-c` or `--clean` (a `-` then a letter).
     let option = first == b'-'
@@ -333,13 +362,13 @@ fn scalar(text: &str) -> Option<Value> {
             || ["inf", "infinity", "nan"]
                 .iter()
                 .any(|word| text.eq_ignore_ascii_case(word));
-        return (is_name(text) && !special).then(|| Value::String(text.to_owned()));
+        return (is_name(text) && !special).then_some(Node::String(text));
     }
     // Not E, an exponent's letter.
     const UNITS: &[&str] = &[
         "m", "k", "M", "G", "T", "P", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
     ];
-    is_quantity(text, UNITS).then(|| Value::String(text.to_owned()))
+    is_quantity(text, UNITS).then_some(Node::String(text))
 }
 
 #[cfg(test)]
@@ -385,9 +414,11 @@ mod tests {
             "---\nitems:\n  - name: a\n    value: \"yes\"\n  - name: b\n    env:\n      - name: c\n",
             "\"quoted key\": \"a \\\"b\\\" \\u00e9 \\n\"\n\"x.y/z\":\n  - |\n    one\n    two\n",
             "top:\n  a: b\n\n  c: d\n",
+            "a: \"plain words\"  \nb: \"tab\\there\"\n",
         ] {
-            let fast = fast(yaml).unwrap_or_else(|| panic!("fast path declined {yaml:?}"));
-            assert_eq!(Some(fast), saphyr(yaml), "{yaml}");
+            let arena = Bump::new();
+            let fast = fast(yaml, &arena).unwrap_or_else(|| panic!("fast path declined {yaml:?}"));
+            assert_eq!(Some(fast.to_value()), saphyr(yaml), "{yaml}");
         }
     }
 
@@ -428,7 +459,7 @@ mod tests {
             "- a\nb: c\n",
             "a: b\n- c\n",
         ] {
-            assert_eq!(fast(yaml), None, "{yaml}");
+            assert!(fast(yaml, &Bump::new()).is_none(), "{yaml}");
         }
     }
 
@@ -442,7 +473,7 @@ mod tests {
         }
         yaml.push_str(&" ".repeat(200));
         yaml.push_str("b: c\n");
-        assert_eq!(fast(&yaml), None);
+        assert!(fast(&yaml, &Bump::new()).is_none());
     }
     /// Every document every fixture renders (each environment too) is read by the fast path,
     /// and to the value serde-saphyr reads: a template that prints something outside the subset
@@ -451,9 +482,10 @@ mod tests {
     fn agrees_with_serde_saphyr_on_every_fixture_render() {
         let renders = crate::render::fixture_renders();
         for (place, doc) in &renders {
-            let fast = fast(&doc.yaml)
+            let arena = Bump::new();
+            let fast = fast(&doc.yaml, &arena)
                 .unwrap_or_else(|| panic!("fast path declined {place}:\n{}", doc.yaml));
-            assert_eq!(Some(fast), saphyr(&doc.yaml), "{place}");
+            assert_eq!(Some(fast.to_value()), saphyr(&doc.yaml), "{place}");
         }
         assert!(renders.len() > 60, "{}", renders.len());
     }
