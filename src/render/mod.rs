@@ -102,13 +102,22 @@ const PARTIALS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The template environment with the shared partials, compiled once per process. Object
-/// templates are compiled on first use by [`template`], so a run compiles only what it renders.
+/// The template that renders a config's objects: it imports the shared macros once as `c` and
+/// includes each object template.
+const OBJECTS: &str = "objects.yaml.j2";
+
+/// What ends each object in the output of [`OBJECTS`]: a control character that a printed
+/// value never contains (the formatter JSON-quotes such strings) and no template contains.
+const END: char = '\u{1e}';
+
+/// The template environment, made once per process. Templates are compiled on first use (a run
+/// compiles only what it renders), by the environment's loader, which knows every embedded one.
 pub fn environment() -> Result<&'static Environment<'static>, Error> {
     static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_loader(|name| Ok(source(name).map(str::to_owned)));
         let syntax = minijinja::syntax::SyntaxConfig::builder()
             .trim_blocks(true)
             .lstrip_blocks(true)
@@ -126,10 +135,6 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
             minijinja::AutoEscape::Json => print_value(out, value),
             _ => minijinja::escape_formatter(out, state, value),
         });
-        for (name, source) in PARTIALS.iter().copied() {
-            env.add_template(name, source)
-                .map_err(|e| format!("template {name} does not compile: {e}"))?;
-        }
         Ok(env)
     })
     .as_ref()
@@ -246,18 +251,50 @@ fn print_value(
 }
 
 /// One object template, compiled the first time a run needs it and kept for the process.
-pub fn template(id: TemplateId) -> Result<&'static Template<'static, 'static>, Error> {
-    type Compiled = OnceLock<Result<Template<'static, 'static>, String>>;
-    static COMPILED: [Compiled; TemplateId::ALL.len()] =
-        [const { OnceLock::new() }; TemplateId::ALL.len()];
-    let env = environment()?;
-    COMPILED[id as usize]
-        .get_or_init(|| {
-            env.template_from_named_str(id.file(), id.source())
-                .map_err(|e| format!("template {} does not compile: {e:#}", id.file()))
-        })
-        .as_ref()
-        .map_err(|e| Error::Bug(e.clone()))
+pub fn template(id: TemplateId) -> Result<Template<'static, 'static>, Error> {
+    compiled(id.file())
+}
+
+/// The embedded template `name`, compiled (once per process).
+fn compiled(name: &str) -> Result<Template<'static, 'static>, Error> {
+    environment()?
+        .get_template(name)
+        .map_err(|e| Error::Bug(format!("template {name} does not compile: {e:#}")))
+}
+
+/// The embedded source of the template `name`: an object template, a partial or [`OBJECTS`].
+fn source(name: &str) -> Option<&'static str> {
+    if name == OBJECTS {
+        return Some(include_str!("../../templates/objects.yaml.j2"));
+    }
+    TemplateId::ALL
+        .iter()
+        .find(|id| id.file() == name)
+        .map(|id| id.source())
+        .or_else(|| PARTIALS.iter().find(|(n, _)| *n == name).map(|(_, s)| *s))
+}
+
+/// The YAML of each template of `ids`, rendered with `view` in one run of [`OBJECTS`].
+fn render_objects(ids: &[TemplateId], view: &minijinja::Value) -> Result<Vec<String>, Error> {
+    let names: Vec<&str> = ids.iter().map(|id| id.file()).collect();
+    let ctx = minijinja::context! {
+        objects => &names,
+        end => minijinja::Value::from_safe_string(END.to_string()),
+        ..view.clone()
+    };
+    let text = compiled(OBJECTS)?
+        .render(ctx)
+        .map_err(|e| Error::Bug(format!("template {} failed: {e:#}", names.join(", "))))?;
+    let mut yamls: Vec<String> = text.split(END).map(str::to_owned).collect();
+    // Each object ends with END: the last piece is empty.
+    if yamls.pop().as_deref() != Some("") || yamls.len() != ids.len() {
+        return Err(Error::Bug(format!(
+            "templates {} printed {} objects",
+            names.join(", "),
+            yamls.len()
+        )));
+    }
+    Ok(yamls)
 }
 
 /// Whether a string reads back as the same string when printed as a plain YAML scalar, under
@@ -430,7 +467,8 @@ fn database_templates(ctx: &Context) -> Vec<TemplateId> {
 
 /// Renders one template with a view (see [`view`]) and checks the object it produced.
 pub fn render_template(id: TemplateId, view: &minijinja::Value) -> Result<Document, Error> {
-    render_checked(id, view, Want::Json, &mut |_, _, _| {})
+    let yaml = render_objects(&[id], view)?.pop().unwrap_or_default();
+    checked(id, yaml, Want::Json, &mut |_, _, _| {})
 }
 
 /// Whether a rendered [`Document`] carries its parsed value.
@@ -442,17 +480,14 @@ pub enum Want {
     Json,
 }
 
-/// Renders one template, reads the YAML back and checks it against its Kubernetes type;
-/// `seen` gets the kind, name and tree of the object.
-fn render_checked(
+/// Reads the YAML template `id` printed back and checks it against its Kubernetes type; `seen`
+/// gets the kind, name and tree of the object.
+fn checked(
     id: TemplateId,
-    view: &minijinja::Value,
+    yaml: String,
     want: Want,
     seen: &mut dyn FnMut(&str, &str, &Node),
 ) -> Result<Document, Error> {
-    let yaml = template(id)?
-        .render(view.clone())
-        .map_err(|e| Error::Bug(format!("template {} failed: {e:#}", id.file())))?;
     // The templates' regular YAML is read by a fast reader; anything it is not sure of goes
     // through serde-saphyr, so the tree is the same either way (see readback.rs).
     let arena = bumpalo::Bump::with_capacity(yaml.len() * 4);
@@ -515,9 +550,11 @@ pub fn render_with(
     }
     let ctx = Context::new(config, vars);
     let view = view(&ctx);
-    templates_for(&ctx)
-        .into_iter()
-        .map(|id| render_checked(id, &view, want, seen))
+    let ids = templates_for(&ctx);
+    let yamls = render_objects(&ids, &view)?;
+    ids.into_iter()
+        .zip(yamls)
+        .map(|(id, yaml)| checked(id, yaml, want, seen))
         .collect()
 }
 
@@ -703,6 +740,29 @@ mod tests {
         ] {
             assert!(!plain_is_safe(quoted), "{quoted}");
         }
+    }
+
+    /// The character that ends each object in the one run of the object templates cannot come
+    /// from a config: a value holding it is printed quoted, and every object comes back whole.
+    #[test]
+    fn a_value_with_the_end_character_stays_inside_its_object() {
+        let vars = crate::config::validate::ProcessEnv;
+        let text =
+            "name: shop\napp:\n  image: ghcr.io/acme/shop:1.0.0\n  env: {NOTE: \"a\\u001eb\"}\n";
+        let loaded =
+            crate::config::load(crate::error::SourceId(0), text, None, &vars).expect("loads");
+        let plain = render(&loaded.config, &vars).expect("renders");
+        let ids = templates_for(&Context::new(&loaded.config, &vars));
+        assert_eq!(plain.len(), ids.len());
+        let app = plain.iter().find(|d| d.kind == "Deployment").expect("app");
+        assert!(!app.yaml.contains(END), "{}", app.yaml);
+        let env = &app.value["spec"]["template"]["spec"]["containers"][0]["env"];
+        let note = env
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["name"] == "NOTE");
+        assert_eq!(note.map(|e| &e["value"]), Some(&Value::from("a\u{1e}b")));
     }
 
     #[test]
