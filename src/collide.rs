@@ -124,10 +124,9 @@ impl Claims {
             "Deployment" | "NetworkPolicy" if Some(name) == app_name => Origin::AppName,
             _ => Origin::Name,
         };
-        let object = name;
         let what = c.add(kind);
-        let name = c.add(object);
-        c.claim(what, kind == "PersistentVolume", name, origin);
+        let object = c.add(name);
+        c.claim(what, kind == "PersistentVolume", object, origin);
         // The claim of this object names it in messages about its pods and selectors.
         let owner = c.claims.len() - 1;
         match kind {
@@ -143,8 +142,8 @@ impl Claims {
                 {
                     let claim = template["metadata"]["name"].as_str().unwrap_or_default();
                     for i in 0..replicas {
-                        let name = c.add_fmt(format_args!("{claim}-{object}-{i}"));
-                        c.claim(what.clone(), false, name, Origin::ClaimName);
+                        let pvc = c.add_fmt(format_args!("{claim}-{name}-{i}"));
+                        c.claim(what.clone(), false, pvc, Origin::ClaimName);
                     }
                 }
             }

@@ -24,25 +24,23 @@ pub struct Group {
 
 /// The documents of every group as one stream: multi-document YAML, or a JSON `v1 List`.
 pub fn stream(groups: &[Group], format: Format) -> Result<String, Error> {
-    let docs = groups.iter().flat_map(|g| &g.docs);
     match format {
-        Format::Yaml => {
-            let mut out = String::new();
-            for doc in docs {
-                out.push_str("---\n");
-                out.push_str(&doc.yaml);
-                if !doc.yaml.ends_with('\n') {
-                    out.push('\n');
-                }
-            }
-            Ok(out)
-        }
+        Format::Yaml => Ok(yaml_pieces(groups).collect()),
         Format::Json => {
+            let docs = groups.iter().flat_map(|g| &g.docs);
             let items: Vec<&Value> = docs.map(|d| &d.value).collect();
             let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
             pretty(&list)
         }
     }
+}
+
+/// The YAML stream in pieces: `---`, then each document, ending with a line break.
+fn yaml_pieces(groups: &[Group]) -> impl Iterator<Item = &str> {
+    groups.iter().flat_map(|g| &g.docs).flat_map(|doc| {
+        let end = if doc.yaml.ends_with('\n') { "" } else { "\n" };
+        ["---\n", doc.yaml.as_str(), end]
+    })
 }
 
 fn pretty(value: &Value) -> Result<String, Error> {
@@ -125,18 +123,8 @@ pub fn emit(groups: &[Group], args: &OutputArgs, stdout: &mut dyn Write) -> Resu
 /// Writes what [`stream`] returns for YAML, a buffer at a time: no copy of the whole output.
 fn write_yaml(groups: &[Group], stdout: &mut dyn Write) -> Result<(), Error> {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout);
-    let written = groups
-        .iter()
-        .flat_map(|g| &g.docs)
-        .try_for_each(|doc| {
-            out.write_all(b"---\n")?;
-            out.write_all(doc.yaml.as_bytes())?;
-            if doc.yaml.ends_with('\n') {
-                Ok(())
-            } else {
-                out.write_all(b"\n")
-            }
-        })
+    let written = yaml_pieces(groups)
+        .try_for_each(|piece| out.write_all(piece.as_bytes()))
         .and_then(|()| out.flush());
     stdout_result(written)
 }

@@ -82,8 +82,10 @@ templates! {
     RedisNetworkPolicy => "redis/networkpolicy.yaml.j2",
 }
 
-/// Shared blocks the object templates import or include.
-const PARTIALS: &[(&str, &str)] = &[
+/// The templates that are not objects: the one that renders a config's objects ([`OBJECTS`])
+/// and the shared blocks the object templates import or include.
+const SHARED: &[(&str, &str)] = &[
+    (OBJECTS, include_str!("../../templates/objects.yaml.j2")),
     (
         "partials/common.yaml.j2",
         include_str!("../../templates/partials/common.yaml.j2"),
@@ -118,6 +120,7 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_loader(|name| Ok(source(name).map(str::to_owned)));
+        env.add_global("end", minijinja::Value::from_safe_string(END.to_string()));
         let syntax = minijinja::syntax::SyntaxConfig::builder()
             .trim_blocks(true)
             .lstrip_blocks(true)
@@ -262,26 +265,19 @@ fn compiled(name: &str) -> Result<Template<'static, 'static>, Error> {
         .map_err(|e| Error::Bug(format!("template {name} does not compile: {e:#}")))
 }
 
-/// The embedded source of the template `name`: an object template, a partial or [`OBJECTS`].
+/// The embedded source of the template `name`: an object template or one of [`SHARED`].
 fn source(name: &str) -> Option<&'static str> {
-    if name == OBJECTS {
-        return Some(include_str!("../../templates/objects.yaml.j2"));
-    }
     TemplateId::ALL
         .iter()
         .find(|id| id.file() == name)
         .map(|id| id.source())
-        .or_else(|| PARTIALS.iter().find(|(n, _)| *n == name).map(|(_, s)| *s))
+        .or_else(|| SHARED.iter().find(|(n, _)| *n == name).map(|(_, s)| *s))
 }
 
 /// The YAML of each template of `ids`, rendered with `view` in one run of [`OBJECTS`].
 fn render_objects(ids: &[TemplateId], view: &minijinja::Value) -> Result<Vec<String>, Error> {
     let names: Vec<&str> = ids.iter().map(|id| id.file()).collect();
-    let ctx = minijinja::context! {
-        objects => &names,
-        end => minijinja::Value::from_safe_string(END.to_string()),
-        ..view.clone()
-    };
+    let ctx = minijinja::context! { objects => &names, ..view.clone() };
     let text = compiled(OBJECTS)?
         .render(ctx)
         .map_err(|e| Error::Bug(format!("template {} failed: {e:#}", names.join(", "))))?;

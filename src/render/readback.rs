@@ -11,8 +11,6 @@
 //! it give up, and the caller falls back to serde-saphyr: the value is always the one
 //! serde-saphyr would have produced, which the tests check on every fixture's render.
 
-use std::borrow::Cow;
-
 use bumpalo::Bump;
 use bumpalo::collections::Vec as ArenaVec;
 use serde_json::Value;
@@ -149,7 +147,7 @@ impl<'a> Reader<'a> {
             }
             // `- x`: the item starts where `x` does, as if it were on a line of its own.
             let inner = line.indent + (line.text.len() - rest.len());
-            if is_entry(rest) || rest.starts_with("- ") {
+            if entry(rest, self.arena).is_some() || rest.starts_with("- ") {
                 self.lines[self.pos].indent = inner;
                 self.lines[self.pos].text = rest;
                 items.push(self.node(inner, depth + 1)?);
@@ -170,7 +168,7 @@ impl<'a> Reader<'a> {
             if line.indent > indent {
                 return None;
             }
-            let (key, rest) = entry(line.text)?;
+            let (key, rest) = entry(line.text, self.arena)?;
             self.pos += 1;
             let value = if rest.is_empty() {
                 // `key:` then a block: deeper, or a sequence at the same indentation.
@@ -184,10 +182,6 @@ impl<'a> Reader<'a> {
                 self.node(inner, depth + 1)?
             } else {
                 self.inline(rest, indent)?
-            };
-            let key = match key {
-                Cow::Borrowed(key) => key,
-                Cow::Owned(key) => self.arena.alloc_str(&key),
             };
             entries.push((key, value));
         }
@@ -268,17 +262,11 @@ fn quoted<'a>(text: &'a str, arena: &'a Bump) -> Option<&'a str> {
     Some(arena.alloc_str(&decoded))
 }
 
-/// Whether `text` is a `key: value` or `key:` line.
-fn is_entry(text: &str) -> bool {
-    entry(text).is_some()
-}
-
 /// A mapping line's key and the text after `: ` (empty when the value is on the next lines).
-fn entry(text: &str) -> Option<(Cow<'_, str>, &str)> {
+fn entry<'a>(text: &'a str, arena: &'a Bump) -> Option<(&'a str, &'a str)> {
     let (key, rest) = if text.starts_with('"') {
         let end = closing_quote(text)?;
-        let key: String = serde_json::from_str(&text[..=end]).ok()?;
-        (Cow::Owned(key), &text[end + 1..])
+        (quoted(&text[..=end], arena)?, &text[end + 1..])
     } else {
         // A plain key: name characters up to the colon, which serde-saphyr gives as they are
         // unless there are none or they spell null.
@@ -290,7 +278,7 @@ fn entry(text: &str) -> Option<(Cow<'_, str>, &str)> {
         if key.is_empty() || matches!(key, "null" | "Null" | "NULL") {
             return None;
         }
-        (Cow::Borrowed(key), &text[end..])
+        (key, &text[end..])
     };
     let rest = rest.strip_prefix(':')?;
     if rest.is_empty() {
