@@ -13,8 +13,13 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${RUNS:-21}"
 big_runs=$(( runs / 3 > 5 ? runs / 3 : 5 ))
 if [[ -z "${PGSTATE:-}" ]]; then
-  (cd "$root" && cargo build --release --quiet)
-  PGSTATE="$root/target/release/pgstate"
+  # cargo says where the binary is (target/<host tuple>/release/, see .cargo/config.toml)
+  PGSTATE=$(cd "$root" && cargo build --release --quiet --message-format=json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "pgstate":
+        print(m["executable"])')
 fi
 bin="$PGSTATE"
 if [[ ! -x /usr/bin/time ]]; then

@@ -8,6 +8,7 @@ pub mod tree;
 
 use std::sync::OnceLock;
 
+use minijinja::value::ValueKind;
 use minijinja::{Environment, Template, UndefinedBehavior};
 use serde_json::Value;
 
@@ -109,8 +110,9 @@ const SHARED: &[(&str, &str)] = &[
 const OBJECTS: &str = "objects.yaml.j2";
 
 /// What ends each object in the output of [`OBJECTS`]: a control character that a printed
-/// value never contains (the formatter JSON-quotes such strings) and no template contains.
-const END: char = '\u{1e}';
+/// value never contains (the formatter JSON-quotes such strings) and no template contains. An
+/// ASCII byte, so it never occurs inside the bytes of another character.
+const END: u8 = 0x1e;
 
 /// The template environment, made once per process. Templates are compiled on first use (a run
 /// compiles only what it renders), by the environment's loader, which knows every embedded one.
@@ -120,7 +122,10 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_loader(|name| Ok(source(name).map(str::to_owned)));
-        env.add_global("end", minijinja::Value::from_safe_string(END.to_string()));
+        env.add_global(
+            "end",
+            minijinja::Value::from_safe_string(char::from(END).to_string()),
+        );
         let syntax = minijinja::syntax::SyntaxConfig::builder()
             .trim_blocks(true)
             .lstrip_blocks(true)
@@ -147,7 +152,8 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
 /// A map's `key: value` lines, printed as `{{ key }}: {{ value }}` would print them. A function
 /// in Rust rather than a template macro: it runs for every label set and list of every object.
 fn mapping(items: minijinja::Value) -> Result<minijinja::Value, minijinja::Error> {
-    let mut out = String::new();
+    // Room for the usual label line, so the string is not grown line by line.
+    let mut out = String::with_capacity(items.len().unwrap_or(0) * 48);
     for key in items.try_iter()? {
         let value = items.get_item(&key)?;
         print_value(&mut out, &key)?;
@@ -160,7 +166,7 @@ fn mapping(items: minijinja::Value) -> Result<minijinja::Value, minijinja::Error
 
 /// A list's `- item` lines, printed as `- {{ item }}` would print them.
 fn sequence(items: minijinja::Value) -> Result<minijinja::Value, minijinja::Error> {
-    let mut out = String::new();
+    let mut out = String::with_capacity(items.len().unwrap_or(0) * 24);
     for item in items.try_iter()? {
         out.push_str("- ");
         print_value(&mut out, &item)?;
@@ -247,8 +253,16 @@ fn print_value(
     match value.as_str() {
         Some(text) if value.is_safe() || plain_is_safe(text) => out.write_str(text)?,
         Some(text) => out.write_str(&serde_json::to_string(text).map_err(json)?)?,
-        // JSON for the rest: `true`, not minijinja's `True`.
-        None => out.write_str(&serde_json::to_string(value).map_err(json)?)?,
+        // Ports, counts, UIDs and flags, the values printed most after strings, without a
+        // JSON string made for each: the text serde_json prints for them.
+        None => match (value.kind(), value.as_i64()) {
+            (ValueKind::Bool, _) => {
+                out.write_str(if value.is_true() { "true" } else { "false" })?
+            }
+            (ValueKind::Number, Some(n)) if value.is_integer() => write!(out, "{n}")?,
+            // JSON for the rest: `true`, not minijinja's `True`.
+            _ => out.write_str(&serde_json::to_string(value).map_err(json)?)?,
+        },
     }
     Ok(())
 }
@@ -281,7 +295,13 @@ fn render_objects(ids: &[TemplateId], view: &minijinja::Value) -> Result<Vec<Str
     let text = compiled(OBJECTS)?
         .render(ctx)
         .map_err(|e| Error::Bug(format!("template {} failed: {e:#}", names.join(", "))))?;
-    let mut yamls: Vec<String> = text.split(END).map(str::to_owned).collect();
+    let mut yamls = Vec::with_capacity(ids.len() + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(END, text.as_bytes()) {
+        yamls.push(text[start..end].to_owned());
+        start = end + 1;
+    }
+    yamls.push(text[start..].to_owned());
     // Each object ends with END: the last piece is empty.
     if yamls.pop().as_deref() != Some("") || yamls.len() != ids.len() {
         return Err(Error::Bug(format!(
@@ -674,6 +694,32 @@ mod tests {
         assert_eq!(list, "- true\n- 5432\n- \"yes\"\n- word\n");
     }
 
+    /// Numbers and flags are printed without serde_json, and must print as it would.
+    #[test]
+    fn non_strings_print_as_json() {
+        let values: Vec<minijinja::Value> = vec![
+            true.into(),
+            false.into(),
+            0.into(),
+            (-7i64).into(),
+            i64::MAX.into(),
+            i64::MIN.into(),
+            u64::MAX.into(),
+            i128::MIN.into(),
+            2.0f64.into(),
+            0.5f64.into(),
+            (-1e300f64).into(),
+            minijinja::Value::from(()),
+            minijinja::Value::from(vec![1, 2]),
+        ];
+        for value in values {
+            let mut ours = String::new();
+            print_value(&mut ours, &value).expect("prints");
+            let json = serde_json::to_string(&value).expect("serializes");
+            assert_eq!(ours, json, "{value:?}");
+        }
+    }
+
     #[test]
     fn indent_prints_what_the_built_in_filter_prints() {
         let mut ours = minijinja::Environment::new();
@@ -751,7 +797,7 @@ mod tests {
         let ids = templates_for(&Context::new(&loaded.config, &vars));
         assert_eq!(plain.len(), ids.len());
         let app = plain.iter().find(|d| d.kind == "Deployment").expect("app");
-        assert!(!app.yaml.contains(END), "{}", app.yaml);
+        assert!(!app.yaml.contains(char::from(END)), "{}", app.yaml);
         let env = &app.value["spec"]["template"]["spec"]["containers"][0]["env"];
         let note = env
             .as_array()
