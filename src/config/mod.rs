@@ -125,12 +125,8 @@ fn once_each(paths: &[PathBuf], ids: &[Option<FileId>]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Reads a config file, refusing what cannot be a config with a clear reason.
-pub fn read_file(path: &Path) -> Result<String, Error> {
-    read_config(path).map(|(text, _)| text)
-}
-
-/// [`read_file`], and the file's identity.
+/// Reads a config file, refusing what cannot be a config with a clear reason; also gives the
+/// file's identity, to find a file given twice.
 fn read_config(path: &Path) -> Result<(String, Option<FileId>), Error> {
     use std::io::Read as _;
     let shown = path.display();

@@ -267,12 +267,8 @@ fn print_value(
     Ok(())
 }
 
-/// One object template, compiled the first time a run needs it and kept for the process.
-pub fn template(id: TemplateId) -> Result<Template<'static, 'static>, Error> {
-    compiled(id.file())
-}
-
-/// The embedded template `name`, compiled (once per process).
+/// The embedded template `name`, compiled the first time a run needs it and kept for the
+/// process.
 fn compiled(name: &str) -> Result<Template<'static, 'static>, Error> {
     environment()?
         .get_template(name)
@@ -809,9 +805,10 @@ mod tests {
 
     #[test]
     fn every_template_is_embedded_and_compiles() {
-        for id in TemplateId::ALL.iter().copied() {
-            if let Err(e) = template(id) {
-                panic!("{}: {e}", id.file());
+        let objects = TemplateId::ALL.iter().map(|id| id.file());
+        for name in objects.chain(SHARED.iter().map(|(name, _)| *name)) {
+            if let Err(e) = compiled(name) {
+                panic!("{name}: {e}");
             }
         }
     }

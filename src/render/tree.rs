@@ -87,7 +87,7 @@ impl<'a> Map<'a> {
 
     /// The entries in printed order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Node<'a>)> + use<'a> {
-        self.entries.iter().map(|(k, v)| (*k, v))
+        self.into_iter()
     }
 }
 
@@ -273,7 +273,7 @@ impl<'de> de::Deserializer<'de> for &'de Node<'de> {
                 Ok(value)
             }
             Node::Object(map) => {
-                let mut entries = MapDeserializer::new(map.entries.iter().map(|(k, v)| (*k, v)));
+                let mut entries = MapDeserializer::new(map.iter());
                 let value = visitor.visit_map(&mut entries)?;
                 entries.end()?;
                 Ok(value)
