@@ -21,10 +21,12 @@ pub const DEFAULT_FILE: &str = "pgstate.yaml";
 /// A config is a few hundred bytes; anything above this is not one.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
-/// One config, ready to render: the typed config and the tree it came from.
+/// One config, ready to render: the typed config and the tree it came from. The config is
+/// boxed: it is a few kilobytes, and a run of many configs moves each one several times (out of
+/// the threads that load them, into the list of configs) before rendering.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    pub config: Config,
+    pub config: Box<Config>,
     pub root: Node,
 }
 
@@ -372,7 +374,7 @@ pub fn load(
     found.sort_by_key(|d| (d.loc.source, d.loc.line, d.loc.col));
     match result {
         Some(config) if found.is_empty() => Ok(Loaded {
-            config,
+            config: Box::new(config),
             root: chosen,
         }),
         _ => Err(found),
