@@ -2,7 +2,8 @@
 # Times the release binary as a whole process: several runs per case, the median wall time and
 # the peak RSS, each printed beside its goal. Installs nothing and needs no network: it uses
 # hyperfine when it is on PATH (`apt-get install -y hyperfine`) and GNU time (/usr/bin/time -v)
-# otherwise; peak RSS always comes from /usr/bin/time -v (the `time` package).
+# otherwise; peak RSS always comes from /usr/bin/time -v (the `time` package). python3 reads
+# cargo's JSON messages (where the binary is) and hyperfine's results.
 #
 #   bench/run.sh                 # builds with `cargo build --release` first
 #   RUNS=31 bench/run.sh         # more runs per case (default 21; the 1,000-config cases use RUNS/3)
