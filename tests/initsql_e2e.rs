@@ -7,7 +7,7 @@
 
 use std::fs;
 
-use super::backup_e2e::{DATABASE, Server, USER, bounded, find, render_config, strings};
+use crate::support::{DATABASE, Server, USER, bounded, find, render_config, strings};
 
 const SCHEMA_SQL: &str = "-- the app's tables\nCREATE TABLE notes (\n    id bigint PRIMARY KEY,\n\tbody text NOT NULL\n);\n\nINSERT INTO notes VALUES (1, 'it''s \"here\" $1 ü');\n";
 

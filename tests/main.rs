@@ -9,4 +9,5 @@ mod many;
 mod metrics_e2e;
 mod redis_e2e;
 mod render;
+mod support;
 mod targets;

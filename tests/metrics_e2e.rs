@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::backup_e2e::{
+use crate::support::{
     DATABASE, Server, USER, current_uid, find, free_port, render_config, strings,
 };
 

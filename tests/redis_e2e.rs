@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::backup_e2e::{bounded, find, free_port, pgstate, render_config, strings};
+use crate::support::{bounded, find, free_port, pgstate, render_config, strings};
 
 /// Everything a shell, redis.conf's quoting or a Secret could get wrong.
 const PASSWORD: &str = "r3d\"is \\pa$$ 'q' `x` $(true) #h";
@@ -234,7 +234,7 @@ impl Rendered {
     }
 
     /// Runs the rendered probe with the Secret mounted from `secret`, against `port`.
-    fn probe(&self, secret: &Path, port: u16) -> crate::backup_e2e::Output {
+    fn probe(&self, secret: &Path, port: u16) -> crate::support::Output {
         let probe = self
             .probe
             .replace("/etc/pgstate-redis", &path(secret))
@@ -252,7 +252,7 @@ fn path(p: &Path) -> String {
 }
 
 /// `redis-cli` against a loopback port, authenticated with `password` when given.
-fn redis_cli(port: u16, password: Option<&str>, args: &[&str]) -> crate::backup_e2e::Output {
+fn redis_cli(port: u16, password: Option<&str>, args: &[&str]) -> crate::support::Output {
     let mut cmd = Command::new(redis_bin("redis-cli"));
     cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
         .args(args)
