@@ -90,6 +90,10 @@ pub struct Postgres {
     pub init_sql: Option<InitSql>,
     /// A Prometheus exporter beside the database (statefulset) or the operator's own metrics.
     pub metrics: Metrics,
+    /// TLS for client connections: off when absent.
+    pub tls: Option<Tls>,
+    /// Extra pg_hba rules, placed before pgstate's own.
+    pub hba: Vec<HbaRule>,
 }
 
 impl Default for Postgres {
@@ -116,6 +120,120 @@ impl Default for Postgres {
             statements: false,
             init_sql: None,
             metrics: Metrics::default(),
+            tls: None,
+            hba: Vec::new(),
+        }
+    }
+}
+
+/// `postgres.tls`: the server's certificate from a `kubernetes.io/tls` Secret (with `ca.crt`),
+/// which pgstate can also have cert-manager issue.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Tls {
+    /// The `kubernetes.io/tls` Secret with `tls.crt`, `tls.key` and `ca.crt`; default
+    /// `<name>-tls`. With `issuer`, the Secret cert-manager writes.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Render a cert-manager Certificate for the Services' names, signed by this issuer.
+    #[serde(default)]
+    pub issuer: Option<Issuer>,
+    /// Remote connections without TLS are refused (pg_hba `hostssl` only); default true.
+    #[serde(default = "yes")]
+    pub required: bool,
+}
+
+/// A cert-manager issuer: `Issuer` (in the config's namespace) or `ClusterIssuer`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Issuer {
+    pub name: String,
+    #[serde(default)]
+    pub kind: IssuerKind,
+    /// The API group of an external issuer; default cert-manager.io.
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+pub enum IssuerKind {
+    #[default]
+    Issuer,
+    ClusterIssuer,
+}
+
+impl IssuerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssuerKind::Issuer => "Issuer",
+            IssuerKind::ClusterIssuer => "ClusterIssuer",
+        }
+    }
+}
+
+/// One pg_hba rule: who may connect from where, and how they authenticate.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HbaRule {
+    #[serde(rename = "type")]
+    pub kind: HbaType,
+    /// A database name, or `all`.
+    #[serde(default = "all")]
+    pub database: String,
+    /// A role name, or `all`.
+    #[serde(default = "all")]
+    pub user: String,
+    /// An IP address range in CIDR form (10.0.0.0/8, fd00::/8), or `all`; not for `local`.
+    #[serde(default)]
+    pub address: Option<String>,
+    pub method: HbaMethod,
+}
+
+fn all() -> String {
+    "all".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HbaType {
+    Local,
+    Host,
+    Hostssl,
+    Hostnossl,
+}
+
+impl HbaType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HbaType::Local => "local",
+            HbaType::Host => "host",
+            HbaType::Hostssl => "hostssl",
+            HbaType::Hostnossl => "hostnossl",
+        }
+    }
+}
+
+/// The authentication methods a rule may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum HbaMethod {
+    ScramSha256,
+    Md5,
+    Cert,
+    Reject,
+    Trust,
+    Peer,
+}
+
+impl HbaMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HbaMethod::ScramSha256 => "scram-sha-256",
+            HbaMethod::Md5 => "md5",
+            HbaMethod::Cert => "cert",
+            HbaMethod::Reject => "reject",
+            HbaMethod::Trust => "trust",
+            HbaMethod::Peer => "peer",
         }
     }
 }
@@ -556,6 +674,16 @@ impl Default for RedisStorage {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct App {
     pub name: Option<String>,
+    /// The app's own login role (statefulset target): owns `postgres.database`, is no
+    /// superuser, cannot create roles or databases or reach other databases. Its password is
+    /// the key `app-password` of the credentials Secret. Default `<database>_app`.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The app role's password when pgstate renders the credentials Secret (the database
+    /// password is `fromEnv` or `value`): `fromEnv` or `value`. With `password.secret`, the
+    /// app's password is that Secret's key `app-password`.
+    #[serde(default)]
+    pub password: Option<Password>,
     pub image: String,
     #[serde(default = "two")]
     pub replicas: i64,
@@ -605,8 +733,10 @@ pub struct ConnectionEnv {
     pub password: String,
     #[serde(default = "database_url")]
     pub url: Option<String>,
-    /// libpq's sslmode, set only for `target: external`.
+    /// libpq's sslmode, set for `target: external` and with `postgres.tls`.
     pub ssl_mode: String,
+    /// The CA file's path (with `postgres.tls`), for libpq's sslrootcert.
+    pub ssl_root_cert: String,
     /// Redis's host, port and password (with `redis:`), and a redis:// URL (null to omit).
     pub redis_host: String,
     pub redis_port: String,
@@ -633,6 +763,7 @@ impl Default for ConnectionEnv {
             password: "DB_PASSWORD".into(),
             url: database_url(),
             ssl_mode: "DB_SSLMODE".into(),
+            ssl_root_cert: "DB_SSLROOTCERT".into(),
             redis_host: "REDIS_HOST".into(),
             redis_port: "REDIS_PORT".into(),
             redis_password: "REDIS_PASSWORD".into(),

@@ -31,6 +31,9 @@ pub const GENERATED_PG_ENV: &[&str] = &[
     "POSTGRES_INITDB_ARGS",
     "PGDATA",
     "PGPORT",
+    "PGSTATE_PASSWORD_FILE",
+    "PGSTATE_APP_ROLE",
+    "PGSTATE_APP_PASSWORD_FILE",
 ];
 /// postgresql.conf parameters pgstate sets itself.
 const OWNED_SETTINGS: &[(&str, &str)] = &[
@@ -447,6 +450,7 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
         }
     }
     target_rules(&mut c, config);
+    credentials(&mut c, config, vars);
     c.found
         .sort_by_key(|d| (d.loc.source, d.loc.line, d.loc.col));
     c.found
@@ -1801,6 +1805,237 @@ fn app_rules(c: &mut Checker<'_>, config: &Config, app: &super::model::App) {
             format!("`{path}` does not start with /"),
             "e.g. /healthz",
         );
+    }
+}
+
+// --- Credentials and connections: the app role, TLS and pg_hba ---------------------------------
+
+/// A role name pgstate writes into SQL (quoted) and pg_hba.conf: lowercase letters, digits and
+/// `_`, not starting with a digit, at most 63 bytes, and not PostgreSQL's reserved `pg_` prefix.
+pub fn is_role_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && !s.starts_with("pg_")
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A database or role name in a typed pg_hba rule: a keyword, or letters, digits, `_.-`.
+fn is_hba_name(s: &str) -> bool {
+    matches!(s, "all" | "sameuser" | "samerole" | "replication")
+        || (!s.is_empty()
+            && s.len() <= 63
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
+}
+
+/// An address of a pg_hba rule: `all`, or an IPv4/IPv6 range in CIDR form.
+pub fn is_hba_address(s: &str) -> bool {
+    if s == "all" {
+        return true;
+    }
+    let Some((ip, bits)) = s.split_once('/') else {
+        return false;
+    };
+    let Ok(bits) = bits.parse::<u8>() else {
+        return false;
+    };
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => bits <= 32,
+        Ok(std::net::IpAddr::V6(_)) => bits <= 128,
+        Err(_) => false,
+    }
+}
+
+/// Settings pgstate sets for TLS and pg_hba on the statefulset target.
+const CREDENTIAL_SETTINGS: &[(&str, &str)] = &[
+    ("hba_file", "pgstate renders pg_hba.conf: add rules with postgres.hba"),
+    ("ssl", "set postgres.tls instead"),
+    ("ssl_cert_file", "set postgres.tls instead"),
+    ("ssl_key_file", "set postgres.tls instead"),
+    ("ssl_ca_file", "set postgres.tls instead"),
+];
+
+fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
+    use super::model::{HbaMethod, HbaType};
+    let pg = &config.postgres;
+    let target = config.target;
+    let shown = target_name(target);
+    let in_cluster = target == Target::Statefulset;
+    let why_not = match target {
+        Target::Cloudnativepg => {
+            "CloudNativePG makes the app's owner role (postgres.user), its certificates and pg_hba itself: set them in the Cluster by hand (spec.certificates, spec.postgresql.pg_hba)"
+        }
+        Target::Percona => {
+            "the Percona operator makes the user postgres.user, its TLS and pg_hba itself: set them in the PerconaPGCluster by hand (spec.secrets.customTLSSecret, spec.patroni.dynamicConfiguration)"
+        }
+        _ => {
+            "the provider runs the managed database: postgres.user is the app's login there, and TLS is external.sslMode"
+        }
+    };
+    if !in_cluster {
+        for path in [
+            &["postgres", "tls"][..],
+            &["postgres", "hba"],
+            &["app", "role"],
+            &["app", "password"],
+        ] {
+            if c.root.entry(path).is_some() {
+                let (parent, key) = path.split_at(1);
+                c.key(
+                    parent,
+                    key[0],
+                    format!("`{}` has no equivalent pgstate writes with `target: {shown}`", path.join(".")),
+                    format!("{why_not}; remove it"),
+                );
+            }
+        }
+        return;
+    }
+    if pg.password.key.as_deref() == Some(crate::render::context::APP_PASSWORD_KEY) {
+        c.value(
+            &["postgres", "password", "key"],
+            "the key `app-password` holds the app role's password",
+            "keep the superuser's password under another key, e.g. password",
+        );
+    }
+    // The database name goes into pg_hba.conf, double-quoted.
+    if pg.database.contains('"') || pg.database.chars().any(char::is_control) {
+        c.value(
+            &["postgres", "database"],
+            "the database name holds a double quote or a control character",
+            "use letters, digits and '_', e.g. database: app",
+        );
+    }
+    for (key, why) in CREDENTIAL_SETTINGS {
+        if pg.settings.contains_key(*key) {
+            c.key(
+                &["postgres", "settings"],
+                key,
+                format!("pgstate sets `{key}` itself"),
+                *why,
+            );
+        }
+    }
+    if let Some(app) = &config.app {
+        let role = crate::render::context::app_role_name(config).unwrap_or_default();
+        let path: &[&str] = if app.role.is_some() {
+            &["app", "role"]
+        } else {
+            &["app"]
+        };
+        if !is_role_name(&role) {
+            c.value(
+                path,
+                format!("`{role}` is not a role name pgstate accepts"),
+                "lowercase letters, digits and '_', not starting with a digit or pg_, at most 63 bytes, e.g. role: shop_app",
+            );
+        } else if role == pg.user {
+            c.value(
+                path,
+                format!("the app role `{role}` is the superuser postgres.user"),
+                format!("the app logs in as its own role: remove app.role for {}, or name another one", crate::render::context::default_app_role(&pg.database)),
+            );
+        }
+        let rendered = pg.password.secret.is_none()
+            && (pg.password.from_env.is_some() || pg.password.value.is_some());
+        let secret = crate::render::context::credentials_secret(config);
+        match (&app.password, rendered) {
+            (None, true) => c.value(
+                &["app"],
+                format!("pgstate renders Secret {secret}, and the app role's password is not given"),
+                "add app.password with fromEnv (or value), the key app-password of that Secret",
+            ),
+            (Some(_), false) => c.key(
+                &["app"],
+                "password",
+                "the app role's password is the key app-password of the credentials Secret",
+                match &pg.password.secret {
+                    Some(name) => format!("put it in Secret {name} under key app-password, and remove app.password"),
+                    None => format!("put it in Secret {secret} under key app-password (pgstate secret --generate writes both), and remove app.password"),
+                },
+            ),
+            (Some(pw), true) => {
+                for key in ["secret", "key"] {
+                    if c.root.entry(&["app", "password", key]).is_some() {
+                        c.key(
+                            &["app", "password"],
+                            key,
+                            "the app role's password lives in the credentials Secret, key app-password",
+                            "give fromEnv or value",
+                        );
+                    }
+                }
+                if pw.secret.is_none() && pw.key.is_none() {
+                    if pw.from_env.is_none() && pw.value.is_none() {
+                        c.value(&["app", "password"], "the app role's password has no source", "give fromEnv or value");
+                    }
+                    password(c, "app", &secret, pw, vars);
+                }
+            }
+            (None, false) => {}
+        }
+    }
+    if let Some(tls) = &pg.tls {
+        if tls.secret.is_none() && tls.issuer.is_none() {
+            c.value(
+                &["postgres", "tls"],
+                "TLS needs the server's certificate: neither secret nor issuer is given",
+                format!("secret: {}-tls names an existing kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt), or issuer: {{name: my-ca, kind: ClusterIssuer}} has cert-manager issue it", config.name),
+            );
+        }
+        if let Some(secret) = &tls.secret {
+            subdomain(c, &["postgres", "tls", "secret"], secret);
+        }
+        if let Some(issuer) = &tls.issuer {
+            subdomain(c, &["postgres", "tls", "issuer", "name"], &issuer.name);
+            if let Some(group) = &issuer.group {
+                subdomain(c, &["postgres", "tls", "issuer", "group"], group);
+            }
+        }
+        if let Some(v) = pg.settings.get("ssl_min_protocol_version")
+            && !matches!(v.as_str(), "TLSv1.2" | "TLSv1.3")
+        {
+            c.value(
+                &["postgres", "settings", "ssl_min_protocol_version"],
+                format!("`{v}` is older than TLSv1.2, or not a TLS version"),
+                "TLSv1.2 (pgstate's default) or TLSv1.3",
+            );
+        }
+    }
+    for (i, rule) in pg.hba.iter().enumerate() {
+        let index = i.to_string();
+        let at = |key: &'static str| -> [String; 4] {
+            ["postgres".into(), "hba".into(), index.clone(), key.into()]
+        };
+        let check = |c: &mut Checker<'_>, key: &'static str, message: String, help: &str| {
+            let path = at(key);
+            let path: Vec<&str> = path.iter().map(String::as_str).collect();
+            c.value(&path, message, help);
+        };
+        if rule.kind == HbaType::Local {
+            check(c, "type", "the socket's rules are pgstate's: its start step and the image's entrypoint connect through it as the superuser".into(), "use host, hostssl or hostnossl");
+        }
+        match &rule.address {
+            None if rule.kind != HbaType::Local => check(c, "method", format!("a `{}` rule needs an address", rule.kind.as_str()), "add address: 10.0.0.0/8 (CIDR), or address: all"),
+            Some(a) if !is_hba_address(a) => check(c, "address", format!("`{a}` is not an address range"), "an IPv4 or IPv6 range in CIDR form, e.g. 10.0.0.0/8 or fd00::/8, or all"),
+            _ => {}
+        }
+        for (key, value) in [("database", &rule.database), ("user", &rule.user)] {
+            if !is_hba_name(value) {
+                check(c, key, format!("`{value}` is not a name pgstate writes into pg_hba.conf"), "one name of letters, digits, '_', '.', '-', or all");
+            }
+        }
+        if rule.kind == HbaType::Hostssl && pg.tls.is_none() {
+            check(c, "type", "a hostssl rule matches nothing without postgres.tls".into(), "set postgres.tls, or use type: host");
+        }
+        if rule.method == HbaMethod::Cert && rule.kind != HbaType::Hostssl {
+            check(c, "method", "cert authentication needs a hostssl rule".into(), "type: hostssl (with postgres.tls)");
+        }
+        if rule.method == HbaMethod::Peer {
+            check(c, "method", "peer works on the socket only, and the socket's rules are pgstate's".into(), "use scram-sha-256");
+        }
     }
 }
 

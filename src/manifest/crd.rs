@@ -75,6 +75,35 @@ pub enum MonitorScheme {
     Https,
 }
 
+// --- cert-manager (cert-manager.io/v1 Certificate, v1.19), shaped after its CRD ---
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CertificateSpec {
+    pub secret_name: String,
+    pub common_name: String,
+    pub dns_names: Vec<String>,
+    pub usages: Vec<String>,
+    pub private_key: CertificatePrivateKey,
+    pub issuer_ref: IssuerRef,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CertificatePrivateKey {
+    pub algorithm: String,
+    pub size: u32,
+    pub rotation_policy: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerRef {
+    pub name: String,
+    pub kind: String,
+    pub group: String,
+}
+
 // --- CloudNativePG (postgresql.cnpg.io/v1) ---
 
 #[derive(Debug, Deserialize, Serialize)]

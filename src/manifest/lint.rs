@@ -88,6 +88,11 @@ pub const RULES: &[(&str, Severity, &str)] = &[
         Severity::Warning,
         "an app without an HTTP health check is routed traffic as soon as its port opens",
     ),
+    (
+        "PGS018",
+        Severity::Warning,
+        "trust lets anyone who reaches the port log in as any role, with no password",
+    ),
 ];
 
 fn rule(id: &'static str) -> (Severity, &'static str) {
@@ -294,6 +299,30 @@ pub fn lint(loaded: &Loaded) -> Vec<Finding> {
             "the app's probes only open its TCP port",
             "set app.healthPath to an HTTP health endpoint, e.g. /healthz",
         );
+    }
+    if let Some(pw) = config.app.as_ref().and_then(|a| a.password.as_ref())
+        && pw.value.is_some()
+    {
+        c.add(
+            "PGS001",
+            &["app", "password", "value"],
+            "the app role's password is written in the config",
+            "use app.password.fromEnv, or put it in the credentials Secret under key app-password",
+        );
+    }
+    for (i, rule) in pg.hba.iter().enumerate() {
+        if rule.method == crate::config::model::HbaMethod::Trust && rule.address.is_some() {
+            let index = i.to_string();
+            c.add(
+                "PGS018",
+                &["postgres", "hba", &index, "method"],
+                format!(
+                    "a pg_hba rule trusts connections from {}",
+                    rule.address.as_deref().unwrap_or_default()
+                ),
+                "use method: scram-sha-256 (or cert with hostssl)",
+            );
+        }
     }
     c.found.sort_by_key(|f| (f.loc.line, f.loc.col));
     c.found

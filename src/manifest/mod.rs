@@ -110,6 +110,9 @@ pub fn check(value: &Node) -> Result<(), String> {
         ("barmancloud.cnpg.io/v1", "ObjectStore") => {
             round_trip::<crd::Resource<crd::ObjectStoreSpec>>(value)
         }
+        ("cert-manager.io/v1", "Certificate") => {
+            round_trip::<crd::Resource<crd::CertificateSpec>>(value)
+        }
         ("monitoring.coreos.com/v1", "ServiceMonitor") => {
             round_trip::<crd::Resource<crd::ServiceMonitorSpec>>(value)
         }

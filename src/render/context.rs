@@ -21,6 +21,16 @@ pub const UID: i64 = 10001;
 /// Where the password file is mounted in every container that needs it.
 pub const SECRET_DIR: &str = "/etc/pgstate";
 pub const PASSWORD_FILE: &str = "/etc/pgstate/password";
+/// Where the database container finds the whole credentials Secret (the app role's password).
+pub const APP_SECRET_DIR: &str = "/etc/pgstate-app";
+/// The key of the credentials Secret that holds the app role's password.
+pub const APP_PASSWORD_KEY: &str = "app-password";
+/// Where the server's certificate, key and CA are mounted (the CA alone in the clients).
+pub const TLS_DIR: &str = "/etc/pgstate-tls";
+/// Where the rendered pg_hba.conf is mounted.
+pub const HBA_DIR: &str = "/etc/pgstate-hba";
+/// The init script that sets the passwords and the app role (see templates/partials/roles.sh).
+pub const ROLES_SCRIPT: &str = "00-pgstate-roles.sh";
 /// Where the backup volume is mounted in the backup and restore containers.
 pub const BACKUP_DIR: &str = "/backups";
 
@@ -52,10 +62,56 @@ pub struct Context {
     pub initdb: Option<Initdb>,
     /// The exporter container beside postgres (statefulset target, `postgres.metrics.enabled`).
     pub metrics: Option<MetricsView>,
+    /// The app's own login role (statefulset target with an app).
+    pub app_role: Option<AppRole>,
+    /// The server's certificate (statefulset target with `postgres.tls`).
+    pub tls: Option<TlsView>,
+    /// The rendered pg_hba.conf (statefulset target).
+    pub hba: Option<HbaView>,
     /// Whether the app gets its own NetworkPolicy (every target).
     pub app_policy: bool,
     pub password_file: &'static str,
     pub backup_dir: &'static str,
+}
+
+/// The app's login role and where its password lives.
+#[derive(Debug, Serialize)]
+pub struct AppRole {
+    pub name: String,
+    /// The credentials Secret, mounted whole (optional) in the database container.
+    pub secret: String,
+    pub key: &'static str,
+    pub dir: &'static str,
+    /// Base64 of the password when pgstate renders the Secret.
+    pub data: Option<String>,
+}
+
+/// TLS: the Secret with the server's files, and the Certificate pgstate renders for it.
+#[derive(Debug, Serialize)]
+pub struct TlsView {
+    pub secret: String,
+    pub dir: &'static str,
+    pub ca_file: String,
+    pub required: bool,
+    pub certificate: Option<CertificateView>,
+}
+
+/// A cert-manager Certificate for the client and headless Services' names.
+#[derive(Debug, Serialize)]
+pub struct CertificateView {
+    pub name: String,
+    pub issuer: String,
+    pub kind: &'static str,
+    pub group: String,
+    pub dns_names: Vec<String>,
+}
+
+/// The ConfigMap `<name>-hba` with pg_hba.conf.
+#[derive(Debug, Serialize)]
+pub struct HbaView {
+    pub name: String,
+    pub dir: &'static str,
+    pub text: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,6 +142,8 @@ pub struct Postgres {
     pub user: String,
     pub mount_path: String,
     pub pgdata: String,
+    /// The start step (templates/partials/start.sh) runs before the image's entrypoint.
+    pub start: bool,
     pub args: Vec<String>,
     pub env: Vec<EnvVar>,
     pub resources: ResolvedResources,
@@ -167,25 +225,65 @@ pub struct Connection {
     pub user: Field,
     pub password: SecretRef,
     pub ssl_mode: Option<&'static str>,
+    /// The CA file the app verifies the server with (`postgres.tls`).
+    pub ssl_root_cert: Option<String>,
+}
+
+/// The app's login role on the statefulset target: `app.role`, or `<database>_app` spelt as a
+/// plain role name (lowercase; other characters become `_`; at most 63 bytes).
+pub fn app_role_name(config: &Config) -> Option<String> {
+    let app = config.app.as_ref()?;
+    if config.target != Target::Statefulset {
+        return None;
+    }
+    Some(app.role.clone().unwrap_or_else(|| default_app_role(&config.postgres.database)))
+}
+
+/// `<database>_app` as a plain role name.
+pub fn default_app_role(database: &str) -> String {
+    let mut role: String = database
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9' | '_') => c,
+            _ => '_',
+        })
+        .collect();
+    if role.starts_with(|c: char| c.is_ascii_digit()) {
+        role.insert(0, '_');
+    }
+    role.truncate(59);
+    role.push_str("_app");
+    role
 }
 
 impl Connection {
     fn new(config: &Config, secret: &Secret) -> Connection {
         let pg = &config.postgres;
         let lit = |v: String| Field::Value(v);
+        let app_role = app_role_name(config);
         let password = SecretRef {
             name: secret.name.clone(),
-            key: secret.key.clone(),
+            key: if app_role.is_some() {
+                APP_PASSWORD_KEY.into()
+            } else {
+                secret.key.clone()
+            },
         };
+        let tls = config
+            .postgres
+            .tls
+            .as_ref()
+            .filter(|_| config.target == Target::Statefulset);
         let pooled = config.pooler.is_some();
         match config.target {
             Target::Statefulset => Connection {
                 host: lit(config.name.clone()),
                 port: lit(pg.port.to_string()),
                 database: lit(pg.database.clone()),
-                user: lit(pg.user.clone()),
+                user: lit(app_role.unwrap_or_else(|| pg.user.clone())),
                 password,
-                ssl_mode: None,
+                ssl_mode: tls.map(|_| SslMode::VerifyFull.as_str()),
+                ssl_root_cert: tls.map(|_| format!("{TLS_DIR}/ca.crt")),
             },
             Target::Cloudnativepg => Connection {
                 host: lit(if pooled {
@@ -198,6 +296,7 @@ impl Connection {
                 user: lit(pg.user.clone()),
                 password,
                 ssl_mode: None,
+                ssl_root_cert: None,
             },
             Target::Percona => {
                 let from = |key: &str| {
@@ -213,6 +312,7 @@ impl Connection {
                     user: from("user"),
                     password,
                     ssl_mode: None,
+                    ssl_root_cert: None,
                 }
             }
             Target::External => {
@@ -231,6 +331,7 @@ impl Connection {
                     user: lit(pg.user.clone()),
                     password,
                     ssl_mode: Some(ssl_mode.as_str()),
+                    ssl_root_cert: None,
                 }
             }
         }
@@ -254,6 +355,8 @@ pub struct AppView {
     pub health_path: Option<String>,
     pub uid: i64,
     pub read_only_root_filesystem: bool,
+    /// The TLS Secret whose `ca.crt` the app mounts (`postgres.tls`).
+    pub tls_secret: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -287,6 +390,10 @@ pub struct Script {
     pub key: String,
     pub text: String,
 }
+
+/// The init script that sets the superuser's and the app role's passwords from the mounted
+/// Secret files; the start step runs it again on every later start.
+pub const ROLES_SH: &str = include_str!("../../templates/partials/roles.sh");
 
 /// The script that creates pg_stat_statements in the app's database.
 pub const STATEMENTS_SQL: &str = "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n";
@@ -331,6 +438,12 @@ pub fn settings_with_preload(pg: &crate::config::model::Postgres) -> Map {
 pub fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
     let pg = &config.postgres;
     let mut scripts = Vec::new();
+    if config.target == Target::Statefulset {
+        scripts.push(Script {
+            key: ROLES_SCRIPT.into(),
+            text: ROLES_SH.into(),
+        });
+    }
     if with_statements && pg.statements {
         scripts.push(Script {
             key: "00-pg-stat-statements.sql".into(),
@@ -417,9 +530,12 @@ fn metrics_view(config: &Config) -> Option<MetricsView> {
             lit(
                 "DATA_SOURCE_URI",
                 format!(
-                    "127.0.0.1:{}/{}?sslmode=disable",
+                    "127.0.0.1:{}/{}?sslmode={}",
                     pg.port,
-                    percent_encode(&pg.database)
+                    percent_encode(&pg.database),
+                    // In the pod, over loopback: encrypted when the server has TLS; the
+                    // certificate names the Services, not 127.0.0.1.
+                    if pg.tls.is_some() { "require" } else { "disable" }
                 ),
             ),
             lit("DATA_SOURCE_USER", literal(&pg.user)),
@@ -593,12 +709,18 @@ fn connection_env(conn: &Connection, names: &crate::config::model::ConnectionEnv
     if let Some(mode) = conn.ssl_mode {
         env.push(var(&names.ssl_mode, &Field::Value(mode.into())));
     }
+    if let Some(ca) = &conn.ssl_root_cert {
+        env.push(var(&names.ssl_root_cert, &Field::Value(ca.clone())));
+    }
     if let Some(url) = &names.url {
-        let query = if conn.ssl_mode.is_some() {
+        let mut query = if conn.ssl_mode.is_some() {
             format!("?sslmode=$({})", names.ssl_mode)
         } else {
             String::new()
         };
+        if conn.ssl_root_cert.is_some() {
+            query.push_str(&format!("&sslrootcert=$({})", names.ssl_root_cert));
+        }
         env.push(EnvVar {
             name: url.clone(),
             value: Some(format!(
@@ -633,7 +755,109 @@ fn app_view(config: &Config, app: &App, conn: &Connection) -> AppView {
         health_path: app.health_path.clone(),
         uid: app.run_as_user,
         read_only_root_filesystem: app.read_only_root_filesystem,
+        tls_secret: conn.ssl_root_cert.as_ref().map(|_| tls_secret(config)),
     }
+}
+
+/// The TLS Secret: `postgres.tls.secret`, or `<name>-tls`.
+pub fn tls_secret(config: &Config) -> String {
+    config
+        .postgres
+        .tls
+        .as_ref()
+        .and_then(|t| t.secret.clone())
+        .unwrap_or_else(|| format!("{}-tls", config.name))
+}
+
+/// The names the server's certificate must hold: the client and headless Services, short and
+/// qualified, and the pod's own name under the headless Service.
+pub fn tls_dns_names(config: &Config) -> Vec<String> {
+    let ns = &config.namespace;
+    let mut names = Vec::new();
+    for service in [config.name.clone(), format!("{}-hl", config.name)] {
+        names.push(service.clone());
+        names.push(format!("{service}.{ns}"));
+        names.push(format!("{service}.{ns}.svc"));
+        names.push(format!("{service}.{ns}.svc.cluster.local"));
+    }
+    let pod = format!("{}-0.{}-hl", config.name, config.name);
+    names.push(format!("{pod}.{ns}.svc"));
+    names.push(format!("{pod}.{ns}.svc.cluster.local"));
+    names
+}
+
+fn tls_view(config: &Config) -> Option<TlsView> {
+    let tls = config.postgres.tls.as_ref()?;
+    if config.target != Target::Statefulset {
+        return None;
+    }
+    let secret = tls_secret(config);
+    Some(TlsView {
+        certificate: tls.issuer.as_ref().map(|i| CertificateView {
+            name: secret.clone(),
+            issuer: i.name.clone(),
+            kind: i.kind.as_str(),
+            group: i.group.clone().unwrap_or_else(|| "cert-manager.io".into()),
+            dns_names: tls_dns_names(config),
+        }),
+        secret,
+        dir: TLS_DIR,
+        ca_file: format!("{TLS_DIR}/ca.crt"),
+        required: tls.required,
+    })
+}
+
+/// A name in pg_hba.conf: the keywords as they are, anything else double-quoted (validated
+/// names hold no quote, space or control character).
+fn hba_name(name: &str) -> String {
+    if matches!(name, "all" | "sameuser" | "samerole" | "replication") {
+        name.to_owned()
+    } else {
+        format!("\"{name}\"")
+    }
+}
+
+/// pg_hba.conf: the config's rules first, then pgstate's. The socket is trusted as the image
+/// sets it (only the pod reaches it); every TCP connection authenticates with
+/// scram-sha-256, remote ones over TLS only when TLS is required; the app role reaches its
+/// own database only.
+pub fn hba_text(config: &Config) -> String {
+    use std::fmt::Write as _;
+    let pg = &config.postgres;
+    let remote = match &pg.tls {
+        Some(t) if t.required => "hostssl",
+        _ => "host",
+    };
+    let mut out = String::from("# pg_hba.conf rendered by pgstate: postgres.hba first, then pgstate's rules.\n");
+    for rule in &pg.hba {
+        let _ = writeln!(
+            out,
+            "{} {} {} {} {}",
+            rule.kind.as_str(),
+            hba_name(&rule.database),
+            hba_name(&rule.user),
+            rule.address.as_deref().unwrap_or(""),
+            rule.method.as_str()
+        );
+    }
+    out.push_str("# the socket: only the pod's own processes reach it\n");
+    out.push_str("local all all trust\n");
+    if let Some(role) = app_role_name(config) {
+        out.push_str("# the app role: its own database only\n");
+        let _ = writeln!(
+            out,
+            "{remote} {} {} all scram-sha-256",
+            hba_name(&pg.database),
+            hba_name(&role)
+        );
+        let _ = writeln!(out, "host all {} all reject", hba_name(&role));
+    }
+    out.push_str("# the pod's loopback (the exporter)\n");
+    out.push_str("host all all 127.0.0.1/32 scram-sha-256\n");
+    out.push_str("host all all ::1/128 scram-sha-256\n");
+    out.push_str("# everyone else\n");
+    let _ = writeln!(out, "{remote} all all all scram-sha-256");
+    out
 }
 
 impl Context {
@@ -664,6 +888,7 @@ impl Context {
             data: rendered_password.map(|p| base64(&p)),
         };
         let connection = Connection::new(config, &secret);
+        let app_secret = secret.name.clone();
         let initdb_secret = (owned || pw.secret.is_some()).then(|| secret.name.clone());
         let in_cluster = config.target == Target::Statefulset;
         let pgdata = pg
@@ -697,6 +922,26 @@ impl Context {
                 secret: None,
             },
         ];
+        let app_role = app_role_name(config);
+        if in_cluster {
+            env.push(EnvVar {
+                name: "PGSTATE_PASSWORD_FILE".into(),
+                value: Some(PASSWORD_FILE.into()),
+                secret: None,
+            });
+        }
+        if let Some(role) = &app_role {
+            env.push(EnvVar {
+                name: "PGSTATE_APP_ROLE".into(),
+                value: Some(literal(role)),
+                secret: None,
+            });
+            env.push(EnvVar {
+                name: "PGSTATE_APP_PASSWORD_FILE".into(),
+                value: Some(format!("{APP_SECRET_DIR}/{APP_PASSWORD_KEY}")),
+                secret: None,
+            });
+        }
         if let Some(args) = &pg.initdb_args {
             env.push(EnvVar {
                 name: "POSTGRES_INITDB_ARGS".into(),
@@ -710,7 +955,21 @@ impl Context {
             secret: None,
         }));
         let mut args = vec!["postgres".to_owned()];
-        for (key, value) in &settings_with_preload(pg) {
+        let tls = tls_view(config);
+        let mut settings = settings_with_preload(pg);
+        if in_cluster {
+            settings.insert("hba_file".into(), format!("{HBA_DIR}/pg_hba.conf"));
+        }
+        if let Some(t) = &tls {
+            settings.insert("ssl".into(), "on".into());
+            settings.insert("ssl_cert_file".into(), format!("{}/tls.crt", t.dir));
+            settings.insert("ssl_key_file".into(), format!("{}/tls.key", t.dir));
+            settings.insert("ssl_ca_file".into(), t.ca_file.clone());
+            settings
+                .entry("ssl_min_protocol_version".into())
+                .or_insert_with(|| "TLSv1.2".into());
+        }
+        for (key, value) in &settings {
             args.push("-c".into());
             args.push(format!("{key}={value}"));
         }
@@ -775,6 +1034,11 @@ impl Context {
                 lit("FORMAT", format.into()),
                 lit("KEEP", b.keep.to_string()),
             ];
+            let mut env = env;
+            if let Some(t) = &tls {
+                env.push(lit("PGSSLMODE", SslMode::VerifyFull.as_str().into()));
+                env.push(lit("PGSSLROOTCERT", t.ca_file.clone()));
+            }
             Backup {
                 name: format!("{}-backup", config.name),
                 schedule: b.schedule.clone(),
@@ -842,6 +1106,7 @@ impl Context {
                 user: pg.user.clone(),
                 mount_path: pg.mount_path.clone(),
                 pgdata: pgdata.clone(),
+                start: in_cluster,
                 args,
                 env,
                 resources: resolve_resources(&pg.resources, &POSTGRES_RESOURCES),
@@ -872,6 +1137,25 @@ impl Context {
             redis,
             backup,
             network_policy,
+            app_role: app_role.map(|name| AppRole {
+                name,
+                secret: app_secret,
+                key: APP_PASSWORD_KEY,
+                dir: APP_SECRET_DIR,
+                data: config
+                    .app
+                    .as_ref()
+                    .and_then(|a| a.password.as_ref())
+                    .and_then(|p| self::rendered_password(p, vars))
+                    .filter(|_| owned)
+                    .map(|p| base64(&p)),
+            }),
+            tls,
+            hba: in_cluster.then(|| HbaView {
+                name: format!("{}-hba", config.name),
+                dir: HBA_DIR,
+                text: hba_text(config),
+            }),
             initdb: match config.target {
                 Target::Statefulset => initdb(config, true),
                 Target::Cloudnativepg => initdb(config, false),

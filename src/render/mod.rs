@@ -57,6 +57,8 @@ macro_rules! templates {
 templates! {
     Secret => "secret.yaml.j2",
     InitdbConfigMap => "configmap-initdb.yaml.j2",
+    HbaConfigMap => "configmap-hba.yaml.j2",
+    Certificate => "certificate.yaml.j2",
     PersistentVolume => "persistentvolume.yaml.j2",
     BackupClaim => "backup-pvc.yaml.j2",
     HeadlessService => "service-headless.yaml.j2",
@@ -102,6 +104,10 @@ const SHARED: &[(&str, &str)] = &[
     (
         "partials/restore.sh",
         include_str!("../../templates/partials/restore.sh"),
+    ),
+    (
+        "partials/start.sh",
+        include_str!("../../templates/partials/start.sh"),
     ),
 ];
 
@@ -412,6 +418,12 @@ fn database_templates(ctx: &Context) -> Vec<TemplateId> {
     }
     if ctx.initdb.is_some() {
         ids.push(TemplateId::InitdbConfigMap);
+    }
+    if ctx.hba.is_some() {
+        ids.push(TemplateId::HbaConfigMap);
+    }
+    if ctx.tls.as_ref().is_some_and(|t| t.certificate.is_some()) {
+        ids.push(TemplateId::Certificate);
     }
     if ctx.local_volume.is_some() {
         ids.push(TemplateId::PersistentVolume);
