@@ -1850,7 +1850,10 @@ pub fn is_hba_address(s: &str) -> bool {
 
 /// Settings pgstate sets for TLS and pg_hba on the statefulset target.
 const CREDENTIAL_SETTINGS: &[(&str, &str)] = &[
-    ("hba_file", "pgstate renders pg_hba.conf: add rules with postgres.hba"),
+    (
+        "hba_file",
+        "pgstate renders pg_hba.conf: add rules with postgres.hba",
+    ),
     ("ssl", "set postgres.tls instead"),
     ("ssl_cert_file", "set postgres.tls instead"),
     ("ssl_key_file", "set postgres.tls instead"),
@@ -1886,7 +1889,10 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
                 c.key(
                     parent,
                     key[0],
-                    format!("`{}` has no equivalent pgstate writes with `target: {shown}`", path.join(".")),
+                    format!(
+                        "`{}` has no equivalent pgstate writes with `target: {shown}`",
+                        path.join(".")
+                    ),
                     format!("{why_not}; remove it"),
                 );
             }
@@ -1935,7 +1941,10 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             c.value(
                 path,
                 format!("the app role `{role}` is the superuser postgres.user"),
-                format!("the app logs in as its own role: remove app.role for {}, or name another one", crate::render::context::default_app_role(&pg.database)),
+                format!(
+                    "the app logs in as its own role: remove app.role for {}, or name another one",
+                    crate::render::context::default_app_role(&pg.database)
+                ),
             );
         }
         let rendered = pg.password.secret.is_none()
@@ -2018,23 +2027,53 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             check(c, "type", "the socket's rules are pgstate's: its start step and the image's entrypoint connect through it as the superuser".into(), "use host, hostssl or hostnossl");
         }
         match &rule.address {
-            None if rule.kind != HbaType::Local => check(c, "method", format!("a `{}` rule needs an address", rule.kind.as_str()), "add address: 10.0.0.0/8 (CIDR), or address: all"),
-            Some(a) if !is_hba_address(a) => check(c, "address", format!("`{a}` is not an address range"), "an IPv4 or IPv6 range in CIDR form, e.g. 10.0.0.0/8 or fd00::/8, or all"),
+            None if rule.kind != HbaType::Local => check(
+                c,
+                "method",
+                format!("a `{}` rule needs an address", rule.kind.as_str()),
+                "add address: 10.0.0.0/8 (CIDR), or address: all",
+            ),
+            Some(a) if !is_hba_address(a) => check(
+                c,
+                "address",
+                format!("`{a}` is not an address range"),
+                "an IPv4 or IPv6 range in CIDR form, e.g. 10.0.0.0/8 or fd00::/8, or all",
+            ),
             _ => {}
         }
         for (key, value) in [("database", &rule.database), ("user", &rule.user)] {
             if !is_hba_name(value) {
-                check(c, key, format!("`{value}` is not a name pgstate writes into pg_hba.conf"), "one name of letters, digits, '_', '.', '-', or all");
+                check(
+                    c,
+                    key,
+                    format!("`{value}` is not a name pgstate writes into pg_hba.conf"),
+                    "one name of letters, digits, '_', '.', '-', or all",
+                );
             }
         }
         if rule.kind == HbaType::Hostssl && pg.tls.is_none() {
-            check(c, "type", "a hostssl rule matches nothing without postgres.tls".into(), "set postgres.tls, or use type: host");
+            check(
+                c,
+                "type",
+                "a hostssl rule matches nothing without postgres.tls".into(),
+                "set postgres.tls, or use type: host",
+            );
         }
         if rule.method == HbaMethod::Cert && rule.kind != HbaType::Hostssl {
-            check(c, "method", "cert authentication needs a hostssl rule".into(), "type: hostssl (with postgres.tls)");
+            check(
+                c,
+                "method",
+                "cert authentication needs a hostssl rule".into(),
+                "type: hostssl (with postgres.tls)",
+            );
         }
         if rule.method == HbaMethod::Peer {
-            check(c, "method", "peer works on the socket only, and the socket's rules are pgstate's".into(), "use scram-sha-256");
+            check(
+                c,
+                "method",
+                "peer works on the socket only, and the socket's rules are pgstate's".into(),
+                "use scram-sha-256",
+            );
         }
     }
 }

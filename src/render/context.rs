@@ -236,7 +236,11 @@ pub fn app_role_name(config: &Config) -> Option<String> {
     if config.target != Target::Statefulset {
         return None;
     }
-    Some(app.role.clone().unwrap_or_else(|| default_app_role(&config.postgres.database)))
+    Some(
+        app.role
+            .clone()
+            .unwrap_or_else(|| default_app_role(&config.postgres.database)),
+    )
 }
 
 /// `<database>_app` as a plain role name.
@@ -535,7 +539,11 @@ fn metrics_view(config: &Config) -> Option<MetricsView> {
                     percent_encode(&pg.database),
                     // In the pod, over loopback: encrypted when the server has TLS; the
                     // certificate names the Services, not 127.0.0.1.
-                    if pg.tls.is_some() { "require" } else { "disable" }
+                    if pg.tls.is_some() {
+                        "require"
+                    } else {
+                        "disable"
+                    }
                 ),
             ),
             lit("DATA_SOURCE_USER", literal(&pg.user)),
@@ -819,8 +827,8 @@ fn hba_name(name: &str) -> String {
 
 /// pg_hba.conf: the config's rules first, then pgstate's. The socket is trusted as the image
 /// sets it (only the pod reaches it); every TCP connection authenticates with
-/// scram-sha-256, remote ones over TLS only when TLS is required; the app role reaches its
-/// own database only.
+/// scram-sha-256, over TLS only when TLS is required; the app role reaches its own database
+/// only.
 pub fn hba_text(config: &Config) -> String {
     use std::fmt::Write as _;
     let pg = &config.postgres;
@@ -828,7 +836,9 @@ pub fn hba_text(config: &Config) -> String {
         Some(t) if t.required => "hostssl",
         _ => "host",
     };
-    let mut out = String::from("# pg_hba.conf rendered by pgstate: postgres.hba first, then pgstate's rules.\n");
+    let mut out = String::from(
+        "# pg_hba.conf rendered by pgstate: postgres.hba first, then pgstate's rules.\n",
+    );
     for rule in &pg.hba {
         let _ = writeln!(
             out,
@@ -852,10 +862,7 @@ pub fn hba_text(config: &Config) -> String {
         );
         let _ = writeln!(out, "host all {} all reject", hba_name(&role));
     }
-    out.push_str("# the pod's loopback (the exporter)\n");
-    out.push_str("host all all 127.0.0.1/32 scram-sha-256\n");
-    out.push_str("host all all ::1/128 scram-sha-256\n");
-    out.push_str("# everyone else\n");
+    out.push_str("# everyone else (the exporter too, over the pod's loopback)\n");
     let _ = writeln!(out, "{remote} all all all scram-sha-256");
     out
 }
