@@ -208,6 +208,12 @@ pub fn secret_manifests(
         if !keys.iter().any(|(k, _)| *k == ctx.secret.key) {
             keys.push((&ctx.secret.key, password()?));
         }
+        // The app role's password, in the same Secret (statefulset target with an app).
+        if let Some(role) = &ctx.app_role
+            && !keys.iter().any(|(k, _)| *k == role.key)
+        {
+            keys.push((role.key, password()?));
+        }
     }
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let mut out = String::new();

@@ -495,7 +495,10 @@ fn commands_about_one_database_ask_which() {
         "todos-db",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, "postgresql://todos@todos-db.course.svc:5432/todos\n");
+    assert_eq!(
+        out,
+        "postgresql://todos_app@todos-db.course.svc:5432/todos\n"
+    );
     refused(
         &["secret", "-c", COURSE, "--from-env", "PATH"],
         "--from-env gives one password, and 2 databases were given",

@@ -254,7 +254,7 @@ fn config_values_come_back_as_the_same_strings() {
             serde_json::to_string(v).expect("json")
         ));
     }
-    yaml.push_str("app:\n  image: example/app:1.0\n");
+    yaml.push_str("app:\n  image: example/app:1.0\n  password: {value: \"yes\"}\n");
     let path = dir.path().join("tricky.yaml");
     std::fs::write(&path, &yaml).expect("write");
     let (code, out, err) = pgstate(&["render", "-c", path.to_str().expect("utf-8 path")]);
