@@ -49,6 +49,8 @@ app:
 /// The rendered database pod's parts, with the volume paths mapped to local folders.
 struct Pod {
     root: tempfile::TempDir,
+    /// The folder of the config file, for `pgstate restore -c`.
+    config_dir: tempfile::TempDir,
     start: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
@@ -324,6 +326,7 @@ fn pod() -> Pod {
     fs::set_permissions(root.path(), fs::Permissions::from_mode(0o755)).expect("chmod root");
     let mut pod = Pod {
         root,
+        config_dir: render_dir,
         start: command[2].clone(),
         args: crate::support::strings(&c["args"], "args"),
         env: Vec::new(),
@@ -537,6 +540,43 @@ fn no_password_in_processes(secrets: &[&str]) {
     }
 }
 
+/// A backup or restore pod's container, verbatim as the pod runs it: its command and literal
+/// env, its volumes (backups, the credentials Secret, the CA) at local folders; it reaches the
+/// server by the rendered host name `db` at the mapped address. Returns its stderr.
+fn run_job(pod: &Pod, template: &Value) -> String {
+    let job = &template["spec"]["containers"][0];
+    for name in ["backups", "job-tmp"] {
+        let d = pod.dir(name);
+        fs::create_dir_all(&d).expect("mkdir");
+        if current_uid() == 0 {
+            std::os::unix::fs::chown(&d, Some(UID), Some(UID)).expect("chown");
+        }
+    }
+    let job_map = |text: &str| {
+        pod.map(text)
+            .replace("/backups", &pod.dir("backups").display().to_string())
+    };
+    let mut argv = crate::support::strings(&job["command"], "command");
+    let script = argv.pop().expect("script");
+    argv.push(job_map(&script));
+    let mut cmd = pod.command(&argv);
+    cmd.env_clear();
+    for e in job["env"].as_array().expect("env") {
+        cmd.env(
+            e["name"].as_str().expect("name"),
+            job_map(e["value"].as_str().expect("a literal")),
+        );
+    }
+    cmd.env("PATH", format!("{}:/usr/bin:/bin", pg_bin_dir().display()))
+        .env("PGHOST", "db")
+        .env("PGHOSTADDR", ADDRESS)
+        .env("PGPORT", pod.port.to_string())
+        .current_dir(pod.dir("job-tmp"));
+    let out = bounded(&mut cmd, None);
+    out.assert_success("the job's script over TLS");
+    out.stderr
+}
+
 #[test]
 fn app_role_tls_and_rotation_as_the_pod_runs_them() {
     if current_uid() != 0 {
@@ -665,36 +705,8 @@ fn app_role_tls_and_rotation_as_the_pod_runs_them() {
         .iter()
         .find(|d| d["kind"] == "CronJob")
         .expect("CronJob");
-    let job = &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
-    for name in ["backups", "job-tmp"] {
-        let d = pod.dir(name);
-        fs::create_dir_all(&d).expect("mkdir");
-        std::os::unix::fs::chown(&d, Some(UID), Some(UID)).expect("chown");
-    }
-    let job_map = |text: &str| {
-        pod.map(text)
-            .replace("/backups", &pod.dir("backups").display().to_string())
-    };
-    let mut argv = crate::support::strings(&job["command"], "command");
-    let script = argv.pop().expect("script");
-    argv.push(job_map(&script));
-    let mut cmd = pod.command(&argv);
-    cmd.env_clear();
-    for e in job["env"].as_array().expect("env") {
-        cmd.env(
-            e["name"].as_str().expect("name"),
-            job_map(e["value"].as_str().expect("a literal")),
-        );
-    }
-    cmd.env("PATH", format!("{}:/usr/bin:/bin", pg_bin_dir().display()))
-        .env("PGHOST", "db")
-        .env("PGHOSTADDR", ADDRESS)
-        .env("PGPORT", pod.port.to_string())
-        .current_dir(pod.dir("job-tmp"));
-    let out = bounded(&mut cmd, None);
-    out.assert_success("the backup script over TLS");
-    assert!(out.stderr.contains("ok:"), "{}", out.stderr);
-    let ca = pod.dir("tls").join("ca.crt").display().to_string();
+    let out = run_job(&pod, &cronjob["spec"]["jobTemplate"]["spec"]["template"]);
+    assert!(out.contains("ok:"), "{out}");
     let dump = fs::read_dir(pod.dir("backups"))
         .expect("backups")
         .filter_map(Result::ok)
@@ -710,25 +722,27 @@ fn app_role_tls_and_rotation_as_the_pod_runs_them() {
         "the dump keeps the owner:\n{}",
         listed.stdout
     );
-    psql(
-        &pod,
-        "dbname=postgres user=postgres sslmode=verify-full",
-        SUPERUSER_PASSWORD,
-        "CREATE DATABASE scratch",
-    )
-    .expect("scratch database");
-    let mut restore = Command::new(pg_bin_dir().join("pg_restore"));
-    restore.env_clear().env("PGPASSWORD", SUPERUSER_PASSWORD).args([
-        "--exit-on-error",
-        &format!("--dbname=host=db hostaddr={ADDRESS} port={} sslmode=verify-full sslrootcert={ca} user=postgres dbname=scratch", pod.port),
-        &dump.display().to_string(),
-    ]);
-    bounded(&mut restore, None).assert_success("the dump restores");
+    // The app loses its table; the restore Job's script, verbatim, brings it back, still the
+    // app's.
+    psql(&pod, app, APP_PASSWORD, "DROP TABLE orders").expect("the app drops its table");
+    let config = pod.config_dir.path().join("pgstate.yaml");
+    let restore = crate::support::documents(&crate::support::pgstate(&[
+        "restore",
+        "-c",
+        config.to_str().expect("utf-8"),
+        "--latest",
+    ]));
+    let job = restore
+        .iter()
+        .find(|d| d["kind"] == "Job")
+        .expect("restore Job");
+    let out = run_job(&pod, &job["spec"]["template"]);
+    assert!(out.contains("ok: restored"), "{out}");
     assert_eq!(
         psql(
             &pod,
-            "dbname=scratch user=postgres sslmode=verify-full",
-            SUPERUSER_PASSWORD,
+            app,
+            APP_PASSWORD,
             "SELECT tableowner || ':' || (SELECT what FROM orders) FROM pg_tables WHERE tablename = 'orders'"
         ),
         Ok("shop_app:kept".into())

@@ -3,6 +3,7 @@
 
 mod backup_e2e;
 mod cli;
+mod creds;
 mod creds_e2e;
 mod errors;
 mod initsql_e2e;

@@ -217,6 +217,7 @@ impl HbaType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum HbaMethod {
+    #[serde(rename = "scram-sha-256")]
     ScramSha256,
     Md5,
     Cert,

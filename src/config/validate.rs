@@ -2014,14 +2014,14 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
         }
     }
     for (i, rule) in pg.hba.iter().enumerate() {
-        let index = i.to_string();
-        let at = |key: &'static str| -> [String; 4] {
-            ["postgres".into(), "hba".into(), index.clone(), key.into()]
-        };
         let check = |c: &mut Checker<'_>, key: &'static str, message: String, help: &str| {
-            let path = at(key);
-            let path: Vec<&str> = path.iter().map(String::as_str).collect();
-            c.value(&path, message, help);
+            let path = format!("postgres.hba[{i}].{key}");
+            let loc = c.root.find(&path);
+            c.found.push(
+                Diagnostic::new(loc, message)
+                    .with_path(path)
+                    .with_help(help),
+            );
         };
         if rule.kind == HbaType::Local {
             check(c, "type", "the socket's rules are pgstate's: its start step and the image's entrypoint connect through it as the superuser".into(), "use host, hostssl or hostnossl");

@@ -312,16 +312,20 @@ pub fn lint(loaded: &Loaded) -> Vec<Finding> {
     }
     for (i, rule) in pg.hba.iter().enumerate() {
         if rule.method == crate::config::model::HbaMethod::Trust && rule.address.is_some() {
-            let index = i.to_string();
-            c.add(
-                "PGS018",
-                &["postgres", "hba", &index, "method"],
-                format!(
+            let (severity, why) = self::rule("PGS018");
+            let path = format!("postgres.hba[{i}].method");
+            c.found.push(Finding {
+                id: "PGS018",
+                severity,
+                message: format!(
                     "a pg_hba rule trusts connections from {}",
                     rule.address.as_deref().unwrap_or_default()
                 ),
-                "use method: scram-sha-256 (or cert with hostssl)",
-            );
+                why,
+                fix: "use method: scram-sha-256 (or cert with hostssl)".into(),
+                loc: loaded.root.find(&path),
+                path,
+            });
         }
     }
     c.found.sort_by_key(|f| (f.loc.line, f.loc.col));

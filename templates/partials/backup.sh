@@ -31,7 +31,7 @@ if [ "$FORMAT" = custom ]; then
   pg_dump --no-password --format=custom --file="$tmp" || fail "pg_dump of $PGDATABASE on $PGHOST:$PGPORT failed"
   pg_restore --list "$tmp" > /dev/null || fail "the new dump does not read back with pg_restore --list"
 else
-  { pg_dump --no-password --format=plain --clean --if-exists --no-owner || touch "$tmp.failed"; } | gzip -c > "$tmp"
+  { pg_dump --no-password --format=plain --clean --if-exists || touch "$tmp.failed"; } | gzip -c > "$tmp"
   [ ! -e "$tmp.failed" ] || fail "pg_dump of $PGDATABASE on $PGHOST:$PGPORT failed"
   gzip -t "$tmp" || fail "the new dump is not a valid gzip file"
   gzip -dc "$tmp" | tail -n 20 | grep -q 'PostgreSQL database dump complete' || fail "the new dump is incomplete"

@@ -13,9 +13,11 @@ fi
 file="$BACKUP_DIR/$DUMP"
 [ -f "$file" ] || fail "there is no dump $file"
 log "restoring $file into $PGDATABASE on $PGHOST:$PGPORT"
+# Owners come back as dumped: the app's objects belong to the app role again (the database
+# pod's start step creates it, so it exists wherever pgstate runs the database).
 case "$file" in
   *.dump)
-    pg_restore --no-password --clean --if-exists --no-owner --exit-on-error --single-transaction \
+    pg_restore --no-password --clean --if-exists --exit-on-error --single-transaction \
       --dbname="$PGDATABASE" "$file" || fail "pg_restore failed; the database is unchanged" ;;
   *.sql.gz)
     gzip -t "$file" || fail "$file is not a valid gzip file"
