@@ -242,3 +242,56 @@ fn the_app_and_the_backup_verify_the_server() {
     let data = secret[0]["data"].as_object().expect("data");
     assert!(data.contains_key("password") && data.contains_key("app-password"));
 }
+
+#[test]
+fn cloudnativepg_takes_the_certificate_and_the_rules_in_its_cluster() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let docs = render_config(
+        dir.path(),
+        "name: shop
+namespace: shop
+target: cloudnativepg
+postgres:
+  image: ghcr.io/cloudnative-pg/postgresql:16.4
+  database: shop
+  user: shop
+  tls:
+    issuer: {name: team-ca, kind: ClusterIssuer}
+  hba:
+    - {type: hostssl, database: shop, user: reporting, address: 10.20.0.0/16, method: scram-sha-256}
+app: {image: ghcr.io/acme/shop:1.0.0}
+",
+    );
+    let cluster = &object(&docs, "Cluster", "shop")["spec"];
+    assert_eq!(cluster["certificates"]["serverTLSSecret"], "shop-tls");
+    assert_eq!(cluster["certificates"]["serverCASecret"], "shop-tls");
+    assert_eq!(
+        cluster["postgresql"]["pg_hba"],
+        serde_json::json!([
+            "hostssl \"shop\" \"reporting\" 10.20.0.0/16 scram-sha-256",
+            "hostnossl all all 0.0.0.0/0 reject",
+            "hostnossl all all ::/0 reject"
+        ])
+    );
+    let cert = object(&docs, "Certificate", "shop-tls");
+    let mut errors = Vec::new();
+    let mut body = cert.clone();
+    body.as_object_mut().expect("object").remove("metadata");
+    validate(&certificate_schema(), &body, "", &mut errors);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let names = cert["spec"]["dnsNames"].to_string();
+    for name in [
+        "\"shop-rw\"",
+        "\"shop-ro.shop.svc\"",
+        "\"shop-r.shop.svc.cluster.local\"",
+    ] {
+        assert!(names.contains(name), "{name} not in {names}");
+    }
+    let app = object(&docs, "Deployment", "shop-app")["spec"]["template"]["spec"]["containers"][0]
+        ["env"]
+        .to_string();
+    assert!(
+        app.contains("verify-full") && app.contains("DB_SSLROOTCERT"),
+        "{app}"
+    );
+}

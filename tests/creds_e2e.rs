@@ -580,7 +580,6 @@ fn run_job(pod: &Pod, template: &Value) -> String {
 #[test]
 fn app_role_tls_and_rotation_as_the_pod_runs_them() {
     if current_uid() != 0 {
-        eprintln!("SKIPPED-NOT-ROOT would hide the key ownership check: this test needs root");
         panic!("the credentials e2e runs the pod's UID and root-owned Secret files: run as root");
     }
     let pod = pod();

@@ -25,6 +25,10 @@ const VARIANTS: &[(&str, &str)] = &[
         "name: shop\ntarget: percona\npostgres:\n  image: postgres:16.4\n  database: shop\n  user: shop\nbackup:\n  keep: 2\n  s3: {bucket: b, region: eu-west-1, secret: shop-pgbackrest}\napp: {image: ghcr.io/acme/shop:1.0.0}\n",
     ),
     (
+        "cnpg-tls-hba.yaml",
+        "name: shop\ntarget: cloudnativepg\npostgres:\n  image: ghcr.io/cloudnative-pg/postgresql:16.4\n  database: shop\n  user: shop\n  tls: {issuer: {name: team-ca, kind: ClusterIssuer}}\n  hba:\n    - {type: hostssl, database: shop, user: reporting, address: 10.20.0.0/16, method: scram-sha-256}\napp: {image: ghcr.io/acme/shop:1.0.0}\n",
+    ),
+    (
         "percona-minimal.yaml",
         "name: shop\ntarget: percona\npostgres:\n  image: postgres:15-alpine\n  user: app\n",
     ),
@@ -211,9 +215,21 @@ fn external_keeps_the_app_wiring_and_adds_the_ssl_mode() {
         env_of(&documents(&dev), "todos-backend"),
         env_of(&docs, "todos-backend"),
     );
-    for name in ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD"] {
+    for name in ["DB_HOST", "DB_PORT", "DB_NAME"] {
         assert_eq!(var(&dev_env, name), var(&prod_env, name), "{name}");
     }
+    // In the cluster the app logs in as its own role (key app-password); the managed database's
+    // login is postgres.user (key password), a role the provider's admin made.
+    assert_eq!(var(&dev_env, "DB_USER")["value"], "todos_app");
+    assert_eq!(var(&prod_env, "DB_USER")["value"], "todos");
+    assert_eq!(
+        var(&dev_env, "DB_PASSWORD")["valueFrom"]["secretKeyRef"]["key"],
+        "app-password"
+    );
+    assert_eq!(
+        var(&prod_env, "DB_PASSWORD")["valueFrom"]["secretKeyRef"]["key"],
+        "password"
+    );
     assert_eq!(var(&prod_env, "DB_SSLMODE")["value"], "require");
     assert!(
         var(&prod_env, "DATABASE_URL")["value"]

@@ -1868,7 +1868,7 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
     let in_cluster = target == Target::Statefulset;
     let why_not = match target {
         Target::Cloudnativepg => {
-            "CloudNativePG makes the app's owner role (postgres.user), its certificates and pg_hba itself: set them in the Cluster by hand (spec.certificates, spec.postgresql.pg_hba)"
+            "CloudNativePG's app role is its owner role, postgres.user, with its password in the credentials Secret"
         }
         Target::Percona => {
             "the Percona operator makes the user postgres.user, its TLS and pg_hba itself: set them in the PerconaPGCluster by hand (spec.secrets.customTLSSecret, spec.patroni.dynamicConfiguration)"
@@ -1877,6 +1877,15 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             "the provider runs the managed database: postgres.user is the app's login there, and TLS is external.sslMode"
         }
     };
+    let cnpg = target == Target::Cloudnativepg;
+    if cnpg && pg.tls.is_some() && config.pooler.is_some() {
+        c.key(
+            &["postgres"],
+            "tls",
+            "pgstate maps postgres.tls to the Cluster's certificates, not to its Pooler's",
+            "remove the pooler, or set the Pooler's TLS by hand and remove postgres.tls",
+        );
+    }
     if !in_cluster {
         for path in [
             &["postgres", "tls"][..],
@@ -1884,6 +1893,11 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             &["app", "role"],
             &["app", "password"],
         ] {
+            // CloudNativePG takes the certificate (spec.certificates) and the rules
+            // (spec.postgresql.pg_hba); its app role is postgres.user.
+            if cnpg && path[0] == "postgres" {
+                continue;
+            }
             if c.root.entry(path).is_some() {
                 let (parent, key) = path.split_at(1);
                 c.key(
@@ -1897,9 +1911,11 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
                 );
             }
         }
-        return;
+        if !cnpg {
+            return;
+        }
     }
-    if pg.password.key.as_deref() == Some(crate::render::context::APP_PASSWORD_KEY) {
+    if in_cluster && pg.password.key.as_deref() == Some(crate::render::context::APP_PASSWORD_KEY) {
         c.value(
             &["postgres", "password", "key"],
             "the key `app-password` holds the app role's password",
@@ -1907,7 +1923,7 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
         );
     }
     // The database name goes into pg_hba.conf, double-quoted.
-    if pg.database.contains('"') || pg.database.chars().any(char::is_control) {
+    if in_cluster && (pg.database.contains('"') || pg.database.chars().any(char::is_control)) {
         c.value(
             &["postgres", "database"],
             "the database name holds a double quote or a control character",
@@ -1915,7 +1931,7 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
         );
     }
     for (key, why) in CREDENTIAL_SETTINGS {
-        if pg.settings.contains_key(*key) {
+        if in_cluster && pg.settings.contains_key(*key) {
             c.key(
                 &["postgres", "settings"],
                 key,
@@ -1924,7 +1940,7 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             );
         }
     }
-    if let Some(app) = &config.app {
+    if let Some(app) = config.app.as_ref().filter(|_| in_cluster) {
         let role = crate::render::context::app_role_name(config).unwrap_or_default();
         let path: &[&str] = if app.role.is_some() {
             &["app", "role"]

@@ -120,6 +120,8 @@ pub struct ClusterSpec {
     pub storage: CnpgStorage,
     pub resources: ResourceRequirements,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificates: Option<CnpgCertificates>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub postgresql: Option<CnpgClusterPostgresql>,
     pub bootstrap: CnpgBootstrap,
     pub affinity: CnpgAffinity,
@@ -127,6 +129,16 @@ pub struct ClusterSpec {
     pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugins: Option<Vec<CnpgPlugin>>,
+}
+
+/// `spec.certificates`: the server's certificate and its CA, from the user's Secrets.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CnpgCertificates {
+    #[serde(rename = "serverTLSSecret")]
+    pub server_tls_secret: String,
+    #[serde(rename = "serverCASecret")]
+    pub server_ca_secret: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -153,6 +165,8 @@ pub struct CnpgPostgresql {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CnpgClusterPostgresql {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pg_hba: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameters: Option<Map>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -273,11 +273,7 @@ impl Connection {
                 secret.key.clone()
             },
         };
-        let tls = config
-            .postgres
-            .tls
-            .as_ref()
-            .filter(|_| config.target == Target::Statefulset);
+        let tls = config.postgres.tls.as_ref();
         let pooled = config.pooler.is_some();
         match config.target {
             Target::Statefulset => Connection {
@@ -299,8 +295,8 @@ impl Connection {
                 database: lit(pg.database.clone()),
                 user: lit(pg.user.clone()),
                 password,
-                ssl_mode: None,
-                ssl_root_cert: None,
+                ssl_mode: tls.map(|_| SslMode::VerifyFull.as_str()),
+                ssl_root_cert: tls.map(|_| format!("{TLS_DIR}/ca.crt")),
             },
             Target::Percona => {
                 let from = |key: &str| {
@@ -782,21 +778,30 @@ pub fn tls_secret(config: &Config) -> String {
 pub fn tls_dns_names(config: &Config) -> Vec<String> {
     let ns = &config.namespace;
     let mut names = Vec::new();
-    for service in [config.name.clone(), format!("{}-hl", config.name)] {
+    let services = if config.target == Target::Cloudnativepg {
+        ["rw", "r", "ro"]
+            .map(|s| format!("{}-{s}", config.name))
+            .to_vec()
+    } else {
+        vec![config.name.clone(), format!("{}-hl", config.name)]
+    };
+    for service in services {
         names.push(service.clone());
         names.push(format!("{service}.{ns}"));
         names.push(format!("{service}.{ns}.svc"));
         names.push(format!("{service}.{ns}.svc.cluster.local"));
     }
-    let pod = format!("{}-0.{}-hl", config.name, config.name);
-    names.push(format!("{pod}.{ns}.svc"));
-    names.push(format!("{pod}.{ns}.svc.cluster.local"));
+    if config.target == Target::Statefulset {
+        let pod = format!("{}-0.{}-hl", config.name, config.name);
+        names.push(format!("{pod}.{ns}.svc"));
+        names.push(format!("{pod}.{ns}.svc.cluster.local"));
+    }
     names
 }
 
 fn tls_view(config: &Config) -> Option<TlsView> {
     let tls = config.postgres.tls.as_ref()?;
-    if config.target != Target::Statefulset {
+    if !matches!(config.target, Target::Statefulset | Target::Cloudnativepg) {
         return None;
     }
     let secret = tls_secret(config);
@@ -825,6 +830,18 @@ fn hba_name(name: &str) -> String {
     }
 }
 
+/// One typed rule as a pg_hba.conf line.
+pub fn hba_line(rule: &crate::config::model::HbaRule) -> String {
+    format!(
+        "{} {} {} {} {}",
+        rule.kind.as_str(),
+        hba_name(&rule.database),
+        hba_name(&rule.user),
+        rule.address.as_deref().unwrap_or(""),
+        rule.method.as_str()
+    )
+}
+
 /// pg_hba.conf: the config's rules first, then pgstate's. The socket is trusted as the image
 /// sets it (only the pod reaches it); every TCP connection authenticates with
 /// scram-sha-256, over TLS only when TLS is required; the app role reaches its own database
@@ -840,15 +857,8 @@ pub fn hba_text(config: &Config) -> String {
         "# pg_hba.conf rendered by pgstate: postgres.hba first, then pgstate's rules.\n",
     );
     for rule in &pg.hba {
-        let _ = writeln!(
-            out,
-            "{} {} {} {} {}",
-            rule.kind.as_str(),
-            hba_name(&rule.database),
-            hba_name(&rule.user),
-            rule.address.as_deref().unwrap_or(""),
-            rule.method.as_str()
-        );
+        out.push_str(&hba_line(rule));
+        out.push('\n');
     }
     out.push_str("# the socket: only the pod's own processes reach it\n");
     out.push_str("local all all trust\n");

@@ -93,6 +93,11 @@ pub struct Cnpg {
     pub backup: Option<CnpgBackup>,
     pub pooler: Option<PoolerView>,
     pub rw_service: String,
+    /// `spec.certificates`: the server's kubernetes.io/tls Secret, also the CA's (`postgres.tls`).
+    pub tls_secret: Option<String>,
+    /// `spec.postgresql.pg_hba`: `postgres.hba`, then the refusal of plaintext when TLS is
+    /// required; the operator's own rules come before, its default after.
+    pub pg_hba: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -251,6 +256,15 @@ pub fn cnpg(config: &Config, initdb_secret: Option<String>) -> Cnpg {
         backup,
         pooler: pooler(config, format!("{}-pooler-rw", config.name)),
         rw_service: format!("{}-rw", config.name),
+        tls_secret: pg.tls.as_ref().map(|_| super::context::tls_secret(config)),
+        pg_hba: {
+            let mut lines: Vec<String> = pg.hba.iter().map(super::context::hba_line).collect();
+            if pg.tls.as_ref().is_some_and(|t| t.required) {
+                lines.push("hostnossl all all 0.0.0.0/0 reject".into());
+                lines.push("hostnossl all all ::/0 reject".into());
+            }
+            lines
+        },
     }
 }
 
