@@ -68,6 +68,13 @@ pub fn connection(config: &Config, ctx: &Context, format: crate::cli::Connection
             if let Some(mode) = conn.ssl_mode {
                 let _ = writeln!(out, "{}={mode}", names.ssl_mode);
             }
+            if let Some(ca) = &conn.ssl_root_cert {
+                let _ = writeln!(
+                    out,
+                    "# {}: {ca} in the app's pod: key `ca.crt` of the TLS Secret",
+                    names.ssl_root_cert
+                );
+            }
             let _ = writeln!(
                 out,
                 "# {}: key `{}` of Secret {ns}/{}",
@@ -117,6 +124,9 @@ pub fn connection(config: &Config, ctx: &Context, format: crate::cli::Connection
             }
             if let Some(mode) = conn.ssl_mode {
                 let _ = writeln!(out, "sslMode: {mode}");
+            }
+            if let Some(ca) = &conn.ssl_root_cert {
+                let _ = writeln!(out, "sslRootCert: {}", q(ca));
             }
             let _ = writeln!(
                 out,

@@ -2096,6 +2096,38 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn credential_names_and_addresses() {
+        use super::{is_hba_address, is_role_name};
+        for ok in ["shop_app", "_x", "a1"] {
+            assert!(is_role_name(ok), "{ok}");
+        }
+        for bad in ["", "Shop", "1app", "pg_app", "a-b", "a\"b", &"a".repeat(64)] {
+            assert!(!is_role_name(bad), "{bad}");
+        }
+        for ok in ["all", "10.0.0.0/8", "0.0.0.0/0", "fd00::/8", "::1/128"] {
+            assert!(is_hba_address(ok), "{ok}");
+        }
+        for bad in [
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "::/129",
+            "db.example.com",
+            "10.0.0.0/8 trust",
+        ] {
+            assert!(!is_hba_address(bad), "{bad}");
+        }
+        assert_eq!(
+            crate::render::context::default_app_role("Shop-DB"),
+            "shop_db_app"
+        );
+        assert_eq!(
+            crate::render::context::default_app_role("2024"),
+            "_2024_app"
+        );
+        assert!(crate::render::context::default_app_role(&"x".repeat(80)).len() <= 63);
+    }
+
     use super::*;
     use crate::error::SourceId;
 
