@@ -163,6 +163,7 @@ fn pg_hba_puts_the_configs_rules_first_and_refuses_plaintext() {
             "hostssl \"shop\" \"reporting\" 10.20.0.0/16 scram-sha-256",
             "host all all 192.168.0.0/16 reject",
             "local all all trust",
+            "local replication all trust",
             "hostssl \"shop\" \"shop_app\" all scram-sha-256",
             "host all \"shop_app\" all reject",
             "hostssl all all all scram-sha-256",

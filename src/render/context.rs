@@ -862,6 +862,7 @@ pub fn hba_text(config: &Config) -> String {
     }
     out.push_str("# the socket: only the pod's own processes reach it\n");
     out.push_str("local all all trust\n");
+    out.push_str("local replication all trust\n");
     if let Some(role) = app_role_name(config) {
         out.push_str("# the app role: its own database only\n");
         let _ = writeln!(
