@@ -533,7 +533,7 @@ fn render_command(
         let name = format!("{}-credentials", loaded.config.name);
         let _ = writeln!(
             stderr,
-            "note: no pgstate.yaml here, so this is the built-in calculator example.\n      Its password is read from Secret {name}; create it once with:\n      kubectl create secret generic {name} --from-literal=password=\"$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')\""
+            "note: no pgstate.yaml here, so this is the built-in calculator example.\n      Its passwords (the superuser's and the app role's) are read from Secret {name}; create it once with:\n      pgstate secret --generate | kubectl apply -f -"
         );
     }
     Ok(0)

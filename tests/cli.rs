@@ -50,7 +50,8 @@ fn empty_folder_renders_the_builtin_example() {
     );
     let stderr = String::from_utf8(out.stderr).expect("utf-8");
     assert!(
-        stderr.contains("kubectl create secret generic postgresql-credentials"),
+        stderr.contains("Secret postgresql-credentials")
+            && stderr.contains("pgstate secret --generate | kubectl apply -f -"),
         "{stderr}"
     );
 }
