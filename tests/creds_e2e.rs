@@ -35,6 +35,7 @@ postgres:
   user: postgres
   password: {{value: {}}}
   tls: {{secret: db-tls}}
+  initSql: \"CREATE TABLE catalog (id int); INSERT INTO catalog VALUES (7);\"
 backup:
   keep: 2
 app:
@@ -399,11 +400,17 @@ fn pod() -> Pod {
             .unwrap_or_else(|| panic!("no ConfigMap {name} key {key}"))
             .to_owned()
     };
-    kubelet_file(
-        &pod.dir("initdb").join("00-pgstate-roles.sh"),
-        &pod.map(&config_map("db-initdb", "00-pgstate-roles.sh")),
-        mode("initdb", "configMap"),
-    );
+    let initdb = docs
+        .iter()
+        .find(|d| d["kind"] == "ConfigMap" && d["metadata"]["name"] == "db-initdb")
+        .expect("the initdb ConfigMap");
+    for (key, text) in initdb["data"].as_object().expect("data") {
+        kubelet_file(
+            &pod.dir("initdb").join(key),
+            &pod.map(text.as_str().expect("script")),
+            mode("initdb", "configMap"),
+        );
+    }
     kubelet_file(
         &pod.dir("hba").join("pg_hba.conf"),
         &config_map("db-hba", "pg_hba.conf"),
@@ -507,13 +514,40 @@ fn first_start(pod: &Pod) {
         "CREATE DATABASE shop".into(),
     ]);
     bounded(&mut db, None).assert_success("create the database");
-    let script = pod.dir("initdb").join("00-pgstate-roles.sh");
-    let mut roles = pod.command(&[
-        "bash".into(),
-        "-c".into(),
-        format!("set -Eeo pipefail; . {}", script.display()),
-    ]);
-    bounded(&mut roles, None).assert_success("the roles script on the first start");
+    // The init scripts in key order: .sql through psql into the database, .sh sourced.
+    let mut scripts: Vec<PathBuf> = fs::read_dir(pod.dir("initdb"))
+        .expect("initdb")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    scripts.sort();
+    let names: Vec<String> = scripts
+        .iter()
+        .filter_map(|p| p.file_name()?.to_str().map(str::to_owned))
+        .collect();
+    assert_eq!(names, ["10-init.sql", "99-pgstate-roles.sh"]);
+    for script in &scripts {
+        let argv: Vec<String> = if script.extension().is_some_and(|x| x == "sql") {
+            vec![
+                "psql".into(),
+                "-v".into(),
+                "ON_ERROR_STOP=1".into(),
+                format!("--host={}", pod.dir("run").display()),
+                "--username=postgres".into(),
+                "--dbname=shop".into(),
+                "-f".into(),
+                script.display().to_string(),
+            ]
+        } else {
+            vec![
+                "bash".into(),
+                "-c".into(),
+                format!("set -Eeo pipefail; . {}", script.display()),
+            ]
+        };
+        let mut cmd = pod.command(&argv);
+        bounded(&mut cmd, None).assert_success(&format!("{} on the first start", script.display()));
+    }
     let mut stop = pod.command(&[
         "pg_ctl".into(),
         format!("--pgdata={pgdata}"),
@@ -650,6 +684,16 @@ fn app_role_tls_and_rotation_as_the_pod_runs_them() {
     );
     assert_eq!(protocol, Ok("TLSv1.2".into()));
 
+    // The init SQL's table, made by the superuser on the first start, is the app's.
+    assert_eq!(
+        psql(
+            &pod,
+            app,
+            APP_PASSWORD,
+            "SELECT tableowner || ':' || (SELECT id FROM catalog) FROM pg_tables WHERE tablename = 'catalog'"
+        ),
+        Ok("shop_app:7".into())
+    );
     // The app role: owns its tables and the database, nothing more.
     psql(&pod, app, APP_PASSWORD, "CREATE TABLE orders (id int PRIMARY KEY, what text); INSERT INTO orders VALUES (1, 'kept')").expect("the app creates its table");
     assert_eq!(

@@ -66,9 +66,9 @@ fn statements_and_init_sql_run_on_a_new_database() {
         keys,
         [
             "00-pg-stat-statements.sql",
-            "00-pgstate-roles.sh",
             "10-init.sql",
-            "11-schema.sql"
+            "11-schema.sql",
+            "99-pgstate-roles.sh"
         ]
     );
     assert_eq!(data["11-schema.sql"], SCHEMA_SQL, "the file, byte for byte");

@@ -30,7 +30,7 @@ pub const TLS_DIR: &str = "/etc/pgstate-tls";
 /// Where the rendered pg_hba.conf is mounted.
 pub const HBA_DIR: &str = "/etc/pgstate-hba";
 /// The init script that sets the passwords and the app role (see templates/partials/roles.sh).
-pub const ROLES_SCRIPT: &str = "00-pgstate-roles.sh";
+pub const ROLES_SCRIPT: &str = "99-pgstate-roles.sh";
 /// Where the backup volume is mounted in the backup and restore containers.
 pub const BACKUP_DIR: &str = "/backups";
 
@@ -434,16 +434,11 @@ pub fn settings_with_preload(pg: &crate::config::model::Postgres) -> Map {
 }
 
 /// The init scripts of a config: `00-pg-stat-statements.sql` (when `with_statements`),
-/// `10-init.sql` for `initSql.sql`, `11-<file>`... for `initSql.files`; none, no ConfigMap.
+/// `10-init.sql` for `initSql.sql`, `11-<file>`... for `initSql.files`, and on the statefulset
+/// target `99-pgstate-roles.sh`; none, no ConfigMap.
 pub fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
     let pg = &config.postgres;
     let mut scripts = Vec::new();
-    if config.target == Target::Statefulset {
-        scripts.push(Script {
-            key: ROLES_SCRIPT.into(),
-            text: ROLES_SH.into(),
-        });
-    }
     if with_statements && pg.statements {
         scripts.push(Script {
             key: "00-pg-stat-statements.sql".into(),
@@ -464,6 +459,13 @@ pub fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
                 text: file.text.clone().unwrap_or_default(),
             });
         }
+    }
+    // Last, so the objects the init SQL creates pass to the app role on the first start.
+    if config.target == Target::Statefulset {
+        scripts.push(Script {
+            key: ROLES_SCRIPT.into(),
+            text: ROLES_SH.into(),
+        });
     }
     (!scripts.is_empty()).then(|| Initdb {
         name: format!("{}-initdb", config.name),
