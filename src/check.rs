@@ -37,7 +37,10 @@ pub fn run(
     let mut findings = Vec::new();
     let mut allowed = 0usize;
     for loaded in &configs.items {
-        for finding in lint::lint(loaded) {
+        let major = args
+            .deployed_major
+            .and_then(|deployed| lint::major_change(loaded, deployed));
+        for finding in lint::lint(loaded).into_iter().chain(major) {
             if loaded.config.lint.allow.0.contains_key(finding.id) {
                 allowed += 1;
             } else {

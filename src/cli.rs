@@ -77,6 +77,11 @@ pub enum Command {
         after_help = "Examples:\n  pgstate restore --latest | kubectl apply -f -\n  pgstate restore --from postgresql-20260101T020000Z-00.dump > restore.yaml"
     )]
     Restore(RestoreArgs),
+    /// Write what moves the database to the PostgreSQL major version of `postgres.image`
+    #[command(
+        after_help = "Examples:\n  pgstate upgrade --from 15 > upgrade.yaml          # pg_upgrade --link, seconds\n  pgstate upgrade --from 15 --method dump > upgrade.yaml\n  pgstate upgrade --from 15 --rollback > rollback.yaml\n\nThe runbook with every kubectl step: docs/upgrade.md."
+    )]
+    Upgrade(UpgradeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +118,9 @@ pub struct CheckArgs {
     /// Exit 1 on warnings too
     #[arg(long)]
     pub deny_warnings: bool,
+    /// The PostgreSQL major version deployed now: a config with another one is an error (PGS020)
+    #[arg(long, value_name = "MAJOR", value_parser = clap::value_parser!(i64).range(1..100))]
+    pub deployed_major: Option<i64>,
     /// Output format (github: workflow annotations on the config's lines)
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
@@ -266,4 +274,30 @@ pub struct RestoreArgs {
 pub enum Format {
     Yaml,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The major version the database runs now, e.g. 15
+    #[arg(long, value_name = "MAJOR")]
+    pub from: String,
+    /// link: pg_upgrade --link on the same volume (default); dump: dump and restore
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub method: Option<UpgradeMethod>,
+    /// The image of the link Job (default tianon/postgres-upgrade:OLD-to-NEW), e.g. pinned by digest
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Instead: the Job that puts the kept old data directory back
+    #[arg(long)]
+    pub rollback: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UpgradeMethod {
+    Link,
+    Dump,
 }

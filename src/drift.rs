@@ -86,9 +86,79 @@ fn of_kind(yaml: &str, kind: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The PostgreSQL major of the database objects in `yaml`: (kind, namespace, name) -> major,
+/// from the StatefulSet's `postgres` container, CloudNativePG's imageName or Percona's
+/// postgresVersion.
+fn majors(yaml: &str) -> Vec<((String, String, String), i64)> {
+    let major = |image: &Value| {
+        image
+            .as_str()
+            .and_then(crate::render::targets::postgres_major)
+    };
+    serde_saphyr::from_multiple::<Value>(yaml)
+        .unwrap_or_default()
+        .into_iter()
+        // `kubectl get -o yaml` answers with a List of the objects.
+        .flat_map(|d| match d["items"].as_array() {
+            Some(items) if d["kind"] == "List" => items.clone(),
+            _ => vec![d],
+        })
+        .filter_map(|d| {
+            let found = match d["kind"].as_str()? {
+                "StatefulSet" => d["spec"]["template"]["spec"]["containers"]
+                    .as_array()?
+                    .iter()
+                    .find(|c| c["name"] == "postgres")
+                    .and_then(|c| major(&c["image"])),
+                "Cluster" => major(&d["spec"]["imageName"]),
+                "PerconaPGCluster" => d["spec"]["postgresVersion"].as_i64(),
+                _ => None,
+            }?;
+            let key = (
+                d["kind"].as_str()?.to_owned(),
+                d["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("default")
+                    .to_owned(),
+                d["metadata"]["name"].as_str()?.to_owned(),
+            );
+            Some((key, found))
+        })
+        .collect()
+}
+
+/// A change of PostgreSQL major version between the files on disk and the render: never let
+/// through silently, since the new server cannot start on the old data directory.
+pub fn major_changes(old: &str, new: &str) -> Vec<String> {
+    let before = majors(old);
+    let mut notes = Vec::new();
+    for ((kind, ns, name), to) in majors(new) {
+        let Some((_, from)) = before
+            .iter()
+            .find(|(k, _)| *k == (kind.clone(), ns.clone(), name.clone()))
+        else {
+            continue;
+        };
+        let from = *from;
+        if from == to {
+            continue;
+        }
+        notes.push(if to < from {
+            format!("{kind} {ns}/{name}: the PostgreSQL major goes back from {from} to {to}, which no server can do on the same data: keep {from}, or restore a dump into a new database")
+        } else {
+            match kind.as_str() {
+                "StatefulSet" => format!("{kind} {ns}/{name}: the PostgreSQL major changes from {from} to {to}, and a {to} server cannot start on the {from} data directory (the pod would crash-loop with \"database files are incompatible with server\"). Do not apply this as is: run `pgstate upgrade --from {from}` and follow its runbook (docs/upgrade.md)"),
+                "Cluster" => format!("{kind} {ns}/{name}: the PostgreSQL major changes from {from} to {to}: CloudNativePG 1.26 or newer upgrades in place when this is applied (all instances stop, pg_upgrade --link runs, replicas are re-cloned); take a backup first (`pgstate upgrade --from {from}` says more)"),
+                _ => format!("{kind} {ns}/{name}: the PostgreSQL major changes from {from} to {to}: the Percona operator upgrades a major version through a PerconaPGUpgrade, not by a changed postgresVersion: do not apply this; apply the one `pgstate upgrade --from {from}` prints"),
+            }
+        });
+    }
+    notes
+}
+
 /// StatefulSet fields the API server refuses to change, with what to do instead.
 fn immutable_changes(old: &str, new: &str) -> Vec<String> {
-    let mut notes = Vec::new();
+    let mut notes = major_changes(old, new);
     let old_sets = of_kind(old, "StatefulSet");
     let cronjobs = of_kind(new, "CronJob");
     for new_set in of_kind(new, "StatefulSet") {
@@ -198,6 +268,36 @@ mod tests {
         let new = OLD.replace("db-hl", "db-headless");
         let notes = immutable_changes(OLD, &new);
         assert!(notes[0].contains("spec.serviceName"), "{notes:?}");
+    }
+
+    #[test]
+    fn a_major_change_points_at_upgrade() {
+        let set = |image: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db, namespace: shop}}\nspec:\n  template:\n    spec:\n      containers:\n        - {{name: postgres, image: \"{image}\"}}\n        - {{name: metrics, image: \"exporter:0.17\"}}\n"
+            )
+        };
+        let notes = immutable_changes(&set("postgres:15.8"), &set("postgres:17.6"));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("from 15 to 17"), "{}", notes[0]);
+        assert!(
+            notes[0].contains("pgstate upgrade --from 15"),
+            "{}",
+            notes[0]
+        );
+        assert!(immutable_changes(&set("postgres:15.8"), &set("postgres:15.10-alpine")).is_empty());
+        let back = immutable_changes(&set("postgres:17.6"), &set("postgres:15.8"));
+        assert!(back[0].contains("goes back"), "{back:?}");
+        let cluster = |image: &str| {
+            format!(
+                "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata: {{name: db, namespace: shop}}\nspec: {{imageName: \"{image}\"}}\n"
+            )
+        };
+        let notes = immutable_changes(
+            &cluster("ghcr.io/cloudnative-pg/postgresql:16.4"),
+            &cluster("ghcr.io/cloudnative-pg/postgresql:17.6"),
+        );
+        assert!(notes[0].contains("CloudNativePG 1.26"), "{notes:?}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod inspect;
 pub mod manifest;
 pub mod output;
 pub mod render;
+pub mod upgrade;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -58,6 +59,7 @@ fn dispatch(
         Command::Render(args) => render_command(&args, stdout, stderr, vars),
         Command::Restore(args) => restore_command(&args, stdout, vars),
         Command::Check(args) => check::run(&args, stdout, stderr, vars),
+        Command::Upgrade(args) => upgrade::run(&args, stdout, stderr, vars),
         Command::Schema => {
             let schema = schemars::schema_for!(config::Config);
             let mut text =
@@ -250,7 +252,13 @@ fn kubectl_command(
         None => {}
     }
     kubectl_common(kubectl, &mut argv);
+    let majors = if verb == "diff" {
+        deployed_major_changes(kubectl, &input, stderr)?
+    } else {
+        0
+    };
     match output::kubectl(&argv, input.as_bytes(), stdout, stderr)? {
+        0 if majors > 0 => Ok(1),
         0 => Ok(0),
         // `kubectl diff` exits 1 when there are differences: a finding, not a failure.
         1 if verb == "diff" => Ok(1),
@@ -262,6 +270,35 @@ fn kubectl_command(
             Ok(3)
         }
     }
+}
+
+/// For `diff`: reads the deployed objects (`kubectl get -f -`) and says on stderr where the
+/// render changes the PostgreSQL major version; returns how many do.
+fn deployed_major_changes(
+    kubectl: &KubectlArgs,
+    input: &str,
+    stderr: &mut dyn Write,
+) -> Result<usize, Error> {
+    let mut argv = vec![
+        "get".to_owned(),
+        "--ignore-not-found".to_owned(),
+        "--output=yaml".to_owned(),
+    ];
+    if let Some(context) = &kubectl.context {
+        argv.push(format!("--context={context}"));
+    }
+    argv.extend(["-f".to_owned(), "-".to_owned()]);
+    let mut live = Vec::new();
+    let mut errors = Vec::new();
+    if output::kubectl(&argv, input.as_bytes(), &mut live, &mut errors)? != 0 {
+        // kubectl diff, next, reports what is wrong with the connection.
+        return Ok(0);
+    }
+    let notes = drift::major_changes(&String::from_utf8_lossy(&live), input);
+    for note in &notes {
+        let _ = writeln!(stderr, "error: {note}");
+    }
+    Ok(notes.len())
 }
 
 /// Loads and renders every config of a run, checks that no two of them collide, and keeps the

@@ -13,3 +13,4 @@ mod redis_e2e;
 mod render;
 mod support;
 mod targets;
+mod upgrade_e2e;

