@@ -483,7 +483,11 @@ pub fn each<I: Sync, T: Send>(
 /// The kinds `--only` accepts: those of the templates, in their order.
 fn kinds() -> Vec<&'static str> {
     let mut kinds: Vec<&'static str> = Vec::new();
-    for kind in render::TemplateId::ALL.iter().filter_map(|t| t.kind()) {
+    // The PerconaPGUpgrade is `pgstate upgrade`'s only, never `render`'s.
+    let rendered = render::TemplateId::ALL
+        .iter()
+        .filter(|t| **t != render::TemplateId::PerconaUpgrade);
+    for kind in rendered.filter_map(|t| t.kind()) {
         if !kinds.contains(&kind) {
             kinds.push(kind);
         }
