@@ -548,7 +548,7 @@ fn the_runbooks_dump_restores_with_pgstate_restore() {
         .unwrap_or_default()
         .to_owned();
     assert!(
-        dump.starts_with("shop-pg-") && dump.ends_with("-00.dump"),
+        dump.starts_with("shop-pg-") && dump.ends_with("-00.sql.gz"),
         "the dump is named as pgstate's own: {dump}"
     );
     let left: Vec<_> = std::fs::read_dir(&backups)
