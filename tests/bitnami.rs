@@ -673,3 +673,69 @@ fn the_flags_of_from_bitnami_go_together() {
         "{err}"
     );
 }
+
+#[test]
+fn pg_hba_rules_and_a_tls_secret_carry_over_where_pgstate_has_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let values = dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        "auth:\n  username: shop\n  database: shop\n  existingSecret: shop-db\ntls:\n  enabled: true\n  certificatesSecret: shop-tls\n  certFilename: tls.crt\n  certKeyFilename: tls.key\n  certCAFilename: ca.crt\nprimary:\n  pgHbaConfiguration: |\n    # TYPE DATABASE USER ADDRESS METHOD\n    local all all trust\n    hostssl shop shop 10.0.0.0 255.0.0.0 scram-sha-256\n    host all all 0.0.0.0/0 md5\n    host all all 0.0.0.0/0 ldap ldapserver=ldap.example.com\n    host shop +admins 10.0.0.0/8 scram-sha-256\n",
+    )
+    .expect("write");
+    let config = dir.path().join("pgstate.yaml");
+    let (code, _, err) = run(&[
+        "init",
+        "--from-bitnami",
+        values.to_str().expect("utf-8"),
+        "-o",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&config).expect("config");
+    assert!(
+        text.contains("  tls:\n    secret: shop-tls\n    required: false"),
+        "{text}"
+    );
+    assert!(
+        text.contains("      address: \"10.0.0.0/8\"\n      method: scram-sha-256"),
+        "a netmask becomes CIDR\n{text}"
+    );
+    assert!(text.contains("    - type: hostssl"), "{text}");
+    assert!(
+        err.contains("primary.pgHbaConfiguration -> postgres.hba (2 of 5 rules)"),
+        "{err}"
+    );
+    for (line, why) in [
+        (14, "the socket's rules are pgstate's"),
+        (17, "no `ldap` authentication"),
+        (18, "`+admins` is not one name"),
+    ] {
+        assert!(
+            err.contains(&format!("values.yaml:{line}:5: primary.pgHbaConfiguration"))
+                && err.contains(why),
+            "line {line}: {why}\n{err}"
+        );
+    }
+    let (code, _, findings) = run(&["check", "-c", config.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{findings}");
+    let docs = documents(&pgstate(&["render", "-c", config.to_str().expect("utf-8")]));
+    let hba = docs
+        .iter()
+        .find(|d| {
+            d["kind"] == "ConfigMap"
+                && d["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.ends_with("-hba"))
+        })
+        .map_or_else(String::new, |d| {
+            d["data"]["pg_hba.conf"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        });
+    assert!(
+        hba.contains("hostssl \"shop\" \"shop\" 10.0.0.0/8 scram-sha-256\n"),
+        "the rule reaches pg_hba.conf: {hba}"
+    );
+}

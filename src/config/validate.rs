@@ -1823,7 +1823,7 @@ pub fn is_role_name(s: &str) -> bool {
 }
 
 /// A database or role name in a typed pg_hba rule: a keyword, or letters, digits, `_.-`.
-fn is_hba_name(s: &str) -> bool {
+pub fn is_hba_name(s: &str) -> bool {
     matches!(s, "all" | "sameuser" | "samerole" | "replication")
         || (!s.is_empty()
             && s.len() <= 63
