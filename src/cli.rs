@@ -61,7 +61,7 @@ pub enum Command {
     Graph(GraphArgs),
     /// Write a commented starting config
     #[command(
-        after_help = "Examples:\n  pgstate init\n  pgstate init --preset healthcare -o db.yaml\n  pgstate init -o - | less"
+        after_help = "Examples:\n  pgstate init\n  pgstate init --preset healthcare -o db.yaml\n  pgstate init -o - | less\n  pgstate init --from-bitnami values.yaml --release shop -o pgstate.yaml"
     )]
     Init(InitArgs),
     /// Shell completions
@@ -210,6 +210,19 @@ pub struct InitArgs {
     /// Overwrite an existing file
     #[arg(long)]
     pub force: bool,
+    /// Write the config equivalent to a Bitnami PostgreSQL chart's values file; what has no
+    /// equivalent is listed on stderr
+    #[arg(long, value_name = "VALUES.yaml", conflicts_with = "preset")]
+    pub from_bitnami: Option<PathBuf>,
+    /// The Helm release's name, from which the chart named its objects
+    #[arg(long, value_name = "NAME", requires = "from_bitnami")]
+    pub release: Option<String>,
+    /// pgstate's name for the database (default: the release's fullname and `-pg`)
+    #[arg(long, value_name = "NAME", requires = "from_bitnami")]
+    pub name: Option<String>,
+    /// The namespace to write (default: namespaceOverride, else `default`)
+    #[arg(long, value_name = "NAMESPACE", requires = "from_bitnami")]
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,5 +1,6 @@
 //! pgstate: one small, typed YAML file in; the Kubernetes manifests that run PostgreSQL out.
 
+pub mod bitnami;
 pub mod check;
 pub mod cli;
 pub mod collide;
@@ -146,6 +147,9 @@ fn dispatch(
                 .collect();
             output::write_stdout(stdout, inspect::graph(&ctxs, args.format).as_bytes())?;
             Ok(0)
+        }
+        Command::Init(args) if args.from_bitnami.is_some() => {
+            bitnami::init_command(&args, stdout, stderr)
         }
         Command::Init(args) => {
             let text = inspect::init_config(args.preset);

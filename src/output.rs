@@ -142,7 +142,7 @@ fn stdout_result(written: std::io::Result<()>) -> Result<(), Error> {
     }
 }
 
-fn parent(path: &Path) -> PathBuf {
+pub(crate) fn parent(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

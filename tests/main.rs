@@ -2,6 +2,7 @@
 //! tests against a real PostgreSQL.
 
 mod backup_e2e;
+mod bitnami;
 mod cli;
 mod creds;
 mod creds_e2e;

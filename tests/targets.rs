@@ -29,6 +29,14 @@ const VARIANTS: &[(&str, &str)] = &[
         "name: shop\ntarget: cloudnativepg\npostgres:\n  image: ghcr.io/cloudnative-pg/postgresql:16.4\n  database: shop\n  user: shop\n  tls: {issuer: {name: team-ca, kind: ClusterIssuer}}\n  hba:\n    - {type: hostssl, database: shop, user: reporting, address: 10.20.0.0/16, method: scram-sha-256}\napp: {image: ghcr.io/acme/shop:1.0.0}\n",
     ),
     (
+        "cnpg-pod-settings.yaml",
+        "name: shop\ntarget: cloudnativepg\npostgres:\n  image: ghcr.io/cloudnative-pg/postgresql:17.6\n  user: shop\n  replicas: 2\n  pod:\n    labels: {cost-center: cc-1}\n    annotations: {example.com/team: a}\n    imagePullSecrets: [regcred]\n    priorityClassName: database-critical\n    serviceAccountName: shop-db\n    terminationGracePeriodSeconds: 600\n    shmSize: 512Mi\n",
+    ),
+    (
+        "percona-pod-settings.yaml",
+        "name: shop\ntarget: percona\npostgres:\n  image: postgres:17.6\n  user: shop\n  replicas: 2\n  pod:\n    labels: {cost-center: cc-1}\n    annotations: {example.com/team: a}\n    imagePullSecrets: [regcred]\n    priorityClassName: database-critical\n",
+    ),
+    (
         "percona-minimal.yaml",
         "name: shop\ntarget: percona\npostgres:\n  image: postgres:15-alpine\n  user: app\n",
     ),

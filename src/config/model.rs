@@ -90,6 +90,9 @@ pub struct Postgres {
     pub init_sql: Option<InitSql>,
     /// A Prometheus exporter beside the database (statefulset) or the operator's own metrics.
     pub metrics: Metrics,
+    /// Settings of the database pod: annotations, labels, pull secrets, priority class,
+    /// service account, grace period, /dev/shm size.
+    pub pod: Pod,
     /// TLS for client connections: off when absent.
     pub tls: Option<Tls>,
     /// Extra pg_hba rules, placed before pgstate's own.
@@ -120,6 +123,7 @@ impl Default for Postgres {
             statements: false,
             init_sql: None,
             metrics: Metrics::default(),
+            pod: Pod::default(),
             tls: None,
             hba: Vec::new(),
         }
@@ -237,6 +241,32 @@ impl HbaMethod {
             HbaMethod::Peer => "peer",
         }
     }
+}
+
+/// Pod settings a cluster's policies ask for, on the database pod (`postgres.pod`), the
+/// backup and restore pods (`backup.pod`) and the app's pods (`app.pod`). Everything is
+/// optional; the hardening (no privilege, read-only root, seccomp) stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Pod {
+    /// Added to the pod template's annotations (e.g. a log shipper's or a mesh's).
+    pub annotations: StringMap,
+    /// Added to the pod template's labels; the selector's labels are pgstate's.
+    pub labels: StringMap,
+    /// Secrets of type kubernetes.io/dockerconfigjson to pull the images with, by name.
+    pub image_pull_secrets: Vec<String>,
+    /// A PriorityClass that exists in the cluster, e.g. a high one for the database.
+    pub priority_class_name: Option<String>,
+    /// An existing ServiceAccount; default: the namespace's `default`.
+    pub service_account_name: Option<String>,
+    /// Mount the service account's API token; off unless asked (the pods never call the API).
+    pub automount_service_account_token: Option<bool>,
+    /// Seconds a stopping pod gets before it is killed; database default 60 (a fast
+    /// shutdown gets all of it but 10 s), Kubernetes' 30 elsewhere.
+    pub termination_grace_period_seconds: Option<i64>,
+    /// Size of the in-memory /dev/shm of the database pod (PostgreSQL's parallel queries use
+    /// it); default 256Mi. It counts against the memory limit.
+    pub shm_size: Option<String>,
 }
 
 /// The image of the exporter sidecar: the prometheus-community postgres_exporter release.
@@ -486,6 +516,8 @@ pub struct Backup {
     pub full: Option<String>,
     /// pgBackRest differential backups (`target: percona`).
     pub differential: Option<String>,
+    /// Settings of the backup CronJob's and the restore Job's pods.
+    pub pod: Pod,
 }
 
 /// A bucket for the operator targets' backups, and the Secret with its credentials.
@@ -587,6 +619,7 @@ impl Default for Backup {
             s3: None,
             full: None,
             differential: None,
+            pod: Pod::default(),
         }
     }
 }
@@ -705,6 +738,9 @@ pub struct App {
     pub run_as_user: i64,
     #[serde(default = "yes")]
     pub read_only_root_filesystem: bool,
+    /// Settings of the app's pods.
+    #[serde(default)]
+    pub pod: Pod,
 }
 
 fn two() -> i64 {

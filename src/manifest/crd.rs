@@ -116,6 +116,18 @@ pub struct ClusterSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_superuser_access: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub inherited_metadata: Option<PodMetadata>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Option<Vec<Name>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_account_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_delay: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ephemeral_volumes_size_limit: Option<CnpgEphemeralLimits>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<CnpgMonitoring>,
     pub storage: CnpgStorage,
     pub resources: ResourceRequirements,
@@ -129,6 +141,22 @@ pub struct ClusterSpec {
     pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugins: Option<Vec<CnpgPlugin>>,
+}
+
+/// Labels and annotations: CloudNativePG's `inheritedMetadata`, Percona's instance `metadata`.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodMetadata {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Map>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Map>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CnpgEphemeralLimits {
+    pub shm: k8s_openapi::apimachinery::pkg::api::resource::Quantity,
 }
 
 /// `spec.certificates`: the server's certificate and its CA, from the user's Secrets.
@@ -347,6 +375,8 @@ pub struct PerconaSpec {
     pub image: String,
     pub postgres_version: u32,
     pub port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Option<Vec<Name>>,
     pub instances: Vec<PerconaInstanceSet>,
     pub users: Vec<PerconaUser>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -374,6 +404,10 @@ pub struct PerconaUpgradeSpec {
 pub struct PerconaInstanceSet {
     pub name: String,
     pub replicas: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<PodMetadata>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Option<String>,
     pub resources: ResourceRequirements,
     pub data_volume_claim_spec: PersistentVolumeClaimSpec,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -157,6 +157,47 @@ pub struct Postgres {
     pub tolerations: Vec<serde_json::Value>,
     pub affinity: Option<serde_json::Value>,
     pub topology_spread: Vec<serde_json::Value>,
+    pub pod: PodView,
+}
+
+/// What a pod template gets from `postgres.pod`, `backup.pod` or `app.pod`, merged with what
+/// pgstate sets itself (the component's labels, the exporter's scrape annotations).
+#[derive(Debug, Serialize)]
+pub struct PodView {
+    pub labels: Map,
+    pub annotations: Map,
+    pub image_pull_secrets: Vec<String>,
+    pub priority_class_name: Option<String>,
+    pub service_account_name: Option<String>,
+    pub automount_token: bool,
+    pub termination_grace_period_seconds: Option<i64>,
+    pub shm_size: String,
+}
+
+/// The grace period of the database pod unless `postgres.pod` sets one: the preStop fast
+/// shutdown gets all of it but [`STOP_MARGIN`] seconds.
+pub const DATABASE_GRACE_SECONDS: i64 = 60;
+pub const STOP_MARGIN: i64 = 10;
+/// The size of the database pod's in-memory /dev/shm unless `postgres.pod.shmSize` sets one.
+pub const SHM_SIZE: &str = "256Mi";
+
+/// The pod settings of `pod` over pgstate's `labels` and `annotations` (pgstate's win: they
+/// select the pods and the validation refuses a clash).
+pub fn pod_view(pod: &crate::config::model::Pod, labels: &Map, annotations: &Map) -> PodView {
+    let mut all_labels = pod.labels.clone();
+    all_labels.extend(labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut all_annotations = pod.annotations.clone();
+    all_annotations.extend(annotations.iter().map(|(k, v)| (k.clone(), v.clone())));
+    PodView {
+        labels: all_labels,
+        annotations: all_annotations,
+        image_pull_secrets: pod.image_pull_secrets.clone(),
+        priority_class_name: pod.priority_class_name.clone(),
+        service_account_name: pod.service_account_name.clone(),
+        automount_token: pod.automount_service_account_token.unwrap_or(false),
+        termination_grace_period_seconds: pod.termination_grace_period_seconds,
+        shm_size: pod.shm_size.clone().unwrap_or_else(|| SHM_SIZE.to_owned()),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -357,6 +398,7 @@ pub struct AppView {
     pub read_only_root_filesystem: bool,
     /// The TLS Secret whose `ca.crt` the app mounts (`postgres.tls`).
     pub tls_secret: Option<String>,
+    pub pod: PodView,
 }
 
 #[derive(Debug, Serialize)]
@@ -375,6 +417,7 @@ pub struct Backup {
     pub class: Option<String>,
     pub env: Vec<EnvVar>,
     pub resources: ResolvedResources,
+    pub pod: PodView,
 }
 
 /// The ConfigMap `<name>-initdb`: numbered SQL scripts, run in the order of their keys.
@@ -752,7 +795,7 @@ fn app_view(config: &Config, app: &App, conn: &Connection) -> AppView {
         secret: None,
     }));
     AppView {
-        name,
+        name: name.clone(),
         image: app.image.clone(),
         replicas: app.replicas,
         port: app.port,
@@ -762,6 +805,7 @@ fn app_view(config: &Config, app: &App, conn: &Connection) -> AppView {
         uid: app.run_as_user,
         read_only_root_filesystem: app.read_only_root_filesystem,
         tls_secret: conn.ssl_root_cert.as_ref().map(|_| tls_secret(config)),
+        pod: pod_view(&app.pod, &labels(config, "app", &name), &Map::new()),
     }
 }
 
@@ -1077,6 +1121,7 @@ impl Context {
                 class: b.storage.class.clone(),
                 env,
                 resources: resolve_resources(&b.resources, &JOB_RESOURCES),
+                pod: pod_view(&b.pod, &labels(config, "backup", "postgresql"), &Map::new()),
             }
         });
         let network_policy = (config.network_policy && in_cluster).then(|| {
@@ -1098,6 +1143,14 @@ impl Context {
         });
         let app_name = app.as_ref().map_or(String::new(), |a| a.name.clone());
         let redis = super::redis::view(config, vars);
+        let metrics = metrics_view(config);
+        let metrics_annotations = metrics
+            .as_ref()
+            .map_or_else(Map::new, |m| m.annotations.clone());
+        let grace = pg
+            .pod
+            .termination_grace_period_seconds
+            .unwrap_or(DATABASE_GRACE_SECONDS);
         Context {
             name: config.name.clone(),
             target: crate::config::validate::target_name(config.target),
@@ -1137,7 +1190,7 @@ impl Context {
                     format!("--pgdata={pgdata}"),
                     "--mode=fast".into(),
                     "--wait".into(),
-                    "--timeout=50".into(),
+                    format!("--timeout={}", grace - STOP_MARGIN),
                 ],
                 probes,
                 storage,
@@ -1145,6 +1198,14 @@ impl Context {
                 tolerations: pg.tolerations.clone(),
                 affinity: pg.affinity.clone(),
                 topology_spread: pg.topology_spread.clone(),
+                pod: PodView {
+                    termination_grace_period_seconds: Some(grace),
+                    ..pod_view(
+                        &pg.pod,
+                        &labels(config, "database", "postgresql"),
+                        &metrics_annotations,
+                    )
+                },
             },
             service: Service {
                 name: config.name.clone(),
@@ -1181,7 +1242,7 @@ impl Context {
                 Target::Cloudnativepg => initdb(config, false),
                 Target::Percona | Target::External => None,
             },
-            metrics: metrics_view(config),
+            metrics,
             app_policy: config.network_policy && config.app.is_some(),
             password_file: PASSWORD_FILE,
             backup_dir: BACKUP_DIR,

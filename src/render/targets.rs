@@ -98,6 +98,34 @@ pub struct Cnpg {
     /// `spec.postgresql.pg_hba`: `postgres.hba`, then the refusal of plaintext when TLS is
     /// required; the operator's own rules come before, its default after.
     pub pg_hba: Vec<String>,
+    /// `postgres.pod`: labels and annotations become `inheritedMetadata` (the operator puts
+    /// them on every object it makes, the pods included); the grace period is `stopDelay`.
+    pub pod: OperatorPod,
+}
+
+/// The pod settings an operator's custom resource takes (validation refuses the others).
+#[derive(Debug, Serialize)]
+pub struct OperatorPod {
+    pub labels: Map,
+    pub annotations: Map,
+    pub image_pull_secrets: Vec<String>,
+    pub priority_class_name: Option<String>,
+    pub service_account_name: Option<String>,
+    pub termination_grace_period_seconds: Option<i64>,
+    pub shm_size: Option<String>,
+}
+
+fn operator_pod(config: &Config) -> OperatorPod {
+    let pod = &config.postgres.pod;
+    OperatorPod {
+        labels: pod.labels.clone(),
+        annotations: pod.annotations.clone(),
+        image_pull_secrets: pod.image_pull_secrets.clone(),
+        priority_class_name: pod.priority_class_name.clone(),
+        service_account_name: pod.service_account_name.clone(),
+        termination_grace_period_seconds: pod.termination_grace_period_seconds,
+        shm_size: pod.shm_size.clone(),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -142,6 +170,9 @@ pub struct Percona {
     pub user_secret: String,
     pub pooler: Option<PoolerView>,
     pub backup: Option<PerconaBackup>,
+    /// `postgres.pod`: the instance set's metadata and priority class, the cluster's pull
+    /// secrets.
+    pub pod: OperatorPod,
 }
 
 #[derive(Debug, Serialize)]
@@ -274,6 +305,7 @@ pub fn cnpg(config: &Config, initdb_secret: Option<String>) -> Cnpg {
             }
             lines
         },
+        pod: operator_pod(config),
     }
 }
 
@@ -305,6 +337,7 @@ pub fn percona(config: &Config) -> Percona {
         user_secret: percona_user_secret(config),
         pooler: pooler(config, format!("{}-pgbouncer", config.name)),
         backup,
+        pod: operator_pod(config),
     }
 }
 
