@@ -72,9 +72,9 @@ pub enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
-    /// Write a Job that restores a dump from the backup volume
+    /// Write a Job that restores a dump from the backup volume or the bucket
     #[command(
-        after_help = "Examples:\n  pgstate restore --latest | kubectl apply -f -\n  pgstate restore --from postgresql-20260101T020000Z-00.dump > restore.yaml"
+        after_help = "Examples:\n  pgstate restore --latest | kubectl apply -f -\n  pgstate restore --from postgresql-20260101T020000Z-00.dump > restore.yaml\n  pgstate restore --from s3://my-backups/postgresql/postgresql-20260101T020000Z-00.dump | kubectl apply -f -"
     )]
     Restore(RestoreArgs),
     /// Write what moves the database to the PostgreSQL major version of `postgres.image`
@@ -268,7 +268,7 @@ pub struct OutputArgs {
 pub struct RestoreArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// The dump's file name on the backup volume
+    /// The dump: its file name on the backup volume, or s3://BUCKET/KEY in the bucket of backup.s3
     #[arg(
         long,
         value_name = "DUMP",
@@ -276,7 +276,7 @@ pub struct RestoreArgs {
         conflicts_with = "latest"
     )]
     pub from: Option<String>,
-    /// Restore the newest dump
+    /// Restore the newest dump (in the bucket when backup.s3 is set, else on the volume)
     #[arg(long)]
     pub latest: bool,
     #[command(flatten)]

@@ -335,6 +335,30 @@ fn database_graph<'a>(
             ("cron", "bpvc", "dumps"),
             ("secret", "cron", "password file"),
         ]);
+        if let Some(s3) = &b.s3 {
+            nodes.push((
+                "bucket",
+                format!("s3://{}/{}", s3.bucket, s3.folder),
+                "disk",
+            ));
+            nodes.push(("s3secret", format!("Secret {}", s3.secret), "note"));
+            edges.extend([
+                ("cron", "bucket", "uploads, keeps"),
+                ("s3secret", "cron", "S3 key files"),
+            ]);
+        }
+        if let Some(d) = &b.drill {
+            nodes.push(("drill", format!("CronJob {}", d.name), "box"));
+            edges.extend([
+                ("drill", "svc", "restores into scratch"),
+                ("secret", "drill", "password file"),
+            ]);
+            edges.push(if b.s3.is_some() {
+                ("drill", "bucket", "newest dump")
+            } else {
+                ("drill", "bpvc", "newest dump")
+            });
+        }
     }
     if let Some(np) = &ctx.network_policy {
         nodes.push(("np", format!("NetworkPolicy {}", np.name), "policy"));
@@ -342,8 +366,11 @@ fn database_graph<'a>(
         if ctx.app.is_some() {
             edges.push(("np", "app", "admits"));
         }
-        if ctx.backup.is_some() {
+        if let Some(b) = &ctx.backup {
             edges.push(("np", "cron", "admits"));
+            if b.drill.is_some() {
+                edges.push(("np", "drill", "admits"));
+            }
         }
     }
 }
@@ -437,7 +464,7 @@ fn draw(
             }
             for (i, (_, _, edges)) in parts.iter().enumerate() {
                 for (from, to, label) in edges {
-                    let arrow = if *from == "np" || *from == "secret" || *from == "hl" {
+                    let arrow = if matches!(*from, "np" | "secret" | "s3secret" | "hl") {
                         "-.->"
                     } else {
                         "-->"

@@ -584,23 +584,68 @@ fn render_command(
     Ok(0)
 }
 
+/// A bucket key the download step may fetch: plain characters, no empty, `.` or `..` folder,
+/// the file a dump.
+fn is_dump_key(key: &str) -> bool {
+    key.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
+        && key
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+        && !key.rsplit('/').next().unwrap_or(key).starts_with('.')
+        && (key.ends_with(".dump") || key.ends_with(".sql.gz"))
+}
+
 fn restore_command(
     args: &RestoreArgs,
     stdout: &mut dyn Write,
     vars: &dyn Vars,
 ) -> Result<u8, Error> {
     let loaded = &one(&args.config, vars, "restore")?;
-    let dump = match (&args.from, args.latest) {
-        (Some(from), false) => from.clone(),
-        _ => "latest".to_owned(),
+    let config = &loaded.config;
+    let s3 = config.backup.as_ref().and_then(|b| b.s3.as_ref());
+    let source = match (&args.from, args.latest) {
+        (Some(from), false) => match from.strip_prefix("s3://") {
+            Some(rest) => {
+                let Some(s3) = s3 else {
+                    return Err(Error::Usage(format!(
+                        "`{from}` is in a bucket, and this config has no backup.s3 to read it with"
+                    )));
+                };
+                let key = match rest.split_once('/') {
+                    Some((bucket, key)) if bucket == s3.bucket => key,
+                    _ => {
+                        return Err(Error::Usage(format!(
+                            "`{from}` is not in the bucket of backup.s3; give s3://{}/KEY",
+                            s3.bucket
+                        )));
+                    }
+                };
+                if !is_dump_key(key) {
+                    return Err(Error::Usage(format!(
+                        "`{from}` is not a dump pgstate reads: a key of letters, digits, `.`, `_`, `-` and `/` (no `..`) ending in .dump or .sql.gz, such as s3://{}/{}/{}-20260101T020000Z-00.dump",
+                        s3.bucket,
+                        render::context::s3_folder(config, s3),
+                        config.name
+                    )));
+                }
+                render::RestoreSource::Bucket(key.to_owned())
+            }
+            None => {
+                if from.contains('/') || from.starts_with('.') || from.is_empty() {
+                    return Err(Error::Usage(format!(
+                        "--from takes a file name on the backup volume, such as {}-20260101T020000Z-00.dump, or s3://BUCKET/KEY, not `{from}`",
+                        config.name
+                    )));
+                }
+                render::RestoreSource::Volume(from.clone())
+            }
+        },
+        // With a bucket, the newest dump there: it outlives the cluster and its volumes.
+        _ if s3.is_some() => render::RestoreSource::Bucket("latest".to_owned()),
+        _ => render::RestoreSource::Volume("latest".to_owned()),
     };
-    if dump.contains('/') || dump.starts_with('.') || dump.is_empty() {
-        return Err(Error::Usage(format!(
-            "--from takes a file name on the backup volume, such as {}-20260101T020000Z-00.dump, not `{dump}`",
-            loaded.config.name
-        )));
-    }
-    let docs = render::restore_job(&loaded.config, &dump, vars)?;
+    let docs = render::restore_job(config, &source, vars)?;
     let group = output::Group {
         folder: String::new(),
         docs,

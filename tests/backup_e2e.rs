@@ -320,6 +320,12 @@ fn dumps(dir: &Path, ext: &str) -> Vec<String> {
         .filter(|n| !n.starts_with('.'))
         .collect();
     names.sort();
+    // Each dump has its table record beside it (which tables had rows), and nothing else is there.
+    let (records, mut names): (Vec<String>, Vec<String>) =
+        names.into_iter().partition(|n| n.ends_with(".rows"));
+    let expected: Vec<String> = names.iter().map(|n| format!("{n}.rows")).collect();
+    assert_eq!(records, expected, "one table record per dump");
+    names.sort();
     for n in &names {
         assert!(
             n.starts_with(&format!("{NAME}-")) && n.ends_with(&format!(".{ext}")),

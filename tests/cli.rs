@@ -188,6 +188,34 @@ fn usage_errors_exit_2() {
             "../etc/passwd"
         ])
     );
+    for (name, from) in [
+        (
+            "restore_s3_without_s3",
+            "s3://acme-shop-backups/x-20260101T020000Z-00.dump",
+        ),
+        (
+            "restore_s3_other_bucket",
+            "s3://other-bucket/prod/shop-db/shop-db-20260101T020000Z-00.dump",
+        ),
+        (
+            "restore_s3_climbs",
+            "s3://acme-shop-backups/prod/../secret.dump",
+        ),
+        (
+            "restore_s3_not_a_dump",
+            "s3://acme-shop-backups/prod/shop-db/notes.txt",
+        ),
+    ] {
+        let config = if name == "restore_s3_without_s3" {
+            "fixtures/healthcare.yaml"
+        } else {
+            "fixtures/offsite-backups.yaml"
+        };
+        assert_cmd_snapshot!(
+            name,
+            pgstate_in(root).args(["restore", "-c", config, "--from", from])
+        );
+    }
 }
 
 #[test]

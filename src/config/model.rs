@@ -510,8 +510,14 @@ pub struct Backup {
     pub image: Option<String>,
     pub storage: BackupStorage,
     pub resources: Resources,
-    /// Object storage for the operator targets' backups.
+    /// Object storage: the operator targets back up there; the statefulset target uploads each
+    /// verified dump there too, and keeps the newest `keep` in the bucket as well.
     pub s3: Option<S3>,
+    /// How dumps of `format: custom` are compressed: auto = zstd when the backup image's client
+    /// is PostgreSQL 16 or newer, else gzip. `format: gzip` is always gzip.
+    pub compression: Compression,
+    /// A CronJob that restores the newest dump into a scratch database, checks it and drops it.
+    pub drill: Option<Drill>,
     /// pgBackRest full backups (`target: percona`); default: `schedule`.
     pub full: Option<String>,
     /// pgBackRest differential backups (`target: percona`).
@@ -520,18 +526,59 @@ pub struct Backup {
     pub pod: Pod,
 }
 
-/// A bucket for the operator targets' backups, and the Secret with its credentials.
+/// A bucket for the backups, and the Secret with its credentials.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct S3 {
+    /// The bucket's name, as S3 allows it (3-63 characters: a-z, 0-9, `.` and `-`).
     pub bucket: String,
-    /// The S3 endpoint (a URL for cloudnativepg, a host for percona); default AWS.
+    /// The S3 endpoint: an https URL (statefulset, cloudnativepg) or a host (percona);
+    /// default AWS.
     pub endpoint: Option<String>,
+    /// The bucket's region, e.g. eu-central-1; default us-east-1 (statefulset target).
     pub region: Option<String>,
-    /// The Secret with the credentials (its keys depend on the target, see the README).
+    /// The Secret with the credentials: keys ACCESS_KEY_ID and ACCESS_SECRET_KEY (statefulset,
+    /// cloudnativepg; percona reads pgBackRest's s3.conf from it).
     pub secret: String,
     /// The folder in the bucket; default: the config's `name`.
+    pub prefix: Option<String>,
+    /// The former name of `prefix`; still read.
     pub path: Option<String>,
+    /// Allow an `http://` endpoint (an object store inside the cluster); default false.
+    #[serde(default)]
+    pub allow_http: bool,
+    /// The uploader's image (statefulset target): rclone, pinned; default rclone/rclone:1.60.1.
+    pub image: Option<String>,
+}
+
+/// The drill: restore the newest dump into a scratch database on a schedule, and check it.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Drill {
+    /// 5-field cron or @daily/@weekly/...; e.g. "0 5 * * 0" for 05:00 on Sundays.
+    pub schedule: String,
+}
+
+/// How a custom-format dump is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// zstd with a PostgreSQL 16 or newer client, gzip with an older one.
+    #[default]
+    Auto,
+    Gzip,
+    /// Needs a PostgreSQL 16 or newer client in the backup image.
+    Zstd,
+}
+
+impl Compression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::Auto => "auto",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
 }
 
 /// pgBouncer in front of the database.
@@ -617,6 +664,8 @@ impl Default for Backup {
             storage: BackupStorage::default(),
             resources: Resources::default(),
             s3: None,
+            compression: Compression::Auto,
+            drill: None,
             full: None,
             differential: None,
             pod: Pod::default(),

@@ -65,6 +65,7 @@ templates! {
     Service => "service.yaml.j2",
     StatefulSet => "statefulset.yaml.j2",
     BackupCronJob => "backup-cronjob.yaml.j2",
+    DrillCronJob => "drill-cronjob.yaml.j2",
     Deployment => "deployment.yaml.j2",
     NetworkPolicy => "networkpolicy.yaml.j2",
     ServiceMonitor => "servicemonitor.yaml.j2",
@@ -135,6 +136,34 @@ const SHARED: &[(&str, &str)] = &[
     (
         "partials/upgrade-after.sh",
         include_str!("../../templates/partials/upgrade-after.sh"),
+    ),
+    (
+        "partials/table-rows.sh",
+        include_str!("../../templates/partials/table-rows.sh"),
+    ),
+    (
+        "partials/check-rows.sh",
+        include_str!("../../templates/partials/check-rows.sh"),
+    ),
+    (
+        "partials/s3.sh",
+        include_str!("../../templates/partials/s3.sh"),
+    ),
+    (
+        "partials/s3-check.sh",
+        include_str!("../../templates/partials/s3-check.sh"),
+    ),
+    (
+        "partials/upload.sh",
+        include_str!("../../templates/partials/upload.sh"),
+    ),
+    (
+        "partials/download.sh",
+        include_str!("../../templates/partials/download.sh"),
+    ),
+    (
+        "partials/drill.sh",
+        include_str!("../../templates/partials/drill.sh"),
     ),
 ];
 
@@ -491,8 +520,11 @@ fn database_templates(ctx: &Context) -> Vec<TemplateId> {
         TemplateId::Service,
         TemplateId::StatefulSet,
     ]);
-    if ctx.backup.is_some() {
+    if let Some(backup) = &ctx.backup {
         ids.push(TemplateId::BackupCronJob);
+        if backup.drill.is_some() {
+            ids.push(TemplateId::DrillCronJob);
+        }
     }
     if ctx.app.is_some() {
         ids.push(TemplateId::Deployment);
@@ -620,11 +652,26 @@ struct RestoreView<'a> {
 struct Restore {
     name: String,
     env: Vec<context::EnvVar>,
+    /// The bucket's key the download step fetches first (or "latest"); none: from the volume.
+    s3_key: Option<String>,
 }
 
-/// A Job that restores `dump` (a file name on the backup volume, or "latest"), after the
-/// NetworkPolicy that closes backup and restore pods to ingress (so the Job is safe on its own).
-pub fn restore_job(config: &Config, dump: &str, vars: &dyn Vars) -> Result<Vec<Document>, Error> {
+/// Where a restore reads its dump.
+pub enum RestoreSource {
+    /// A file name on the backup volume, or "latest".
+    Volume(String),
+    /// A key in the bucket of `backup.s3`, or "latest".
+    Bucket(String),
+}
+
+/// A Job that restores a dump, after the NetworkPolicy that closes backup and restore pods to
+/// ingress (so the Job is safe on its own). From the bucket, a download step comes first and
+/// the backup volume is an empty folder: it works on a new cluster without the old claim.
+pub fn restore_job(
+    config: &Config,
+    source: &RestoreSource,
+    vars: &dyn Vars,
+) -> Result<Vec<Document>, Error> {
     if config.target != crate::config::model::Target::Statefulset {
         return Err(Error::Usage(format!(
             "restore reads pg_dump files of the statefulset target; with `target: {}` restore with the operator's or the provider's own recovery",
@@ -640,22 +687,41 @@ pub fn restore_job(config: &Config, dump: &str, vars: &dyn Vars) -> Result<Vec<D
     let mut env: Vec<context::EnvVar> = backup
         .env
         .iter()
-        .filter(|e| e.name != "FORMAT" && e.name != "KEEP")
+        .filter(|e| !matches!(e.name.as_str(), "FORMAT" | "KEEP" | "COMPRESSION"))
         .map(|e| context::EnvVar {
             name: e.name.clone(),
             value: e.value.clone(),
             secret: None,
         })
         .collect();
+    let (dump, s3_key) = match source {
+        RestoreSource::Volume(dump) => (dump.clone(), None),
+        RestoreSource::Bucket(key) => {
+            if backup.s3.is_none() {
+                return Err(Error::Usage(
+                    "restore from s3:// reads the bucket of `backup.s3`, and this config has none"
+                        .into(),
+                ));
+            }
+            let name = key.rsplit('/').next().unwrap_or(key).to_owned();
+            (name, Some(key.clone()))
+        }
+    };
     env.push(context::EnvVar {
         name: "DUMP".into(),
-        value: Some(context::literal(dump)),
+        value: Some(context::literal(&dump)),
+        secret: None,
+    });
+    env.push(context::EnvVar {
+        name: "JOBS".into(),
+        value: Some(context::RESTORE_JOBS.into()),
         secret: None,
     });
     let view = RestoreView {
         restore: Restore {
             name: format!("{}-restore", config.name),
             env,
+            s3_key,
         },
         ctx: &ctx,
     };

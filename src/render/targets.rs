@@ -239,11 +239,7 @@ fn pooler(config: &Config, name: String) -> Option<PoolerView> {
 }
 
 fn s3_path(config: &Config, s3: &S3) -> String {
-    s3.path
-        .clone()
-        .unwrap_or_else(|| config.name.clone())
-        .trim_matches('/')
-        .to_owned()
+    super::context::s3_folder(config, s3)
 }
 
 pub fn cnpg(config: &Config, initdb_secret: Option<String>) -> Cnpg {
