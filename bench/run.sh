@@ -3,9 +3,9 @@
 # the peak RSS, each printed beside its goal. Installs nothing and needs no network: it uses
 # hyperfine when it is on PATH (`apt-get install -y hyperfine`) and GNU time (/usr/bin/time -v)
 # otherwise; peak RSS always comes from /usr/bin/time -v (the `time` package). python3 reads
-# cargo's JSON messages (where the binary is) and hyperfine's results.
+# hyperfine's results.
 #
-#   bench/run.sh                 # builds with `cargo build --release` first
+#   bench/run.sh                 # builds with bench/release-static.sh first
 #   RUNS=31 bench/run.sh         # more runs per case (default 21; the 1,000-config cases use RUNS/3)
 #   PGSTATE=path/to/pgstate bench/run.sh   # time another binary (no build)
 set -euo pipefail
@@ -14,13 +14,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${RUNS:-21}"
 big_runs=$(( runs / 3 > 5 ? runs / 3 : 5 ))
 if [[ -z "${PGSTATE:-}" ]]; then
-  # cargo says where the binary is (target/<host tuple>/release/, see .cargo/config.toml)
-  PGSTATE=$(cd "$root" && cargo build --release --quiet --message-format=json | python3 -c '
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "pgstate":
-        print(m["executable"])')
+  # the shipped binary: static, at a fixed address (bench/release-static.sh prints its path)
+  PGSTATE="$root/$(bash "$root/bench/release-static.sh" | tail -n 1)"
 fi
 bin="$PGSTATE"
 if [[ ! -x /usr/bin/time ]]; then
