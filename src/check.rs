@@ -34,6 +34,7 @@ pub fn run(
         }
         Err(e) => return Err(e),
     };
+    crate::example_note(&configs, stderr);
     let mut findings = Vec::new();
     let mut allowed = 0usize;
     for loaded in &configs.items {

@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = "Turns one small, typed YAML file (pgstate.yaml) into the Kubernetes manifests that run \
 PostgreSQL: a hardened StatefulSet with its volume claim, Services, the password Secret, a backup \
 CronJob with retention, and the app's Deployment wired to the database.",
-    after_help = "Examples:\n  pgstate render > k8s-files/postgresql.yml\n  pgstate render -c pgstate.yaml --out-dir k8s-files\n  pgstate render | kubectl apply -f -\n\nExit codes: 0 ok, 1 findings, 2 bad config or usage, 3 I/O failed, 4 a bug in pgstate."
+    after_help = "Examples:\n  pgstate render > k8s-files/postgresql.yml\n  pgstate render -c pgstate.yaml --out-dir k8s-files\n  pgstate render | kubectl apply -f -\n\nExit codes: 0 ok, 1 findings (check, drift, diff), 2 bad config or usage, 3 kubectl or I/O failed, 4 a bug in pgstate."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -36,7 +36,7 @@ pub enum Command {
     Schema,
     /// Pipe the render to `kubectl apply --server-side --field-manager=pgstate -f -`
     #[command(
-        after_help = "Examples:\n  pgstate apply --dry-run server\n  pgstate apply --env prod --context prod-cluster\n  pgstate apply -- --prune --selector app.kubernetes.io/managed-by=pgstate"
+        after_help = "With no config found, apply refuses to send the built-in example unless --example is given.\n\nExamples:\n  pgstate apply --dry-run server\n  pgstate apply --env prod --context prod-cluster\n  pgstate apply -- --prune --selector app.kubernetes.io/managed-by=pgstate"
     )]
     Apply(ApplyArgs),
     /// Show what `apply` would change (`kubectl diff`); exit 1 when something would
@@ -137,9 +137,14 @@ pub enum CheckFormat {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Only pretend: `server` asks the API server, `client` checks locally
+    /// Only pretend: `server` = server-side apply that the API server checks and discards;
+    /// `client` = kubectl's client-side apply preview (kubectl does not allow it with
+    /// server-side apply)
     #[arg(long, value_enum, value_name = "MODE")]
     pub dry_run: Option<DryRun>,
+    /// With no config found, apply the built-in example on purpose (refused otherwise)
+    #[arg(long)]
+    pub example: bool,
     #[command(flatten)]
     pub kubectl: KubectlArgs,
 }
@@ -268,13 +273,9 @@ pub struct OutputArgs {
 pub struct RestoreArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// The dump: its file name on the backup volume, or s3://BUCKET/KEY in the bucket of backup.s3
-    #[arg(
-        long,
-        value_name = "DUMP",
-        required_unless_present = "latest",
-        conflicts_with = "latest"
-    )]
+    /// The dump: its file name on the backup volume, or s3://BUCKET/KEY in the bucket of
+    /// backup.s3 (or --latest)
+    #[arg(long, value_name = "DUMP", conflicts_with = "latest")]
     pub from: Option<String>,
     /// Restore the newest dump (in the bucket when backup.s3 is set, else on the volume)
     #[arg(long)]

@@ -531,10 +531,48 @@ pub fn init_config(preset: crate::cli::Preset) -> String {
         Preset::Healthcare => include_str!("../fixtures/healthcare.yaml"),
         Preset::Ha => include_str!("../fixtures/direktiv-ha.yaml"),
     };
-    format!(
+    let mut text = format!(
         "{SCHEMA_LINE}{story}{}",
         include_str!("../templates/init/more-options.yaml")
-    )
+    );
+    text.push_str(&starter_allowances(&text));
+    text
+}
+
+/// The `lint.allow` block that lets a starting config pass the CI step
+/// (`pgstate check --deny-warnings`): each warning it still has (an image not pinned by
+/// digest, a storage class it cannot know, ...) allowed with what to do about it, so the file
+/// is a to-do list rather than a failing build. Empty when there is nothing to allow.
+fn starter_allowances(text: &str) -> String {
+    use crate::config::validate::AnyVars;
+    use crate::manifest::lint::{self, Severity};
+    let Ok(loaded) = crate::config::load(crate::error::SourceId(0), text, None, &AnyVars) else {
+        return String::new();
+    };
+    let mut todo: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for finding in lint::lint(&loaded) {
+        if finding.severity == Severity::Error {
+            continue;
+        }
+        let fixes = todo.entry(finding.id).or_default();
+        if !fixes.contains(&finding.fix) {
+            fixes.push(finding.fix);
+        }
+    }
+    if todo.is_empty() {
+        return String::new();
+    }
+    let mut block = String::from(
+        "\n# What `pgstate check --deny-warnings` (the CI step) would stop on until you decide it:\n\
+         # each finding is allowed with what to do. Do it, then remove its line.\nlint:\n  allow:\n",
+    );
+    for (id, fixes) in todo {
+        let reason = format!("to do: {}", fixes.join("; "));
+        // A JSON string is a YAML double-quoted scalar.
+        let quoted = serde_json::to_string(&reason).unwrap_or_else(|_| "\"to do\"".to_owned());
+        let _ = writeln!(block, "    {id}: {quoted}");
+    }
+    block
 }
 
 #[cfg(test)]

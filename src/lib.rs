@@ -58,7 +58,7 @@ fn dispatch(
 ) -> Result<u8, Error> {
     match command {
         Command::Render(args) => render_command(&args, stdout, stderr, vars),
-        Command::Restore(args) => restore_command(&args, stdout, vars),
+        Command::Restore(args) => restore_command(&args, stdout, stderr, vars),
         Command::Check(args) => check::run(&args, stdout, stderr, vars),
         Command::Upgrade(args) => upgrade::run(&args, stdout, stderr, vars),
         Command::Schema => {
@@ -73,7 +73,10 @@ fn dispatch(
             "apply",
             &args.config,
             &args.kubectl,
-            args.dry_run,
+            Apply {
+                dry_run: args.dry_run,
+                example: args.example,
+            },
             (stdout, stderr),
             vars,
         ),
@@ -81,12 +84,16 @@ fn dispatch(
             "diff",
             &args.config,
             &args.kubectl,
-            None,
+            Apply {
+                dry_run: None,
+                example: true,
+            },
             (stdout, stderr),
             vars,
         ),
         Command::Connection(args) => {
             let (configs, _) = render_all(&args.config, vars)?;
+            example_note(&configs, stderr);
             if configs.items.len() > 1 && args.format == cli::ConnectionFormat::Url {
                 return Err(Error::Usage(format!(
                     "--format url prints one URL, and {}; pick one with --name, or use --format env or yaml for a block each",
@@ -120,6 +127,7 @@ fn dispatch(
                 None => None,
             };
             let (configs, _) = render_all(&args.config, vars)?;
+            example_note(&configs, stderr);
             if password.is_some() && configs.items.len() > 1 {
                 return Err(Error::Usage(format!(
                     "--from-env gives one password, and {}; pick one with --name, or use --generate for a password each",
@@ -140,6 +148,7 @@ fn dispatch(
         }
         Command::Graph(args) => {
             let (configs, _) = render_all(&args.config, vars)?;
+            example_note(&configs, stderr);
             let ctxs: Vec<render::Context> = configs
                 .items
                 .iter()
@@ -164,11 +173,13 @@ fn dispatch(
                 )));
             }
             output::write_atomic(&args.output, text.as_bytes())?;
-            let _ = writeln!(
-                stderr,
-                "wrote {}; next: pgstate render",
-                args.output.display()
-            );
+            // `render` finds ./pgstate.yaml by itself; any other file must be named.
+            let next = if args.output == std::path::Path::new(config::DEFAULT_FILE) {
+                "pgstate render".to_owned()
+            } else {
+                format!("pgstate render -c {}", shell_word(&args.output.to_string_lossy()))
+            };
+            let _ = writeln!(stderr, "wrote {}; next: {next}", args.output.display());
             Ok(0)
         }
         Command::Completions { shell } => {
@@ -177,6 +188,32 @@ fn dispatch(
             output::write_stdout(stdout, &buf)?;
             Ok(0)
         }
+    }
+}
+
+/// Whether a run fell back to the built-in example because it found no config.
+fn is_example(configs: &config::Configs) -> bool {
+    configs.sources.name(error::SourceId(0)) == config::BUILTIN_NAME
+}
+
+/// Says on stderr that the run uses the built-in example, so that nobody mistakes its output
+/// for their own database's.
+pub(crate) fn example_note(configs: &config::Configs, stderr: &mut dyn Write) {
+    if is_example(configs) {
+        let _ = writeln!(
+            stderr,
+            "note: no pgstate.yaml here, so this is the built-in calculator example; `pgstate init` writes a config to start from"
+        );
+    }
+}
+
+/// A word a POSIX shell reads back as itself: as it is when it is plain, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:@+,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -209,19 +246,6 @@ fn several(configs: &config::Configs) -> String {
     )
 }
 
-/// The one config a command about a single database works on.
-fn one(args: &ConfigArgs, vars: &dyn Vars, command: &str) -> Result<config::Loaded, Error> {
-    let (configs, _) = render_all(args, vars)?;
-    if configs.items.len() != 1 {
-        return Err(Error::Usage(format!(
-            "{command} works on one database, and {}; pick one with --name NAME",
-            several(&configs)
-        )));
-    }
-    let mut items = configs.items;
-    Ok(items.remove(0))
-}
-
 fn kubectl_common(args: &KubectlArgs, argv: &mut Vec<String>) {
     if let Some(context) = &args.context {
         argv.push(format!("--context={context}"));
@@ -233,28 +257,44 @@ fn kubectl_common(args: &KubectlArgs, argv: &mut Vec<String>) {
     argv.extend(args.extra.iter().cloned());
 }
 
+/// How `kubectl_command` sends the objects.
+struct Apply {
+    dry_run: Option<DryRun>,
+    /// Whether the built-in example may go to a cluster when no config is found.
+    example: bool,
+}
+
 /// Pipes the render to `kubectl apply` or `kubectl diff`; kubectl's exit code decides ours.
 fn kubectl_command(
     verb: &str,
     config: &ConfigArgs,
     kubectl: &KubectlArgs,
-    dry_run: Option<DryRun>,
+    how: Apply,
     out: (&mut dyn Write, &mut dyn Write),
     vars: &dyn Vars,
 ) -> Result<u8, Error> {
     let (stdout, stderr) = out;
     let (configs, docs) = render_all(config, vars)?;
-    let input = output::stream(&groups(&configs, docs), cli::Format::Yaml)?;
-    let mut argv: Vec<String> = vec![
-        verb.to_owned(),
-        "--server-side".to_owned(),
-        "--field-manager=pgstate".to_owned(),
-    ];
-    match dry_run {
-        Some(DryRun::Server) => argv.push("--dry-run=server".to_owned()),
-        Some(DryRun::Client) => argv.push("--dry-run=client".to_owned()),
-        None => {}
+    if is_example(&configs) && !how.example {
+        return Err(Error::Usage(format!(
+            "no pgstate.yaml here: {verb} would send the built-in calculator example to your cluster; \
+             write your config with `pgstate init` (or name one with -c FILE), or pass --example to {verb} the example on purpose"
+        )));
     }
+    example_note(&configs, stderr);
+    let input = output::stream(&groups(&configs, docs), cli::Format::Yaml)?;
+    // Server-side apply, except for a client-side dry run: kubectl refuses
+    // `--dry-run=client` together with `--server-side`.
+    let mut argv: Vec<String> = vec![verb.to_owned()];
+    match how.dry_run {
+        Some(DryRun::Client) => argv.push("--dry-run=client".to_owned()),
+        Some(DryRun::Server) => {
+            argv.push("--server-side".to_owned());
+            argv.push("--dry-run=server".to_owned());
+        }
+        None => argv.push("--server-side".to_owned()),
+    }
+    argv.push("--field-manager=pgstate".to_owned());
     kubectl_common(kubectl, &mut argv);
     let majors = if verb == "diff" {
         deployed_major_changes(kubectl, &input, stderr)?
@@ -569,16 +609,17 @@ fn render_command(
         return Ok(1);
     }
     output::emit(&groups, &args.output, stdout)?;
-    if configs.sources.name(error::SourceId(0)) == config::BUILTIN_NAME
+    if is_example(&configs)
         && let Some(loaded) = configs.items.first()
-        && loaded.config.postgres.password.secret.is_none()
-        && loaded.config.postgres.password.value.is_none()
-        && loaded.config.postgres.password.from_env.is_none()
     {
         let name = format!("{}-credentials", loaded.config.name);
+        let ns = &loaded.config.namespace;
         let _ = writeln!(
             stderr,
-            "note: no pgstate.yaml here, so this is the built-in calculator example.\n      Its passwords (the superuser's and the app role's) are read from Secret {name}; create it once with:\n      pgstate secret --generate | kubectl apply -f -"
+            "note: no pgstate.yaml here, so this is the built-in calculator example (`pgstate init` writes a config to start from).\n      \
+             Its objects go to namespace {ns}; its passwords (the superuser's and the app role's) are read from Secret {name} there. Create both once with:\n      \
+             kubectl create namespace {ns}\n      \
+             pgstate secret --generate | kubectl apply -f -"
         );
     }
     Ok(0)
@@ -599,9 +640,26 @@ fn is_dump_key(key: &str) -> bool {
 fn restore_command(
     args: &RestoreArgs,
     stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
     vars: &dyn Vars,
 ) -> Result<u8, Error> {
-    let loaded = &one(&args.config, vars, "restore")?;
+    if args.from.is_none() && !args.latest {
+        return Err(Error::Usage(
+            "restore needs the dump to restore: --latest for the newest one, or --from DUMP for \
+             a file name on the backup volume or s3://BUCKET/KEY (the backup job's log names each \
+             dump it writes)"
+                .into(),
+        ));
+    }
+    let (configs, _) = render_all(&args.config, vars)?;
+    example_note(&configs, stderr);
+    if configs.items.len() != 1 {
+        return Err(Error::Usage(format!(
+            "restore works on one database, and {}; pick one with --name NAME",
+            several(&configs)
+        )));
+    }
+    let loaded = &configs.items[0];
     let config = &loaded.config;
     let s3 = config.backup.as_ref().and_then(|b| b.s3.as_ref());
     let source = match (&args.from, args.latest) {

@@ -149,13 +149,32 @@ pub(crate) fn parent(path: &Path) -> PathBuf {
     }
 }
 
+/// A temporary in `dir` for the new contents of `path`, with the mode a shell's `>` leaves:
+/// the mode of the file it replaces, else 0666 less the umask (0644 as a rule), not the 0600
+/// of a temporary file.
+fn temporary_for(path: &Path, dir: &Path) -> Result<tempfile::NamedTempFile, Error> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let existing = std::fs::metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| std::fs::Permissions::from_mode(m.permissions().mode() & 0o777));
+    let created = std::fs::Permissions::from_mode(0o666);
+    let tmp = tempfile::Builder::new()
+        .prefix(".pgstate-")
+        .permissions(existing.clone().unwrap_or(created))
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a file in", dir, e))?;
+    // The umask narrowed the mode at creation; a file that is replaced keeps its own.
+    if let Some(mode) = existing {
+        std::fs::set_permissions(tmp.path(), mode).map_err(|e| Error::io("write", path, e))?;
+    }
+    Ok(tmp)
+}
+
 /// Writes a file through a temporary in the same folder, renamed into place when complete.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let dir = parent(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".pgstate-")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io("create a file in", &dir, e))?;
+    let mut tmp = temporary_for(path, &dir)?;
     tmp.write_all(bytes)
         .map_err(|e| Error::io("write", path, e))?;
     tmp.as_file()
@@ -262,10 +281,7 @@ fn stage(
     for (name, text) in files {
         let path = dir.join(name);
         let parent = parent(&path);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".pgstate-")
-            .tempfile_in(&parent)
-            .map_err(|e| Error::io("create a file in", &parent, e))?;
+        let mut tmp = temporary_for(&path, &parent)?;
         tmp.write_all(text.as_bytes())
             .map_err(|e| Error::io("write", &path, e))?;
         staged.push((tmp, path));

@@ -284,6 +284,84 @@ pub fn from_node_at<T: de::DeserializeOwned>(node: &Node, path: &str) -> Result<
     .map_err(|e| e.into_diagnostic(node.loc))
 }
 
+/// The most errors one config reports before the rest is left unread.
+const MOST_ERRORS: usize = 100;
+
+/// Deserializes `T` from a node and goes on past the errors it can: a key or list item that is
+/// unknown, of the wrong type or of a wrong value is reported and left out, and the rest is
+/// read again (a key left out takes its default; a map that misses a required key is left out
+/// whole). Returns the value when everything left could be read, the tree it was read from
+/// (the original when nothing was left out), and every error.
+pub fn from_node_collecting<T: de::DeserializeOwned>(
+    node: &Node,
+) -> (Option<T>, std::borrow::Cow<'_, Node>, Vec<Diagnostic>) {
+    let first = match T::deserialize(NodeDe {
+        node,
+        path: String::new(),
+    }) {
+        Ok(value) => return (Some(value), std::borrow::Cow::Borrowed(node), Vec::new()),
+        Err(e) => e,
+    };
+    let mut tree = node.clone();
+    let mut found = Vec::new();
+    let mut error = first;
+    loop {
+        // A map that misses a required key is left out as a whole when it is the value of a
+        // key (its error points at that key); the document itself or a list item cannot be.
+        let whole = error.missing.is_none()
+            || (error.loc != Some(tree.loc)
+                && error.path.as_deref().is_some_and(|p| !p.is_empty() && !p.ends_with(']')));
+        let loc = error.loc;
+        found.push(error.into_diagnostic(tree.loc));
+        let pruned = whole && found.len() < MOST_ERRORS && loc.is_some_and(|at| prune(&mut tree, at));
+        if !pruned {
+            return (None, std::borrow::Cow::Owned(tree), found);
+        }
+        match T::deserialize(NodeDe {
+            node: &tree,
+            path: String::new(),
+        }) {
+            Ok(value) => return (Some(value), std::borrow::Cow::Owned(tree), found),
+            Err(e) => error = e,
+        }
+    }
+}
+
+/// Removes the deepest map entry (by its key or its value) or list item found at `at`.
+/// A map's location is that of its first key, so children are searched before their parent.
+fn prune(node: &mut Node, at: Location) -> bool {
+    match &mut node.kind {
+        Kind::Scalar { .. } => false,
+        Kind::Seq(items) => {
+            if items.iter_mut().any(|item| prune(item, at)) {
+                return true;
+            }
+            match items.iter().position(|item| item.loc == at) {
+                Some(i) => {
+                    items.remove(i);
+                    true
+                }
+                None => false,
+            }
+        }
+        Kind::Map(entries) => {
+            if entries.iter_mut().any(|(_, value)| prune(value, at)) {
+                return true;
+            }
+            match entries
+                .iter()
+                .position(|(key, value)| key.loc == at || value.loc == at)
+            {
+                Some(i) => {
+                    entries.remove(i);
+                    true
+                }
+                None => false,
+            }
+        }
+    }
+}
+
 pub struct NodeDe<'a> {
     node: &'a Node,
     path: String,
@@ -305,8 +383,13 @@ impl NodeDe<'_> {
             &wanted,
         );
         e.help = Some(match wanted.as_str() {
-            "a whole number" => "write the number without quotes, e.g. 5432".to_owned(),
-            "a number" => "write the number without quotes".to_owned(),
+            "a whole number" | "a number" => match &self.node.kind {
+                Kind::Scalar { text, plain: false } if text.trim().parse::<f64>().is_ok() => {
+                    format!("write the number without quotes: {}", text.trim())
+                }
+                _ if wanted == "a whole number" => "write a whole number in digits, e.g. 2".to_owned(),
+                _ => "write a number in digits, e.g. 0.5".to_owned(),
+            },
             "a boolean" => match self.node.as_str() {
                 Some(
                     text @ ("yes" | "no" | "on" | "off" | "y" | "n" | "Yes" | "No" | "On" | "Off"),

@@ -337,15 +337,13 @@ pub fn load(
         }
         None => (root, None),
     };
-    let mut result = None;
-    let mut own = match de::from_node::<Config>(&chosen) {
-        Ok(config) => {
-            let d = validate::validate(&config, &chosen, vars);
-            result = Some(config);
-            d
-        }
-        Err(d) => vec![d],
-    };
+    // Every unknown key and wrong type is reported, and the value rules still run on what
+    // could be read.
+    let (result, read, mut own) = de::from_node_collecting::<Config>(&chosen);
+    if let Some(config) = &result {
+        own.extend(validate::validate(config, &read, vars));
+    }
+    drop(read);
     if let Some((name, lines)) = &chosen_env {
         for d in &mut own {
             in_overlay(d, name, *lines, false);
@@ -357,10 +355,10 @@ pub fn load(
     // The other environments: problems of their own, each reported once. Their variables
     // are not read: they may be set only where that environment is rendered.
     for (name, merged, lines) in &merged_envs {
-        let problems = match de::from_node::<Config>(merged) {
-            Ok(config) => validate::validate(&config, merged, &validate::AnyVars),
-            Err(d) => vec![d],
-        };
+        let (config, read, mut problems) = de::from_node_collecting::<Config>(merged);
+        if let Some(config) = &config {
+            problems.extend(validate::validate(config, &read, &validate::AnyVars));
+        }
         for mut d in problems {
             let key = (d.loc, d.message.clone());
             if seen.contains(&key) {
