@@ -177,7 +177,10 @@ fn dispatch(
             let next = if args.output == std::path::Path::new(config::DEFAULT_FILE) {
                 "pgstate render".to_owned()
             } else {
-                format!("pgstate render -c {}", shell_word(&args.output.to_string_lossy()))
+                format!(
+                    "pgstate render -c {}",
+                    shell_word(&args.output.to_string_lossy())
+                )
             };
             let _ = writeln!(stderr, "wrote {}; next: {next}", args.output.display());
             Ok(0)

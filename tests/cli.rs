@@ -270,26 +270,37 @@ fn environment_overlay_is_chosen_with_env() {
     );
 }
 
-/// A stand-in kubectl, first on PATH, that records its arguments and stdin.
-struct FakeKubectl {
+/// A stand-in kubectl, first on PATH, that records its arguments and stdin, and refuses what
+/// the real kubectl refuses before it reaches a cluster: a `--dry-run` other than none, client
+/// or server, and `--dry-run=client` together with `--server-side`.
+pub(crate) struct FakeKubectl {
     dir: tempfile::TempDir,
 }
 
 impl FakeKubectl {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().expect("tempdir");
         let script = dir.path().join("kubectl");
-        std::fs::write(
-            &script,
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/argv\"\ncat > \"$(dirname \"$0\")/stdin\"\necho \"kubectl says hello\"\nexit \"${FAKE_KUBECTL_EXIT:-0}\"\n",
-        )
-        .expect("write");
+        std::fs::write(&script, FAKE_KUBECTL).expect("write");
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         FakeKubectl { dir }
     }
 
-    fn command(&self, exit: i32) -> Command {
+    /// pgstate run in `dir` with this kubectl first on PATH; `exit` is kubectl's exit code
+    /// when it accepts its arguments.
+    pub(crate) fn command_in(&self, dir: &Path, exit: i32) -> Command {
+        let mut cmd = self.command(exit);
+        cmd.current_dir(dir);
+        cmd
+    }
+
+    /// Whether kubectl was run at all.
+    pub(crate) fn ran(&self) -> bool {
+        self.dir.path().join("argv").exists()
+    }
+
+    pub(crate) fn command(&self, exit: i32) -> Command {
         let mut cmd = pgstate_in(Path::new(env!("CARGO_MANIFEST_DIR")));
         let path = format!(
             "{}:{}",
@@ -301,7 +312,7 @@ impl FakeKubectl {
         cmd
     }
 
-    fn argv(&self) -> Vec<String> {
+    pub(crate) fn argv(&self) -> Vec<String> {
         std::fs::read_to_string(self.dir.path().join("argv"))
             .expect("kubectl ran")
             .lines()
@@ -309,10 +320,36 @@ impl FakeKubectl {
             .collect()
     }
 
-    fn stdin(&self) -> Vec<u8> {
+    pub(crate) fn stdin(&self) -> Vec<u8> {
         std::fs::read(self.dir.path().join("stdin")).expect("kubectl ran")
     }
 }
+
+const FAKE_KUBECTL: &str = r#"#!/bin/sh
+dir=$(dirname "$0")
+printf '%s\n' "$@" > "$dir/argv"
+cat > "$dir/stdin"
+server_side=false
+dry_run=none
+for arg in "$@"; do
+  case "$arg" in
+    --) break ;;
+    --server-side | --server-side=true) server_side=true ;;
+    --server-side=false) server_side=false ;;
+    --dry-run=*) dry_run=${arg#--dry-run=} ;;
+  esac
+done
+case "$dry_run" in
+  none | client | server) ;;
+  *) echo "error: Invalid dry-run value ($dry_run). Must be \"none\", \"server\", or \"client\"." >&2; exit 1 ;;
+esac
+if [ "$server_side" = true ] && [ "$dry_run" = client ]; then
+  echo "error: --dry-run=client doesn't work with --server-side (did you mean --dry-run=server instead?)" >&2
+  exit 1
+fi
+echo "kubectl says hello"
+exit "${FAKE_KUBECTL_EXIT:-0}"
+"#;
 
 #[test]
 fn apply_hands_kubectl_the_same_bytes_render_prints() {
@@ -344,9 +381,8 @@ fn apply_hands_kubectl_the_same_bytes_render_prints() {
         kubectl.argv(),
         [
             "apply",
-            "--server-side",
-            "--field-manager=pgstate",
             "--dry-run=client",
+            "--field-manager=pgstate",
             "--context=kind-dev",
             "-f",
             "-",

@@ -7,6 +7,7 @@ mod cli;
 mod creds;
 mod creds_e2e;
 mod errors;
+mod first_hour;
 mod initsql_e2e;
 mod many;
 mod metrics_e2e;

@@ -310,10 +310,14 @@ pub fn from_node_collecting<T: de::DeserializeOwned>(
         // key (its error points at that key); the document itself or a list item cannot be.
         let whole = error.missing.is_none()
             || (error.loc != Some(tree.loc)
-                && error.path.as_deref().is_some_and(|p| !p.is_empty() && !p.ends_with(']')));
+                && error
+                    .path
+                    .as_deref()
+                    .is_some_and(|p| !p.is_empty() && !p.ends_with(']')));
         let loc = error.loc;
         found.push(error.into_diagnostic(tree.loc));
-        let pruned = whole && found.len() < MOST_ERRORS && loc.is_some_and(|at| prune(&mut tree, at));
+        let pruned =
+            whole && found.len() < MOST_ERRORS && loc.is_some_and(|at| prune(&mut tree, at));
         if !pruned {
             return (None, std::borrow::Cow::Owned(tree), found);
         }
@@ -387,7 +391,9 @@ impl NodeDe<'_> {
                 Kind::Scalar { text, plain: false } if text.trim().parse::<f64>().is_ok() => {
                     format!("write the number without quotes: {}", text.trim())
                 }
-                _ if wanted == "a whole number" => "write a whole number in digits, e.g. 2".to_owned(),
+                _ if wanted == "a whole number" => {
+                    "write a whole number in digits, e.g. 2".to_owned()
+                }
                 _ => "write a number in digits, e.g. 0.5".to_owned(),
             },
             "a boolean" => match self.node.as_str() {
