@@ -6,6 +6,7 @@ mod bitnami;
 mod cli;
 mod creds;
 mod creds_e2e;
+mod docs;
 mod errors;
 mod first_hour;
 mod initsql_e2e;

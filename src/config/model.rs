@@ -14,16 +14,30 @@ pub type StringMap = BTreeMap<String, String>;
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Config {
+    /// Base name of every object: a DNS label of at most 45 characters (`<name>-backup` is a
+    /// CronJob, whose names stop at 52).
     pub name: String,
+    /// The namespace of every object.
     pub namespace: String,
+    /// Labels added to every object, beside pgstate's own `app.kubernetes.io/*`.
     pub labels: StringMap,
+    /// What runs the database: `statefulset` (pgstate's own), `cloudnativepg` or `percona` (an
+    /// operator's custom resource), or `external` (a managed database behind an ExternalName
+    /// Service).
     pub target: Target,
+    /// The database server.
     pub postgres: Postgres,
+    /// The client Service `<name>`; the headless governing Service is `<name>-hl`.
     pub service: Service,
+    /// A verified pg_dump CronJob with retention (statefulset), or the operator's backups; present
+    /// = on (`backup: {}` takes every default).
     pub backup: Option<Backup>,
+    /// The Deployment that uses the database, with the connection variables injected.
     pub app: Option<App>,
     /// A Redis StatefulSet beside the database; the app gets its REDIS_* variables.
     pub redis: Option<Redis>,
+    /// Only the app, the backup job and pods labelled `<name>-client: "true"` reach the database
+    /// port.
     pub network_policy: bool,
     /// pgBouncer in front of the database (operator targets).
     pub pooler: Option<Pooler>,
@@ -66,23 +80,49 @@ pub enum Target {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Postgres {
+    /// The server image: a tag or `@sha256:` digest is required; `:latest` and untagged are errors.
     pub image: String,
+    /// The port the server listens on and the Services expose.
     pub port: i64,
+    /// The database created on first start (`POSTGRES_DB`).
     pub database: String,
+    /// The database owner created on first start (`POSTGRES_USER`).
     pub user: String,
+    /// Where the password comes from: exactly one of `secret` (an existing Secret, with `key`),
+    /// `fromEnv` (a variable read at render time; pgstate renders Secret `<name>-credentials`) or
+    /// `value` (plain text in the config; `check` warns). Default: Secret `<name>-credentials`, key
+    /// `password`.
     pub password: Password,
+    /// Where the data volume is mounted.
     pub mount_path: String,
+    /// The data directory: a subfolder of `mountPath` (default `<mountPath>/pgdata`), so a volume's
+    /// `lost+found` never blocks initdb.
     pub pgdata: Option<String>,
+    /// Extra initdb arguments (`POSTGRES_INITDB_ARGS`).
     pub initdb_args: Option<String>,
+    /// Extra environment variables of the server container; names pgstate sets are errors.
     pub env: StringMap,
+    /// The data volume claim.
     pub storage: Storage,
+    /// CPU and memory requests and limits; each value defaults on its own (requests 250m/512Mi,
+    /// limits 1/1Gi), and a defaulted limit is never below your request.
     pub resources: Resources,
+    /// postgresql.conf parameters, passed as `-c key=value`, e.g. `max_connections: "200"`; `port`,
+    /// `listen_addresses`, `data_directory` and `unix_socket_directories` are pgstate's.
     pub settings: StringMap,
+    /// Instances: exactly 1 with `target: statefulset` (high availability belongs to an operator
+    /// target); every instance, the primary included, with an operator.
     pub replicas: i64,
+    /// Startup, readiness and liveness timings; the commands are `pg_isready` over TCP.
     pub probes: Probes,
+    /// Passed to the pod spec as it is.
     pub node_selector: StringMap,
+    /// Passed to the pod spec; checked against the Kubernetes type, so a misspelt field is an
+    /// error.
     pub tolerations: Vec<serde_json::Value>,
+    /// Passed to the pod spec; checked against the Kubernetes type.
     pub affinity: Option<serde_json::Value>,
+    /// topologySpreadConstraints; pgstate adds the pods' labelSelector.
     pub topology_spread: Vec<serde_json::Value>,
     /// pg_stat_statements: preloaded, and created in the database on first start.
     pub statements: bool,
@@ -277,11 +317,16 @@ pub const EXPORTER_IMAGE: &str = "quay.io/prometheuscommunity/postgres-exporter:
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Metrics {
+    /// Turn the exporter on.
     pub enabled: bool,
+    /// The postgres_exporter image (tag or digest required).
     pub image: String,
+    /// The exporter's port: container port and client Service port `metrics`; must differ from
+    /// `postgres.port`.
     pub port: i64,
     /// Also render a prometheus-operator ServiceMonitor for the client Service's metrics port.
     pub service_monitor: bool,
+    /// The exporter container's requests and limits (default requests 10m/32Mi, limits 200m/128Mi).
     pub resources: Resources,
 }
 
@@ -383,20 +428,32 @@ impl JsonSchema for InitSql {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Password {
+    /// An existing Secret that holds the password.
     pub secret: Option<String>,
+    /// The key of that Secret (default `password`).
     pub key: Option<String>,
+    /// An environment variable read at render time; pgstate renders the Secret with its value.
     pub from_env: Option<String>,
+    /// The password in plain text (allowed, but `pgstate check` warns: PGS001).
     pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Storage {
+    /// A Kubernetes quantity, e.g. 10Gi (`1GB` is an error that suggests `1Gi`).
     pub size: String,
+    /// The StorageClass; unset = the cluster's default.
     pub class: Option<String>,
+    /// The volume's access mode.
     pub access_mode: AccessMode,
+    /// The claim template's name; the PVC is `<claimName>-<name>-0`.
     pub claim_name: String,
+    /// Keep the PVC when the StatefulSet is deleted or scaled down
+    /// (persistentVolumeClaimRetentionPolicy Retain/Retain).
     pub retain: bool,
+    /// `{node, path}`: also render a local PersistentVolume on that node, pre-bound to the PVC (for
+    /// clusters without a provisioner).
     pub local: Option<LocalVolume>,
 }
 
@@ -437,7 +494,9 @@ impl AccessMode {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LocalVolume {
+    /// The node's name, as `kubectl get nodes` shows it.
     pub node: String,
+    /// The folder on that node; it must exist.
     pub path: String,
 }
 
@@ -445,39 +504,53 @@ pub struct LocalVolume {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Resources {
+    /// What the scheduler reserves.
     pub requests: ResourceList,
+    /// What the container may use at most.
     pub limits: ResourceList,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct ResourceList {
+    /// A CPU quantity, e.g. 250m or 1.
     pub cpu: Option<String>,
+    /// A memory quantity, e.g. 512Mi.
     pub memory: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Probes {
+    /// When the pod gets traffic (default every 5 s).
     pub readiness: ProbeTiming,
+    /// When the container is restarted (default every 10 s).
     pub liveness: ProbeTiming,
+    /// How long initdb or crash recovery may take before the other probes start (default 5
+    /// minutes).
     pub startup: ProbeTiming,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct ProbeTiming {
+    /// Seconds before the first probe.
     pub initial_delay_seconds: Option<i64>,
+    /// Seconds between probes.
     pub period_seconds: Option<i64>,
+    /// Seconds a probe may take.
     pub timeout_seconds: Option<i64>,
+    /// Failures in a row that count.
     pub failure_threshold: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Service {
+    /// ClusterIP, NodePort or LoadBalancer (`check` warns about the last two: PGS010).
     #[serde(rename = "type")]
     pub kind: ServiceType,
+    /// Annotations of the client Service (e.g. for a cloud load balancer).
     pub annotations: StringMap,
 }
 
@@ -503,12 +576,20 @@ impl ServiceType {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Backup {
+    /// When: a 5-field cron expression or @daily, @hourly, ...; checked field by field.
     pub schedule: String,
+    /// The CronJob's time zone, an IANA name such as Europe/Berlin; default the cluster's (UTC).
     pub time_zone: Option<String>,
+    /// How many dumps are kept (the newest); older ones are pruned only after a verified dump.
     pub keep: i64,
+    /// `custom` (pg_dump -Fc, for pg_restore) or `gzip` (plain SQL, gzipped).
     pub format: BackupFormat,
+    /// The backup job's image; default `postgres.image` (a pg_dump older than the server refuses to
+    /// run).
     pub image: Option<String>,
+    /// The backup volume.
     pub storage: BackupStorage,
+    /// The backup job's requests and limits.
     pub resources: Resources,
     /// Object storage: the operator targets back up there; the statefulset target uploads each
     /// verified dump there too, and keeps the newest `keep` in the bucket as well.
@@ -585,7 +666,9 @@ impl Compression {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Pooler {
+    /// pgBouncer instances.
     pub replicas: i64,
+    /// `session` (the default) or `transaction` pooling.
     pub mode: PoolMode,
 }
 
@@ -623,6 +706,8 @@ pub struct External {
     pub host: String,
     /// Default: `postgres.port`.
     pub port: Option<i64>,
+    /// libpq's sslmode for the app (default `require`): `DB_SSLMODE` and `?sslmode=` in
+    /// `DATABASE_URL`.
     #[serde(default)]
     pub ssl_mode: SslMode,
 }
@@ -684,8 +769,11 @@ pub enum BackupFormat {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct BackupStorage {
+    /// The backup volume's size (default 5Gi).
     pub size: String,
+    /// Its StorageClass; unset = the cluster's default.
     pub class: Option<String>,
+    /// An existing PVC to write the dumps to, instead of `<name>-backup`.
     pub claim: Option<String>,
 }
 
@@ -705,11 +793,13 @@ impl Default for BackupStorage {
 pub struct Redis {
     /// The official image or one like it, with a tag or digest, e.g. redis:7.4-alpine.
     pub image: String,
+    /// The port Redis listens on and its Service exposes.
     #[serde(default = "redis_port")]
     pub port: i64,
     /// Exactly one of secret, fromEnv, value; by default Secret `<name>-redis`, key password.
     #[serde(default)]
     pub password: Password,
+    /// The data volume (claim `data-<name>-redis-0`).
     #[serde(default)]
     pub storage: RedisStorage,
     /// Redis's memory cap, in Redis units (512mb, 1gb, 100000000); by default three quarters
@@ -722,8 +812,10 @@ pub struct Redis {
     /// The append-only file: every write logged, replayed on start.
     #[serde(default = "yes")]
     pub append_only: bool,
+    /// Requests and limits (default requests 100m/256Mi, limits 1/1Gi).
     #[serde(default)]
     pub resources: Resources,
+    /// Startup, readiness and liveness timings; the command is an authenticated `redis-cli ping`.
     #[serde(default)]
     pub probes: Probes,
 }
@@ -735,9 +827,13 @@ fn redis_port() -> i64 {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct RedisStorage {
+    /// A Kubernetes quantity (default 1Gi).
     pub size: String,
+    /// The StorageClass; unset = the cluster's default.
     pub class: Option<String>,
+    /// The volume's access mode.
     pub access_mode: AccessMode,
+    /// Keep the PVC when the StatefulSet is deleted or scaled down.
     pub retain: bool,
 }
 
@@ -756,6 +852,7 @@ impl Default for RedisStorage {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct App {
+    /// The Deployment's name (default `<name>-app`).
     pub name: Option<String>,
     /// The app's own login role (statefulset target): owns `postgres.database`, is no
     /// superuser, cannot create roles or databases or reach other databases. Its password is
@@ -767,24 +864,33 @@ pub struct App {
     /// app's password is that Secret's key `app-password`.
     #[serde(default)]
     pub password: Option<Password>,
+    /// The app's image: required, with a tag or digest.
     pub image: String,
+    /// The app's replicas; `replicas x poolSize + 10` must fit in `max_connections` (default 100).
     #[serde(default = "two")]
     pub replicas: i64,
+    /// The port the app listens on.
     #[serde(default = "app_port")]
     pub port: i64,
+    /// Connections each replica opens; checked against `max_connections`.
     #[serde(default = "ten")]
     pub pool_size: i64,
+    /// Extra environment variables (literal values; `$` is kept as it is).
     #[serde(default)]
     pub env: StringMap,
+    /// The names of the injected connection variables; rename them to match the app.
     #[serde(default)]
     pub connection_env: ConnectionEnv,
+    /// Requests and limits (default requests 100m/256Mi, limits 1/512Mi).
     #[serde(default)]
     pub resources: Resources,
     /// HTTP path for readiness/liveness probes; without it the probes open the TCP port.
     #[serde(default)]
     pub health_path: Option<String>,
+    /// The app's UID (default 10001): the app is hardened like the database.
     #[serde(default = "app_uid")]
     pub run_as_user: i64,
+    /// Relax this if the app's image writes outside its volumes.
     #[serde(default = "yes")]
     pub read_only_root_filesystem: bool,
     /// Settings of the app's pods.
@@ -812,21 +918,31 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct ConnectionEnv {
+    /// The database's host.
     pub host: String,
+    /// The database's port.
     pub port: String,
+    /// The database's name.
     pub database: String,
+    /// The user.
     pub user: String,
+    /// The password, from the Secret (secretKeyRef), never a literal.
     pub password: String,
+    /// `postgresql://user:password@host:port/database`, composed by Kubernetes from the other
+    /// variables; null to omit.
     #[serde(default = "database_url")]
     pub url: Option<String>,
     /// libpq's sslmode, set for `target: external` and with `postgres.tls`.
     pub ssl_mode: String,
     /// The CA file's path (with `postgres.tls`), for libpq's sslrootcert.
     pub ssl_root_cert: String,
-    /// Redis's host, port and password (with `redis:`), and a redis:// URL (null to omit).
+    /// Redis's host (with `redis:`).
     pub redis_host: String,
+    /// Redis's port (with `redis:`).
     pub redis_port: String,
+    /// Redis's password, from its Secret (with `redis:`).
     pub redis_password: String,
+    /// `redis://:password@host:port/0`, composed by Kubernetes (with `redis:`); null to omit.
     #[serde(default = "redis_url")]
     pub redis_url: Option<String>,
 }
