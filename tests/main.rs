@@ -13,6 +13,7 @@ mod initsql_e2e;
 mod many;
 mod metrics_e2e;
 mod offsite_e2e;
+mod readme;
 mod redis_e2e;
 mod render;
 mod support;
