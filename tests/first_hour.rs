@@ -49,15 +49,22 @@ fn the_examples_secret_hint_names_its_namespace() {
         lines.contains(&format!("kubectl create namespace {ns}").as_str()),
         "{stderr}"
     );
-    let create = lines
-        .iter()
-        .find(|l| l.starts_with("kubectl create secret generic"))
-        .unwrap_or_else(|| panic!("no Secret hint: {stderr}"));
-    let words: Vec<&str> = create.split_whitespace().collect();
-    assert_eq!(words[4], secret, "{create}");
     assert!(
-        words.windows(2).any(|w| w == ["-n", ns]),
-        "the Secret must be created in namespace {ns}: {create}"
+        lines.contains(&"pgstate secret --generate | kubectl apply -f -"),
+        "{stderr}"
+    );
+    // What that command applies is the Secret the StatefulSet mounts, in its namespace.
+    let secret_out = pgstate_in(dir.path())
+        .args(["secret", "--generate"])
+        .output()
+        .expect("runs");
+    assert!(secret_out.status.success());
+    let made = documents(&text(&secret_out.stdout));
+    assert!(
+        made.iter().any(|d| d["kind"] == "Secret"
+            && d["metadata"]["name"] == secret
+            && d["metadata"]["namespace"] == ns),
+        "pgstate secret --generate does not make Secret {ns}/{secret}: {made:?}"
     );
 }
 
@@ -426,4 +433,44 @@ fn the_test_command_keeps_its_summary_when_a_test_fails() {
         Some("tests: 75 passed, 2 failed"),
         "{stdout}"
     );
+}
+
+/// A list item left out for its wrong value is not reported again as missing a key, and the
+/// items after it keep their own index and line.
+#[test]
+fn errors_in_list_items_keep_their_index() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pgstate.yaml"),
+        "postgres:\n  hba:\n    - {type: host, database: shop, user: r, address: 10.0.0.0/8, method: scram}\n    - {type: host, database: shop, user: r, address: 10.0.0.300/8, method: md5}\n    - {type: hots, database: shop, user: r, address: 10.0.0.0/8, method: md5}\n",
+    )
+    .expect("write");
+    let out = pgstate_in(dir.path()).arg("check").output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let found: Vec<(&str, &str)> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("error: "))
+        .zip(
+            stderr
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("--> pgstate.yaml:")),
+        )
+        .map(|(what, at)| {
+            (
+                what.split(':').next().unwrap_or(what),
+                at.split(':').next().unwrap_or(at),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("postgres.hba[0].method", "3"),
+            ("postgres.hba[1].address", "4"),
+            ("postgres.hba[2].type", "5"),
+        ],
+        "{stderr}"
+    );
+    assert!(!stderr.contains("is missing"), "{stderr}");
 }

@@ -180,13 +180,26 @@ fn readme_first_screen_install_and_quick_start_run_as_written() {
     // The Secret the Quick start creates is the one the render reads, in its namespace.
     let create = left_out
         .iter()
-        .find(|c| c.contains("create secret generic"))
+        .find(|c| c.starts_with("pgstate secret --generate"))
         .expect("the Quick start creates the password Secret");
-    assert!(
-        create.starts_with("kubectl -n shop ") && create.contains("shop-db-credentials"),
-        "{create}"
-    );
-    assert!(shop.contains("secretName: shop-db-credentials"), "{shop}");
+    assert!(create.ends_with("| kubectl apply -f -"), "{create}");
+    let secret = Command::new(&bin)
+        .args(["secret", "--generate"])
+        .current_dir(home.path().join("shop"))
+        .output()
+        .expect("runs");
+    let secret: serde_json::Value =
+        serde_saphyr::from_slice(&secret.stdout).expect("a Secret manifest");
+    assert_eq!(secret["metadata"]["name"], "shop-db-credentials");
+    assert_eq!(secret["metadata"]["namespace"], "shop");
+    for key in ["password", "app-password"] {
+        assert!(secret["data"][key].is_string(), "no {key} in {secret}");
+        assert!(
+            shop.contains(&format!("key: {key}\n")),
+            "the render reads no {key}"
+        );
+    }
+    assert!(shop.contains("name: shop-db-credentials\n"), "{shop}");
 }
 
 /// The annotated config of the README is a config that renders, every environment of it.
@@ -228,7 +241,6 @@ fn readme_is_a_front_door() {
     const LANDING: &[&str] = &[
         "offsite-backups.md",
         "upgrade.md",
-        "credentials-and-tls.md",
         "from-bitnami.md",
         "threat-model.md",
     ];

@@ -339,11 +339,15 @@ pub fn load(
     };
     // Every unknown key and wrong type is reported, and the value rules still run on what
     // could be read.
-    let (result, read, mut own) = de::from_node_collecting::<Config>(&chosen);
-    if let Some(config) = &result {
-        own.extend(validate::validate(config, &read, vars));
+    let read = de::from_node_collecting::<Config>(&chosen);
+    let mut own = read.errors.clone();
+    if let Some(config) = &read.value {
+        for mut d in validate::validate(config, &read.tree, vars) {
+            d.path = read.original_path(&d.path);
+            own.push(d);
+        }
     }
-    drop(read);
+    let result = read.value;
     if let Some((name, lines)) = &chosen_env {
         for d in &mut own {
             in_overlay(d, name, *lines, false);
@@ -355,9 +359,13 @@ pub fn load(
     // The other environments: problems of their own, each reported once. Their variables
     // are not read: they may be set only where that environment is rendered.
     for (name, merged, lines) in &merged_envs {
-        let (config, read, mut problems) = de::from_node_collecting::<Config>(merged);
-        if let Some(config) = &config {
-            problems.extend(validate::validate(config, &read, &validate::AnyVars));
+        let read = de::from_node_collecting::<Config>(merged);
+        let mut problems = read.errors.clone();
+        if let Some(config) = &read.value {
+            for mut d in validate::validate(config, &read.tree, &validate::AnyVars) {
+                d.path = read.original_path(&d.path);
+                problems.push(d);
+            }
         }
         for mut d in problems {
             let key = (d.loc, d.message.clone());

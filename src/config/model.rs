@@ -191,7 +191,9 @@ pub struct Tls {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Issuer {
+    /// The issuer's name.
     pub name: String,
+    /// `Issuer` (in the config's namespace) or `ClusterIssuer`.
     #[serde(default)]
     pub kind: IssuerKind,
     /// The API group of an external issuer; default cert-manager.io.
