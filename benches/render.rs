@@ -23,9 +23,14 @@ fn whole_path(c: &mut Criterion) {
     for (name, text) in FIXTURES {
         group.bench_function(*name, |b| {
             b.iter(|| {
-                let loaded = pgstate::config::load(SourceId(0), black_box(text), None, &ProcessEnv)
-                    .expect("loads");
-                pgstate::render::render(&loaded.config, &ProcessEnv).expect("renders")
+                let loaded = pgstate::config::load(
+                    SourceId(0),
+                    black_box(text),
+                    None,
+                    &ProcessEnv::default(),
+                )
+                .expect("loads");
+                pgstate::render::render(&loaded.config, &ProcessEnv::default()).expect("renders")
             });
         });
     }
@@ -34,17 +39,20 @@ fn whole_path(c: &mut Criterion) {
 
 fn stages(c: &mut Criterion) {
     let (name, text) = FIXTURES[1];
-    let loaded = pgstate::config::load(SourceId(0), text, None, &ProcessEnv).expect("loads");
-    let docs = pgstate::render::render(&loaded.config, &ProcessEnv).expect("renders");
+    let loaded =
+        pgstate::config::load(SourceId(0), text, None, &ProcessEnv::default()).expect("loads");
+    let docs = pgstate::render::render(&loaded.config, &ProcessEnv::default()).expect("renders");
     let mut group = c.benchmark_group(format!("stages/{name}"));
     group.bench_function("parse (YAML -> node tree)", |b| {
         b.iter(|| pgstate::config::node::parse(SourceId(0), black_box(text)).expect("parses"));
     });
     group.bench_function("load (parse, type, validate)", |b| {
-        b.iter(|| pgstate::config::load(SourceId(0), black_box(text), None, &ProcessEnv));
+        b.iter(|| {
+            pgstate::config::load(SourceId(0), black_box(text), None, &ProcessEnv::default())
+        });
     });
     group.bench_function("render (templates, read back, check)", |b| {
-        b.iter(|| pgstate::render::render(black_box(&loaded.config), &ProcessEnv));
+        b.iter(|| pgstate::render::render(black_box(&loaded.config), &ProcessEnv::default()));
     });
     group.bench_function("read back (fast reader)", |b| {
         b.iter(|| {

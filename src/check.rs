@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::config::validate::Vars;
-use crate::error::{Diagnostic, Error, Sources};
+use crate::error::{Diagnostic, Error, Sources, visible};
 use crate::manifest::lint::{self, Finding, Severity};
 use crate::output;
 
@@ -125,17 +125,20 @@ fn human(
 
 fn finding_json(sources: &Sources, f: &Finding) -> serde_json::Value {
     json!({
-        "id": f.id, "severity": f.severity, "message": f.message, "why": f.why, "fix": f.fix,
-        "path": f.path, "file": sources.name(f.loc.source), "line": f.loc.line, "column": f.loc.col,
+        "id": f.id, "severity": f.severity, "message": visible(&f.message, false), "why": f.why,
+        "fix": visible(&f.fix, false), "path": visible(&f.path, false),
+        "file": visible(sources.name(f.loc.source), false), "line": f.loc.line, "column": f.loc.col,
     })
 }
 
 /// GitHub workflow commands escape data and property values differently.
 fn escape(text: &str, property: bool) -> String {
-    let mut out = text
+    let out = text
         .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A");
+    // Every other control character, shown: none may end the command or start another.
+    let mut out = visible(&out, false).into_owned();
     if property {
         out = out.replace(':', "%3A").replace(',', "%2C");
     }
@@ -188,7 +191,7 @@ fn config_errors(sources: &Sources, diagnostics: &[Diagnostic], format: CheckFor
         _ => {
             let items: Vec<_> = diagnostics
                 .iter()
-                .map(|d| json!({"message": d.message, "help": d.help, "path": d.path, "file": sources.name(d.loc.source), "line": d.loc.line, "column": d.loc.col}))
+                .map(|d| json!({"message": visible(&d.message, false), "help": d.help.as_deref().map(|h| visible(h, false)), "path": visible(&d.path, false), "file": visible(sources.name(d.loc.source), false), "line": d.loc.line, "column": d.loc.col}))
                 .collect();
             let mut text =
                 serde_json::to_string_pretty(&json!({"configErrors": items})).unwrap_or_default();
@@ -206,5 +209,9 @@ mod tests {
     fn github_escaping() {
         assert_eq!(escape("a: b,c\n100%", true), "a%3A b%2Cc%0A100%25");
         assert_eq!(escape("a: b,c\n", false), "a: b,c%0A");
+        assert_eq!(
+            escape("x\u{85}::warning::y\u{7}", false),
+            "x\\u{85}::warning::y\\u{7}"
+        );
     }
 }

@@ -17,6 +17,10 @@ CronJob with retention, and the app's Deployment wired to the database.",
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Let `password.fromEnv` read this variable too (repeatable); without it a config reads
+    /// only variables starting with PGSTATE_
+    #[arg(long = "allow-env", value_name = "VAR", global = true)]
+    pub allow_env: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -25,6 +25,22 @@ fn read(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
+/// What is on disk at `dir/name`, read only when no part of it is a symbolic link (which could
+/// lead out of the folder and print another file in the diff); a link is a note, and reads as
+/// nothing, so the check fails.
+fn read_inside(dir: &Path, name: &str, notes: &mut Vec<String>) -> String {
+    match crate::output::link_in(dir, name) {
+        Some(link) => {
+            notes.push(format!(
+                "{} is a symbolic link; pgstate does not follow it (render writes regular files)",
+                link.display()
+            ));
+            String::new()
+        }
+        None => read(&dir.join(name)).unwrap_or_default(),
+    }
+}
+
 fn unified(old: &str, new: &str, name: &str) -> String {
     if old == new {
         return String::new();
@@ -38,22 +54,29 @@ fn unified(old: &str, new: &str, name: &str) -> String {
 
 /// Compares one file with its rendered content.
 pub fn check_file(path: &Path, rendered: &str) -> Drift {
-    let old = read(path).unwrap_or_default();
+    let mut links = Vec::new();
+    let old = match (path.parent(), path.file_name().and_then(|n| n.to_str())) {
+        (Some(dir), Some(file)) => read_inside(dir, file, &mut links),
+        _ => read(path).unwrap_or_default(),
+    };
     let name = path.display().to_string();
+    let mut notes = immutable_changes(&old, rendered);
+    notes.append(&mut links);
     Drift {
         diff: unified(&old, rendered, &name),
-        notes: immutable_changes(&old, rendered),
+        notes,
     }
 }
 
 /// Compares an `--out-dir` folder with the rendered files.
 pub fn check_dir(dir: &Path, files: &[(String, String)]) -> Drift {
     let mut drift = Drift::default();
+    let mut links = Vec::new();
     let mut old_all = String::new();
     let mut new_all = String::new();
     for (name, text) in files {
         let path = dir.join(name);
-        let old = read(&path).unwrap_or_default();
+        let old = read_inside(dir, name, &mut links);
         drift
             .diff
             .push_str(&unified(&old, text, &path.display().to_string()));
@@ -66,7 +89,7 @@ pub fn check_dir(dir: &Path, files: &[(String, String)]) -> Drift {
     for stale in crate::output::generated(dir) {
         if !rendered.contains(stale.as_str()) {
             let path = dir.join(&stale);
-            let old = read(&path).unwrap_or_default();
+            let old = read_inside(dir, &stale, &mut links);
             drift
                 .diff
                 .push_str(&unified(&old, "", &path.display().to_string()));
@@ -75,6 +98,7 @@ pub fn check_dir(dir: &Path, files: &[(String, String)]) -> Drift {
         }
     }
     drift.notes = immutable_changes(&old_all, &new_all);
+    drift.notes.append(&mut links);
     drift
 }
 

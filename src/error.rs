@@ -6,6 +6,29 @@ use std::path::PathBuf;
 /// How many characters of a source line a diagnostic shows.
 const SHOWN_CHARS: usize = 160;
 
+/// `text` with every control character (and every invisible character that changes how text
+/// reads: line and paragraph separators, the byte order mark, bidirectional overrides) written
+/// as `\u{..}`, so that a value quoted in a message cannot move the cursor, start a line of
+/// its own (a `::warning` command in a GitHub log) or hide what follows. Tabs stay when `tabs`.
+pub fn visible(text: &str, tabs: bool) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| {
+        (c.is_control() && !(tabs && c == '\t'))
+            || crate::config::validate::boundary::is_forbidden_control(c)
+    };
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Which loaded file a location is in (an index into [`Sources`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SourceId(pub u32);
@@ -93,12 +116,13 @@ impl Diagnostic {
     /// Renders under another label (e.g. `warning[PGS001]`), with extra `= name: text` lines.
     pub fn render_as(&self, sources: &Sources, label: &str, notes: &[(&str, &str)]) -> String {
         let mut out = String::new();
+        let message = visible(&self.message, false);
         if self.path.is_empty() {
-            let _ = writeln!(out, "{label}: {}", self.message);
+            let _ = writeln!(out, "{label}: {message}");
         } else {
-            let _ = writeln!(out, "{label}: {}: {}", self.path, self.message);
+            let _ = writeln!(out, "{label}: {}: {message}", visible(&self.path, false));
         }
-        let name = sources.name(self.loc.source);
+        let name = visible(sources.name(self.loc.source), false);
         let _ = writeln!(out, "  --> {}:{}:{}", name, self.loc.line, self.loc.col);
         let text = sources.text(self.loc.source);
         if let Some(line) = text.lines().nth(self.loc.line.saturating_sub(1)) {
@@ -111,13 +135,19 @@ impl Diagnostic {
             } else {
                 0
             };
-            let mut shown: String = line.chars().skip(skip).take(SHOWN_CHARS).collect();
-            let mut caret_at: String = line
-                .chars()
-                .skip(skip)
-                .take(before - skip)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+            let window: String = line.chars().skip(skip).take(SHOWN_CHARS).collect();
+            let mut shown = visible(&window, true).into_owned();
+            // One space under each character as shown (an escaped one is several wide).
+            let mut caret_at = String::new();
+            for c in line.chars().skip(skip).take(before - skip) {
+                match c {
+                    '\t' => caret_at.push('\t'),
+                    c => {
+                        let width = visible(c.encode_utf8(&mut [0; 4]), true).chars().count();
+                        caret_at.extend(std::iter::repeat_n(' ', width));
+                    }
+                }
+            }
             if skip > 0 {
                 shown.insert_str(0, "...");
                 caret_at.insert_str(0, "   ");
@@ -131,10 +161,10 @@ impl Diagnostic {
             let _ = writeln!(out, " {pad} | {caret_at}{}", "^".repeat(width));
         }
         if let Some(help) = &self.help {
-            let _ = writeln!(out, "  = help: {help}");
+            let _ = writeln!(out, "  = help: {}", visible(help, false));
         }
         for (name, text) in notes {
-            let _ = writeln!(out, "  = {name}: {text}");
+            let _ = writeln!(out, "  = {name}: {}", visible(text, false));
         }
         out
     }
@@ -196,12 +226,17 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Usage(msg) => writeln!(f, "error: {msg}"),
+            Error::Usage(msg) => writeln!(f, "error: {}", visible(msg, false)),
             Error::Io {
                 path,
                 action,
                 source,
-            } => writeln!(f, "error: could not {action} {}: {source}", path.display()),
+            } => writeln!(
+                f,
+                "error: could not {action} {}: {}",
+                visible(&path.display().to_string(), false),
+                visible(&source.to_string(), false)
+            ),
             Error::Bug(msg) => writeln!(
                 f,
                 "error: this is a bug in pgstate, not in your config: {msg}\n  = help: please report it with the config that caused it"

@@ -41,7 +41,10 @@ where
             return code;
         }
     };
-    match dispatch(cli.command, stdout, stderr, &ProcessEnv) {
+    let vars = ProcessEnv {
+        allow: cli.allow_env,
+    };
+    match dispatch(cli.command, stdout, stderr, &vars) {
         Ok(code) => code,
         Err(e) => {
             let _ = write!(stderr, "{e}");
@@ -62,7 +65,7 @@ fn dispatch(
         Command::Check(args) => check::run(&args, stdout, stderr, vars),
         Command::Upgrade(args) => upgrade::run(&args, stdout, stderr, vars),
         Command::Schema => {
-            let schema = schemars::schema_for!(config::Config);
+            let schema = config::model::schema();
             let mut text =
                 serde_json::to_string_pretty(&schema).map_err(|e| Error::Bug(e.to_string()))?;
             text.push('\n');
@@ -116,7 +119,8 @@ fn dispatch(
         }
         Command::Secret(args) => {
             let password = match &args.from_env {
-                Some(var) => match vars.get(var) {
+                // The command line names this variable itself: it needs no --allow-env.
+                Some(var) => match std::env::var(var).ok() {
                     Some(v) if !v.is_empty() => Some(v),
                     _ => {
                         return Err(Error::Usage(format!(

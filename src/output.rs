@@ -185,6 +185,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The first of `dir/rel`'s own parts (the folders under `dir`, then the file) that is a
+/// symbolic link, if one is: `--out-dir` and the drift check neither write nor read through a
+/// link, which could lead anywhere (a committed link to /etc/shadow, or a folder elsewhere).
+pub fn link_in(dir: &Path, rel: &str) -> Option<PathBuf> {
+    let mut path = dir.to_path_buf();
+    for part in rel.split('/').filter(|p| !p.is_empty()) {
+        path.push(part);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Some(path);
+        }
+    }
+    None
+}
+
 /// Writes every file (a path relative to `dir`) to a temporary first; only when all are
 /// written are they renamed into place. Files a previous render wrote (as pgstate's
 /// kustomization.yaml files list them) that this one does not are removed, and so are the
@@ -202,6 +216,9 @@ pub fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<(), Error> {
     // renamed would leave a mix of old and new files.
     for (name, _) in files {
         let path = dir.join(name);
+        if let Some(link) = link_in(dir, name) {
+            return Err(in_the_way(&link, "a symbolic link"));
+        }
         if name.rsplit('/').next() == Some(KUSTOMIZATION)
             && let Ok(text) = std::fs::read_to_string(&path)
             && !text.starts_with(MARKER)
@@ -311,17 +328,23 @@ fn plain(path: &str) -> bool {
 /// The top kustomization.yaml itself is not included.
 pub fn generated(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
+    if link_in(dir, KUSTOMIZATION).is_some() {
+        return out;
+    }
     for entry in listed(&dir.join(KUSTOMIZATION)).unwrap_or_default() {
-        if !plain(&entry) {
+        if !plain(&entry) || link_in(dir, &entry).is_some() {
             continue;
         }
         let folder = dir.join(&entry);
         if folder.is_dir() {
+            if link_in(&folder, KUSTOMIZATION).is_some() {
+                continue;
+            }
             if let Some(names) = listed(&folder.join(KUSTOMIZATION)) {
                 out.extend(
                     names
                         .iter()
-                        .filter(|n| plain(n) && !n.contains('/'))
+                        .filter(|n| plain(n) && !n.contains('/') && link_in(&folder, n).is_none())
                         .map(|n| format!("{entry}/{n}")),
                 );
                 out.push(format!("{entry}/{KUSTOMIZATION}"));

@@ -71,8 +71,10 @@ fn every_clash_between_configs_fails_with_its_snapshot() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     folders.sort();
+    // A label that another database's NetworkPolicy admits (`<name>-client`) is refused in each
+    // config on its own now (attack-label-other-database-client.yaml), so it is no clash case.
     assert!(
-        folders.len() >= 8,
+        folders.len() >= 7,
         "the clash corpus has {} cases",
         folders.len()
     );

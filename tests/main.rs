@@ -3,6 +3,8 @@
 
 mod backup_e2e;
 mod bitnami;
+mod boundary;
+mod boundary_e2e;
 mod cli;
 mod creds;
 mod creds_e2e;

@@ -248,7 +248,7 @@ fn config_values_come_back_as_the_same_strings() {
             serde_json::to_string(v).expect("json")
         ));
     }
-    yaml.push_str("postgres:\n  image: postgres:17.2\n  database: \"0755\"\n  user: \"yes\"\n  password:\n    value: \"a: b #c $(X) ~\"\n  env:\n");
+    yaml.push_str("postgres:\n  image: postgres:17.2\n  database: \"on\"\n  user: \"yes\"\n  password:\n    value: \"a: b #c $(X) ~\"\n  env:\n");
     for (i, v) in TRICKY.iter().enumerate() {
         yaml.push_str(&format!(
             "    E{i}: {}\n",
@@ -283,7 +283,7 @@ fn config_values_come_back_as_the_same_strings() {
             .unwrap_or_default()
             .to_owned()
     };
-    assert_eq!(value("POSTGRES_DB"), "0755");
+    assert_eq!(value("POSTGRES_DB"), "on");
     assert_eq!(value("POSTGRES_USER"), "yes");
     for (i, v) in TRICKY.iter().enumerate() {
         // Kubernetes turns `$$` into `$`, so a literal `$` is written doubled.
@@ -456,7 +456,7 @@ fn the_metrics_exporter_connects_to_its_own_database() {
     let config = dir.path().join("pgstate.yaml");
     let text = |metrics: &str| {
         format!(
-            "name: shop\npostgres:\n  image: postgres:17.5\n  port: 6543\n  database: \"my db/x\"\n  user: owner\n  metrics: {metrics}\n"
+            "name: shop\npostgres:\n  image: postgres:17.5\n  port: 6543\n  database: \"my.db-x\"\n  user: owner\n  metrics: {metrics}\n"
         )
     };
     std::fs::write(
@@ -488,7 +488,7 @@ fn the_metrics_exporter_connects_to_its_own_database() {
     };
     assert_eq!(
         env(exporter, "DATA_SOURCE_URI"),
-        "127.0.0.1:6543/my%20db%2Fx?sslmode=disable"
+        "127.0.0.1:6543/my.db-x?sslmode=disable"
     );
     assert_eq!(env(exporter, "DATA_SOURCE_USER"), "owner");
     // The password file: the same file postgres reads, on a mount of the same Secret volume.

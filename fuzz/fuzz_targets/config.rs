@@ -1,7 +1,10 @@
 //! Arbitrary bytes as a config file, through the whole path: load (parse, overlay, type,
 //! validate) -> render -> the typed check -> lint -> what it takes in the cluster -> both output
 //! formats, as one database and split in two. Anything may be an error; nothing may panic, hang
-//! or allocate without bound.
+//! or allocate without bound. What is accepted must keep the input boundary: no rendered object
+//! may break `pgstate::manifest::boundary::breaches` (a script with anything from the config in
+//! it, a host path in a system folder, a variable the shell or libpq reads, ...), and every
+//! string must read the same to a YAML 1.1 reader (no character it reads differently).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,12 +12,27 @@ use pgstate::cli::Format;
 use pgstate::config::validate::Vars;
 use pgstate::error::SourceId;
 
-/// A fixed environment, so that `fromEnv` passwords are deterministic.
+/// A fixed environment, so that `fromEnv` passwords are deterministic; like the process's, it
+/// lets a config read only PGSTATE_* variables.
 struct FakeEnv;
 
 impl Vars for FakeEnv {
     fn get(&self, name: &str) -> Option<String> {
-        (name == "PGPASSWORD" || name == "DB_PASSWORD").then(|| "s3cret: yes #1".to_owned())
+        (name == "PGSTATE_PASSWORD" || name == "PGSTATE_DB_PASSWORD")
+            .then(|| "s3cret: yes #1".to_owned())
+    }
+}
+
+/// The boundary oracle on every object, and no character YAML 1.1 reads differently in the text.
+fn keeps_the_boundary(config: &pgstate::config::Config, docs: &[pgstate::render::Document]) {
+    for doc in docs {
+        let breaches = pgstate::manifest::boundary::breaches(config, &doc.value);
+        assert!(breaches.is_empty(), "{breaches:?}\n{}", doc.yaml);
+        assert!(
+            !doc.yaml.chars().any(pgstate::render::needs_yaml_escape),
+            "{}",
+            doc.yaml
+        );
     }
 }
 
@@ -32,6 +50,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = pgstate::manifest::lint::lint(&loaded);
     if let Ok(docs) = pgstate::render::render(&loaded.config, &FakeEnv) {
+        keeps_the_boundary(&loaded.config, &docs);
         // The fast reader answers only when it reads what serde-saphyr reads.
         for doc in &docs {
             let arena = bumpalo::Bump::new();
@@ -58,5 +77,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = pgstate::output::stream(&one, Format::Json);
         let _ = pgstate::output::files(&one, Format::Yaml);
     }
-    let _ = pgstate::render::restore_job(&loaded.config, "latest", &FakeEnv);
+    if let Ok(docs) = pgstate::render::restore_job(&loaded.config, "latest", &FakeEnv) {
+        keeps_the_boundary(&loaded.config, &docs);
+    }
 });

@@ -127,11 +127,40 @@ fn once_each(paths: &[PathBuf], ids: &[Option<FileId>]) -> Result<(), Error> {
     Ok(())
 }
 
+/// A config file that is a symbolic link must lead to a file in its own folder or in the folder
+/// pgstate runs in (the checkout CI runs it in): a committed link to /etc/shadow or a key
+/// elsewhere is never read (its first line would be shown in an error).
+fn link_stays_inside(path: &Path) -> Result<(), String> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(());
+    }
+    let Ok(target) = std::fs::canonicalize(path) else {
+        return Ok(());
+    };
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let inside = |base: &Path| std::fs::canonicalize(base).is_ok_and(|b| target.starts_with(b));
+    if inside(folder) || inside(Path::new(".")) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the link leads to {}, outside the config's folder and the current folder; pgstate does not follow it",
+            target.display()
+        ))
+    }
+}
+
 /// Reads a config file, refusing what cannot be a config with a clear reason; also gives the
 /// file's identity, to find a file given twice.
 fn read_config(path: &Path) -> Result<(String, Option<FileId>), Error> {
     use std::io::Read as _;
     let shown = path.display();
+    if let Err(why) = link_stays_inside(path) {
+        return Err(Error::Usage(format!("{shown}: {why}")));
+    }
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::Usage(format!(
             "there is no config file {shown}; `pgstate init` writes one"
@@ -362,7 +391,7 @@ pub fn load(
         let read = de::from_node_collecting::<Config>(merged);
         let mut problems = read.errors.clone();
         if let Some(config) = &read.value {
-            for mut d in validate::validate(config, &read.tree, &validate::AnyVars) {
+            for mut d in validate::validate(config, &read.tree, &validate::AnyVars(vars)) {
                 d.path = read.original_path(&d.path);
                 problems.push(d);
             }
@@ -413,7 +442,16 @@ pub fn read_init_files(loaded: &mut Loaded, folder: Option<&Path>) -> Vec<Diagno
             ));
             continue;
         };
-        let full = folder.join(&file.path);
+        let full = match validate::boundary::inside_folder(folder, &file.path) {
+            Ok(full) => full,
+            Err(why) => {
+                found.push(problem(
+                    why,
+                    "keep the SQL files in the config's folder (or below it) as regular files, not links",
+                ));
+                continue;
+            }
+        };
         let shown = full.display();
         let help = "name a readable .sql file of at most 1 MiB, relative to the config file";
         let meta = match std::fs::metadata(&full) {
@@ -511,8 +549,8 @@ mod tests {
     }
 
     const TEXT: &str = "name: shop\n\
-        postgres:\n  password: {fromEnv: DEV_PASSWORD}\n\
-        environments:\n  prod:\n    postgres:\n      password: {fromEnv: PROD_PASSWORD}\n      port: 0\n";
+        postgres:\n  password: {fromEnv: PGSTATE_DEV_PASSWORD}\n\
+        environments:\n  prod:\n    postgres:\n      password: {fromEnv: PGSTATE_PROD_PASSWORD}\n      port: 0\n";
 
     fn with_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, Vec<Diagnostic>) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -559,12 +597,18 @@ mod tests {
 
     #[test]
     fn every_overlay_is_checked_but_only_the_chosen_one_reads_variables() {
-        let found = load(SourceId(0), TEXT, None, &Only("DEV_PASSWORD")).expect_err("port 0");
+        let found =
+            load(SourceId(0), TEXT, None, &Only("PGSTATE_DEV_PASSWORD")).expect_err("port 0");
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].path, "environments.prod.postgres.port");
         assert_eq!(found[0].loc.line, 8);
-        let found =
-            load(SourceId(0), TEXT, Some("prod"), &Only("DEV_PASSWORD")).expect_err("unset");
+        let found = load(
+            SourceId(0),
+            TEXT,
+            Some("prod"),
+            &Only("PGSTATE_DEV_PASSWORD"),
+        )
+        .expect_err("unset");
         let paths: Vec<&str> = found.iter().map(|d| d.path.as_str()).collect();
         assert_eq!(
             paths,

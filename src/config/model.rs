@@ -107,9 +107,14 @@ pub struct Postgres {
     /// CPU and memory requests and limits; each value defaults on its own (requests 250m/512Mi,
     /// limits 1/1Gi), and a defaulted limit is never below your request.
     pub resources: Resources,
-    /// postgresql.conf parameters, passed as `-c key=value`, e.g. `max_connections: "200"`; `port`,
+    /// postgresql.conf parameters, passed as `-c key=value`, e.g. `max_connections: 200`; `port`,
     /// `listen_addresses`, `data_directory` and `unix_socket_directories` are pgstate's.
+    #[schemars(schema_with = "setting_values")]
     pub settings: StringMap,
+    /// Settings that run commands, load code or choose files (archive_command,
+    /// shared_preload_libraries with a path, ...), allowed by name; without this pgstate refuses
+    /// them, and `pgstate check` reports each one allowed.
+    pub allow_unsafe_settings: Vec<String>,
     /// Instances: exactly 1 with `target: statefulset` (high availability belongs to an operator
     /// target); every instance, the primary included, with an operator.
     pub replicas: i64,
@@ -154,6 +159,7 @@ impl Default for Postgres {
             storage: Storage::default(),
             resources: Resources::default(),
             settings: StringMap::new(),
+            allow_unsafe_settings: Vec::new(),
             replicas: 1,
             probes: Probes::default(),
             node_selector: StringMap::new(),
@@ -311,6 +317,69 @@ pub struct Pod {
     pub shm_size: Option<String>,
 }
 
+/// The JSON Schema of a config file, for editors and CI: the types' schema, plus
+/// `environments` (taken out before the config is typed, so not a field of [`Config`]): a map
+/// from an environment's name to the keys it changes, each a part of a config.
+pub fn schema() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default();
+    plain_scalars_as_text(&mut schema);
+    if let Some(properties) = schema
+        .get_mut("properties")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        properties.insert(
+            "environments".into(),
+            serde_json::json!({
+                "description": "Environment name -> the keys it changes, merged over the config when chosen with --env",
+                "type": ["object", "null"],
+                "additionalProperties": {"type": ["object", "null"]}
+            }),
+        );
+    }
+    schema
+}
+
+/// The reader takes a number or a boolean where it wants text (`env: {WORKERS: 4}` is the
+/// string "4"), as YAML users expect: so does the schema, or editors would flag a config
+/// pgstate accepts. Strings with a fixed set of values (enums) stay strings.
+fn plain_scalars_as_text(schema: &mut serde_json::Value) {
+    match schema {
+        serde_json::Value::Object(map) => {
+            if map.get("type").and_then(serde_json::Value::as_str) == Some("string")
+                && !map.contains_key("enum")
+                && !map.contains_key("const")
+            {
+                map.insert(
+                    "type".into(),
+                    serde_json::json!(["string", "number", "boolean"]),
+                );
+            }
+            if let Some(types) = map
+                .get_mut("type")
+                .and_then(serde_json::Value::as_array_mut)
+                && types.iter().any(|t| t == "string")
+                && !types.iter().any(|t| t == "number")
+            {
+                types.extend([serde_json::json!("number"), serde_json::json!("boolean")]);
+            }
+            for value in map.values_mut() {
+                plain_scalars_as_text(value);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(plain_scalars_as_text),
+        _ => {}
+    }
+}
+
+/// The schema of `postgres.settings`: a map whose values are strings, numbers or booleans, as
+/// the config reader takes them (`max_connections: 200` is the string "200").
+fn setting_values(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": {"type": ["string", "number", "boolean"]}
+    })
+}
+
 /// The image of the exporter sidecar: the prometheus-community postgres_exporter release.
 pub const EXPORTER_IMAGE: &str = "quay.io/prometheuscommunity/postgres-exporter:v0.20.1";
 
@@ -426,7 +495,8 @@ impl JsonSchema for InitSql {
     }
 }
 
-/// Where the password comes from: exactly one of `secret`, `fromEnv`, `value`.
+/// Where the password comes from: exactly one of `secret`, `fromEnv`, `value`. `fromEnv` reads
+/// a variable starting with PGSTATE_, or one the command line allows with `--allow-env NAME`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Password {

@@ -10,6 +10,8 @@ use super::units::{
     redis_memory_hint,
 };
 use crate::error::{Diagnostic, closest};
+pub mod boundary;
+
 use crate::render::context::{
     APP_RESOURCES, JOB_RESOURCES, METRICS_RESOURCES, POSTGRES_RESOURCES, REDIS_RESOURCES,
     ResourceDefaults, resolve_resources,
@@ -53,23 +55,43 @@ const OWNED_SETTINGS: &[(&str, &str)] = &[
 /// configs renders them on several threads.
 pub trait Vars: Sync {
     fn get(&self, name: &str) -> Option<String>;
+
+    /// Variables named on the command line (`--allow-env`) that a config may read beside
+    /// those starting with [`boundary::ENV_PREFIX`].
+    fn allowed(&self) -> &[String] {
+        &[]
+    }
 }
 
-pub struct ProcessEnv;
+/// The process's variables; a config reads only those [`boundary::env_readable`] allows.
+#[derive(Debug, Default)]
+pub struct ProcessEnv {
+    pub allow: Vec<String>,
+}
 
 /// Every variable set: for checking an environment that is not the one rendered, whose
-/// variables may exist only where it is.
-pub struct AnyVars;
+/// variables may exist only where it is. What may be read is still what `0` allows.
+pub struct AnyVars<'a>(pub &'a dyn Vars);
 
-impl Vars for AnyVars {
+impl Vars for AnyVars<'_> {
     fn get(&self, _name: &str) -> Option<String> {
         Some("set".to_owned())
+    }
+
+    fn allowed(&self) -> &[String] {
+        self.0.allowed()
     }
 }
 
 impl Vars for ProcessEnv {
     fn get(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok()
+        boundary::env_readable(name, &self.allow)
+            .then(|| std::env::var(name).ok())
+            .flatten()
+    }
+
+    fn allowed(&self) -> &[String] {
+        &self.allow
     }
 }
 
@@ -453,6 +475,7 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
     target_rules(&mut c, config);
     credentials(&mut c, config, vars);
     pod_rules(&mut c, config);
+    boundary::check(&mut c, config);
     c.found
         .sort_by_key(|d| (d.loc.source, d.loc.line, d.loc.col));
     c.found
@@ -1083,22 +1106,7 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
         );
     }
     port(c, &["postgres", "port"], pg.port);
-    for (key, value) in [("database", &pg.database), ("user", &pg.user)] {
-        let problem = if value.is_empty() {
-            format!("the {key} name is empty")
-        } else if value.len() > 63 {
-            format!("`{value}` has {} bytes, PostgreSQL keeps 63", value.len())
-        } else if value.contains('\0') {
-            format!("the {key} name contains a NUL byte")
-        } else {
-            continue;
-        };
-        c.value(
-            &["postgres", key],
-            problem,
-            "a PostgreSQL name has 1 to 63 bytes, e.g. app",
-        );
-    }
+    // postgres.database and postgres.user: boundary::name_problem.
     password(
         c,
         "postgres",
@@ -1589,7 +1597,16 @@ fn password(
             c.value(
                 &[section, "password", "fromEnv"],
                 format!("`{var}` is not a valid variable name"),
-                "e.g. PG_PASSWORD",
+                "e.g. PGSTATE_PG_PASSWORD",
+            );
+        } else if !boundary::env_readable(var, vars.allowed()) {
+            c.value(
+                &[section, "password", "fromEnv"],
+                format!("the config may not read the variable {var}"),
+                format!(
+                    "a config reads only variables starting with {}; to let it read {var}, run pgstate with --allow-env {var}",
+                    boundary::ENV_PREFIX
+                ),
             );
         } else {
             match vars.get(var) {

@@ -98,6 +98,16 @@ pub const RULES: &[(&str, Severity, &str)] = &[
         Severity::Error,
         "a new PostgreSQL major cannot start on the old major's data directory: the pod crash-loops",
     ),
+    (
+        "PGS025",
+        Severity::Warning,
+        "a toleration without a key tolerates every taint, so the database may run on control-plane or other reserved nodes",
+    ),
+    (
+        "PGS026",
+        Severity::Warning,
+        "this setting runs a command, loads code or chooses files as the postgres user; a reviewer should know it is there",
+    ),
 ];
 
 fn rule(id: &'static str) -> (Severity, &'static str) {
@@ -333,6 +343,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Finding> {
             });
         }
     }
+    boundary_findings(&mut c);
     c.found.sort_by_key(|f| (f.loc.line, f.loc.col));
     c.found
 }
@@ -382,4 +393,38 @@ pub fn major_change(loaded: &Loaded, deployed: i64) -> Option<Finding> {
         );
     }
     c.found.pop()
+}
+
+/// Findings about the input boundary (docs/threat-model.md): what a reviewer should see.
+fn boundary_findings(c: &mut Collect<'_>) {
+    use crate::config::validate::boundary;
+    let pg = &c.loaded.config.postgres;
+    for (i, toleration) in pg.tolerations.iter().enumerate() {
+        if boundary::tolerates_every_taint(toleration) {
+            let (severity, why) = rule("PGS025");
+            let path = format!("postgres.tolerations[{i}]");
+            c.found.push(Finding {
+                id: "PGS025",
+                severity,
+                message: "this toleration has operator Exists and no key: it tolerates every taint"
+                    .to_owned(),
+                why,
+                fix: "name the taint's key (e.g. key: dedicated, value: database), so only the nodes meant for the database take it".to_owned(),
+                loc: c.loaded.root.find(&path),
+                path,
+            });
+        }
+    }
+    for key in &pg.allow_unsafe_settings {
+        if let Some(why) = boundary::unsafe_setting(key)
+            && pg.settings.contains_key(key)
+        {
+            c.add(
+                "PGS026",
+                &["postgres", "settings", key],
+                format!("`{key}` {why}; postgres.allowUnsafeSettings allows it"),
+                "review its value; allow this finding with a reason in lint.allow once reviewed",
+            );
+        }
+    }
 }

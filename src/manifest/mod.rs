@@ -2,6 +2,7 @@
 //! come back unchanged. k8s-openapi ignores keys it does not know, so a key that disappears is
 //! a template typo that Kubernetes would reject (or, worse, silently ignore).
 
+pub mod boundary;
 pub mod crd;
 pub mod lint;
 mod same;

@@ -1129,8 +1129,9 @@ impl Context {
             "--quiet".into(),
             "--host=127.0.0.1".into(),
             format!("--port={}", pg.port),
+            // No --dbname: libpq reads a database name with `=` or a URL prefix as a
+            // connection string, and the answer does not depend on the database anyway.
             format!("--username={}", pg.user),
-            format!("--dbname={}", pg.database),
         ];
         let probes = BTreeMap::from([
             ("startup", probe(&pg.probes.startup, 5, 5, 60)),

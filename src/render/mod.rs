@@ -167,6 +167,19 @@ const SHARED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The shell scripts pgstate puts in objects, as written (the Redis probe with port 0): the
+/// boundary oracle checks that every script rendered is one of these, whatever the config.
+pub fn embedded_scripts() -> Vec<String> {
+    let mut scripts: Vec<String> = ["partials/backup.sh", "partials/restore.sh"]
+        .iter()
+        .filter_map(|name| source(name))
+        .map(str::to_owned)
+        .collect();
+    scripts.push(redis::start_script());
+    scripts.push(redis::probe_script(0));
+    scripts
+}
+
 /// The template that renders a config's objects: it imports the shared macros once as `c` and
 /// includes each object template.
 const OBJECTS: &str = "objects.yaml.j2";
@@ -295,11 +308,53 @@ fn block(text: &str) -> Result<minijinja::Value, minijinja::Error> {
         let header = if body.len() < text.len() { "|" } else { "|-" };
         format!("{header}\n{body}")
     } else {
-        serde_json::to_string(text).map_err(|e| {
+        yaml_json(text).map_err(|e| {
             minijinja::Error::new(minijinja::ErrorKind::BadSerialization, e.to_string())
         })?
     };
     Ok(minijinja::Value::from_safe_string(out))
+}
+
+/// serde_json's compact output, but with every character that YAML 1.1 and YAML 1.2 would
+/// read differently (or not at all) written as a `\u` escape: DEL, the C1 controls (NEL is a
+/// line break to YAML 1.1), the line and paragraph separators, the byte order mark and the
+/// non-characters U+FFFE and U+FFFF. serde_json already escapes the C0 controls. Both YAML
+/// versions read `\uXXXX` in a double-quoted string as that character.
+struct YamlSafe;
+
+/// Whether a character is written as an escape by [`YamlSafe`].
+pub fn needs_yaml_escape(ch: char) -> bool {
+    matches!(
+        ch,
+        '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+    )
+}
+
+impl serde_json::ser::Formatter for YamlSafe {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, ch) in fragment.char_indices() {
+            if needs_yaml_escape(ch) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                write!(writer, "\\u{:04x}", u32::from(ch))?;
+                start = i + ch.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// A value as one line of JSON that reads back as the same value under YAML 1.1 and 1.2.
+pub fn yaml_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    let mut out = Vec::with_capacity(64);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, YamlSafe);
+    value.serialize(&mut ser)?;
+    // serde_json writes only UTF-8, and the escapes are ASCII.
+    Ok(String::from_utf8(out).unwrap_or_default())
 }
 
 /// How the YAML templates print a value: marked-safe strings as they are, other strings plain
@@ -314,7 +369,7 @@ fn print_value(
     };
     match value.as_str() {
         Some(text) if value.is_safe() || plain_is_safe(text) => out.write_str(text)?,
-        Some(text) => out.write_str(&serde_json::to_string(text).map_err(json)?)?,
+        Some(text) => out.write_str(&yaml_json(text).map_err(json)?)?,
         // Ports, counts, UIDs and flags, the values printed most after strings, without a
         // JSON string made for each: the text serde_json prints for them.
         None => match (value.kind(), value.as_i64()) {
@@ -323,7 +378,7 @@ fn print_value(
             }
             (ValueKind::Number, Some(n)) if value.is_integer() => write!(out, "{n}")?,
             // JSON for the rest: `true`, not minijinja's `True`.
-            _ => out.write_str(&serde_json::to_string(value).map_err(json)?)?,
+            _ => out.write_str(&yaml_json(value).map_err(json)?)?,
         },
     }
     Ok(())
@@ -446,8 +501,36 @@ impl Document {
     }
 }
 
-/// Which objects a config renders, in output order.
+/// Where a kind of object goes in the output: Helm's install order, so that `kubectl apply`
+/// creates the NetworkPolicies, Secrets, ConfigMaps, volumes and Services before the workloads
+/// that need them. A stream cut short (a failed apply) then never leaves a running database
+/// without its policy. Custom resources come last.
+pub fn install_rank(kind: &str) -> u8 {
+    match kind {
+        "Namespace" => 0,
+        "NetworkPolicy" => 1,
+        "Secret" => 2,
+        "ConfigMap" => 3,
+        "PersistentVolume" => 4,
+        "PersistentVolumeClaim" => 5,
+        "Service" => 6,
+        "StatefulSet" => 7,
+        "Deployment" => 8,
+        "Job" => 9,
+        "CronJob" => 10,
+        _ => 11,
+    }
+}
+
+/// Which objects a config renders, in output order: [`install_rank`], and within a kind the
+/// database's before Redis's.
 pub fn templates_for(ctx: &Context) -> Vec<TemplateId> {
+    let mut ids = ordered_templates(ctx);
+    ids.sort_by_key(|id| install_rank(id.kind().unwrap_or_default()));
+    ids
+}
+
+fn ordered_templates(ctx: &Context) -> Vec<TemplateId> {
     let mut ids = database_templates(ctx);
     if let Some(redis) = &ctx.redis {
         // Redis runs in the cluster whatever runs the database.
@@ -748,7 +831,7 @@ pub(crate) fn fixture_renders() -> Vec<(String, Document)> {
         .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
         .collect();
     files.sort();
-    let vars = crate::config::validate::ProcessEnv;
+    let vars = crate::config::validate::ProcessEnv::default();
     let mut renders = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).expect("fixture");
@@ -886,14 +969,22 @@ mod tests {
     }
 
     /// The character that ends each object in the one run of the object templates cannot come
-    /// from a config: a value holding it is printed quoted, and every object comes back whole.
+    /// from a config: the config refuses it, and a value holding it all the same is printed
+    /// quoted, and every object comes back whole.
     #[test]
     fn a_value_with_the_end_character_stays_inside_its_object() {
-        let vars = crate::config::validate::ProcessEnv;
+        let vars = crate::config::validate::ProcessEnv::default();
         let text =
             "name: shop\napp:\n  image: ghcr.io/acme/shop:1.0.0\n  env: {NOTE: \"a\\u001eb\"}\n";
-        let loaded =
+        let refused = crate::config::load(crate::error::SourceId(0), text, None, &vars)
+            .expect_err("a control character is refused");
+        assert_eq!(refused[0].path, "app.env.NOTE");
+        let text = "name: shop\napp:\n  image: ghcr.io/acme/shop:1.0.0\n  env: {NOTE: ab}\n";
+        let mut loaded =
             crate::config::load(crate::error::SourceId(0), text, None, &vars).expect("loads");
+        if let Some(app) = loaded.config.app.as_mut() {
+            app.env.insert("NOTE".into(), "a\u{1e}b".into());
+        }
         let plain = render(&loaded.config, &vars).expect("renders");
         let ids = templates_for(&Context::new(&loaded.config, &vars));
         assert_eq!(plain.len(), ids.len());

@@ -114,7 +114,7 @@ fn redis_conf(redis: &Redis, max_memory: Option<u64>) -> String {
     conf
 }
 
-fn start_script() -> String {
+pub fn start_script() -> String {
     format!(
         "set -eu\n\
          password={REDIS_SECRET_DIR}/password\n\
@@ -126,6 +126,13 @@ fn start_script() -> String {
          hex=$(od -An -v -tx1 \"$password\" | tr -d ' \\n' | sed 's/../\\\\x&/g')\n\
          {{ cat {REDIS_CONF_DIR}/redis.conf; printf 'requirepass \"%s\"\\n' \"$hex\"; }} > {REDIS_RUN_DIR}/redis.conf\n\
          exec redis-server {REDIS_RUN_DIR}/redis.conf\n"
+    )
+}
+
+/// The probe's script: `PONG` from Redis on `port`, with the password from its file.
+pub fn probe_script(port: i64) -> String {
+    format!(
+        "REDISCLI_AUTH=\"$(cat {REDIS_SECRET_DIR}/password; echo .)\"; export REDISCLI_AUTH=\"${{REDISCLI_AUTH%.}}\"; [ \"$(redis-cli -h 127.0.0.1 -p {port} ping 2>&1)\" = PONG ]"
     )
 }
 
@@ -156,10 +163,7 @@ pub fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
         // `$(cat)` would drop a trailing newline the password may have; redis-cli exits 0 even
         // when refused, and a Redis without a password answers PONG after a failed AUTH
         // warning: only exactly PONG passes.
-        format!(
-            "REDISCLI_AUTH=\"$(cat {REDIS_SECRET_DIR}/password; echo .)\"; export REDISCLI_AUTH=\"${{REDISCLI_AUTH%.}}\"; [ \"$(redis-cli -h 127.0.0.1 -p {} ping 2>&1)\" = PONG ]",
-            redis.port
-        ),
+        probe_script(redis.port),
     ];
     Some(RedisView {
         headless: format!("{name}-hl"),

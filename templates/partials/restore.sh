@@ -3,6 +3,8 @@
 # pgstate_restore, checked, and then swapped in by renaming (the old database is dropped after);
 # a plain SQL dump runs in one transaction. Either way a failure leaves the database as it was.
 # Reads PGHOST PGPORT PGDATABASE PGUSER BACKUP_DIR BACKUP_PREFIX DUMP JOBS PASSWORD_FILE.
+# The target's name comes from PGDATABASE and goes to SQL as a quoted psql variable, never as
+# --dbname (libpq reads a name with `=` or a URL prefix as a connection string).
 set -eu
 log() { printf '%s pgstate-restore: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 fail() { log "FAILED: $*"; exit 1; }
@@ -67,7 +69,7 @@ SQL
     # last lines of a plain dump are this marker and, since 17.6/16.10/15.14, "\unrestrict KEY".
     gzip -dc "$file" | tail -n 20 | grep -q 'PostgreSQL database dump complete' || fail "$file is incomplete"
     gzip -dc "$file" | psql --no-password --quiet --set=ON_ERROR_STOP=1 --single-transaction \
-      --dbname="$PGDATABASE" > /dev/null || fail "psql failed; the database is unchanged" ;;
+      > /dev/null || fail "psql failed; the database is unchanged" ;;
   *) fail "$file is neither a .dump nor a .sql.gz" ;;
 esac
 log "ok: restored $DUMP"
