@@ -596,7 +596,7 @@ fn diagnostics_show_control_characters_escaped() {
     // The value is quoted in the message; YAML escapes put the characters in it.
     fs::write(
         &quoted,
-        "name: shop\npostgres:\n  database: \"x\\e[2J\\u0085\\n::warning file=x::fake\"\n",
+        "name: shop\npostgres:\n  user: \"x\\e[2J\\u0085\\n::warning file=x::fake\"\n",
     )
     .expect("write");
     // Raw characters in the file: the line shown under the error holds them.

@@ -15,6 +15,8 @@ const OWN_MOUNTS: &[&str] = &[
     "/tmp",
     "/dev/shm",
     "/etc/pgstate",
+    "/etc/pgstate-app",
+    "/etc/pgstate-hba",
     "/etc/pgstate-redis",
     "/etc/redis",
     "/run/redis",
@@ -22,14 +24,7 @@ const OWN_MOUNTS: &[&str] = &[
 ];
 
 /// Variables pgstate gives the database container itself (the others come from the config).
-const OWN_DATABASE_ENV: &[&str] = &[
-    "POSTGRES_USER",
-    "POSTGRES_DB",
-    "POSTGRES_PASSWORD_FILE",
-    "POSTGRES_INITDB_ARGS",
-    "PGDATA",
-    "PGPORT",
-];
+use crate::config::validate::GENERATED_PG_ENV as OWN_DATABASE_ENV;
 
 /// A script with every run of digits as `0` (ports are numbers the config chooses), trimmed.
 fn masked(script: &str) -> String {
@@ -153,10 +148,13 @@ fn command_breaches(config: &Config, words: &[&str], found: &mut Vec<String>) {
             let Some((key, value)) = pair[1].split_once('=').filter(|_| pair[0] == "-c") else {
                 continue;
             };
-            // pgstate's own: pg_stat_statements, for `postgres.statements`.
-            let own = key == "shared_preload_libraries"
+            // pgstate's own: pg_stat_statements for `postgres.statements`, and its pg_hba.conf.
+            let own = (key == "shared_preload_libraries"
                 && config.postgres.statements
-                && value == "pg_stat_statements";
+                && value == "pg_stat_statements")
+                || (key == "hba_file"
+                    && value
+                        == format!("{}/pg_hba.conf", crate::render::context::HBA_DIR).as_str());
             let allowed = own
                 || config
                     .postgres

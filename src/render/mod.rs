@@ -170,11 +170,15 @@ const SHARED: &[(&str, &str)] = &[
 /// The shell scripts pgstate puts in objects, as written (the Redis probe with port 0): the
 /// boundary oracle checks that every script rendered is one of these, whatever the config.
 pub fn embedded_scripts() -> Vec<String> {
-    let mut scripts: Vec<String> = ["partials/backup.sh", "partials/restore.sh"]
-        .iter()
-        .filter_map(|name| source(name))
-        .map(str::to_owned)
-        .collect();
+    let mut scripts: Vec<String> = [
+        "partials/backup.sh",
+        "partials/restore.sh",
+        "partials/start.sh",
+    ]
+    .iter()
+    .filter_map(|name| source(name))
+    .map(str::to_owned)
+    .collect();
     scripts.push(redis::start_script());
     scripts.push(redis::probe_script(0));
     scripts

@@ -469,7 +469,14 @@ pub fn inside_folder(folder: &Path, path: &str) -> Result<PathBuf, String> {
 pub(super) fn check(c: &mut Checker<'_>, config: &Config) {
     let pg = &config.postgres;
     for (key, value) in [("database", &pg.database), ("user", &pg.user)] {
-        if let Some(problem) = name_problem(value) {
+        // One error per place: another rule may have said already (e.g. a quote in pg_hba.conf).
+        let said = c
+            .found
+            .iter()
+            .any(|d| d.loc == c.root.place(&["postgres", key]));
+        if let Some(problem) = name_problem(value)
+            && !said
+        {
             c.value(&["postgres", key], problem, NAME_HELP);
         }
     }
@@ -519,8 +526,14 @@ pub(super) fn check(c: &mut Checker<'_>, config: &Config) {
         .map(String::as_str)
         .collect();
     for key in pg.settings.keys() {
+        // pgstate's own settings (hba_file, ...) have their message in validate.rs.
+        let said = c
+            .root
+            .entry(&["postgres", "settings", key])
+            .is_some_and(|(k, _)| c.found.iter().any(|d| d.loc == k.loc));
         if let Some(why) = unsafe_setting(key)
             && !allowed.iter().any(|a| a.eq_ignore_ascii_case(key))
+            && !said
         {
             c.key(
                 &["postgres", "settings"],
