@@ -359,6 +359,16 @@ fn the_boundary_oracle_holds_for_every_fixture_and_catches_breaches() {
             assert!(found.is_empty(), "{config}: {found:?}");
         }
     }
+    // Every kind of object pgstate mounts or runs: TLS, the app role, pg_hba rules, Redis,
+    // metrics, init SQL (what fuzzing first found the oracle did not know: the TLS folder).
+    let every_part = "name: shop\npostgres:\n  image: postgres:17.2\n  password: {value: s3cret}\n  tls: {secret: shop-tls}\n  hba: [{type: hostssl, database: shop, user: shop_app, address: 10.0.0.0/8, method: scram-sha-256}]\n  statements: true\n  metrics: {enabled: true}\n  initSql: \"SELECT 1;\"\nbackup: {}\napp: {image: ghcr.io/acme/shop:1.0.0, password: {value: app-s3cret}}\nredis: {image: redis:7.4-alpine}\n";
+    let loaded = pgstate::config::load(SourceId(0), every_part, None, &NoVars).expect("loads");
+    let mut docs = pgstate::render::render(&loaded.config, &NoVars).expect("renders");
+    docs.extend(pgstate::render::restore_job(&loaded.config, "latest", &NoVars).expect("restore"));
+    for doc in &docs {
+        let found = pgstate::manifest::boundary::breaches(&loaded.config, &doc.value);
+        assert!(found.is_empty(), "{}: {found:?}", doc.kind);
+    }
     let config = pgstate::config::Config::default();
     let bad = serde_json::json!({
         "kind": "StatefulSet",

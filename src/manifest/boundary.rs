@@ -8,19 +8,21 @@ use serde_json::Value;
 
 use crate::config::model::Config;
 use crate::config::validate::boundary as rules;
+use crate::render::{context, redis};
 
 /// Where pgstate itself mounts volumes: its own folders, fine even under system folders.
 const OWN_MOUNTS: &[&str] = &[
     "/var/run/postgresql",
     "/tmp",
     "/dev/shm",
-    "/etc/pgstate",
-    "/etc/pgstate-app",
-    "/etc/pgstate-hba",
-    "/etc/pgstate-redis",
-    "/etc/redis",
-    "/run/redis",
-    "/docker-entrypoint-initdb.d",
+    context::SECRET_DIR,
+    context::APP_SECRET_DIR,
+    context::TLS_DIR,
+    context::HBA_DIR,
+    context::INITDB_DIR,
+    redis::REDIS_SECRET_DIR,
+    redis::REDIS_CONF_DIR,
+    redis::REDIS_RUN_DIR,
 ];
 
 /// Variables pgstate gives the database container itself (the others come from the config).
