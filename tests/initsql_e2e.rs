@@ -32,7 +32,7 @@ fn statements_and_init_sql_run_on_a_new_database() {
     let docs = render_config(
         work.path(),
         &format!(
-            "name: e2e\npostgres:\n  image: postgres:17.5\n  port: {}\n  database: {DATABASE}\n  user: {USER}\n  password: {{value: secret}}\n  statements: true\n  allowUnsafeSettings: [shared_preload_libraries]\n  settings:\n    shared_preload_libraries: auto_explain\n  initSql:\n    sql: |\n      CREATE ROLE reader NOLOGIN;\n      GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;\n    files: [sql/schema.sql]\n",
+            "name: e2e\npostgres:\n  image: postgres:17.5\n  port: {}\n  database: {DATABASE}\n  user: {USER}\n  password: {{value: secret}}\n  statements: true\n  settings:\n    shared_preload_libraries: auto_explain\n  initSql:\n    sql: |\n      CREATE ROLE reader NOLOGIN;\n      GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;\n    files: [sql/schema.sql]\n",
             pg.port
         ),
     );

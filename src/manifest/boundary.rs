@@ -150,20 +150,16 @@ fn command_breaches(config: &Config, words: &[&str], found: &mut Vec<String>) {
             let Some((key, value)) = pair[1].split_once('=').filter(|_| pair[0] == "-c") else {
                 continue;
             };
-            // pgstate's own: pg_stat_statements for `postgres.statements`, and its pg_hba.conf.
-            let own = (key == "shared_preload_libraries"
-                && config.postgres.statements
-                && value == "pg_stat_statements")
-                || (key == "hba_file"
-                    && value
-                        == format!("{}/pg_hba.conf", crate::render::context::HBA_DIR).as_str());
+            // pgstate's own pg_hba.conf.
+            let own =
+                key == "hba_file" && value == format!("{}/pg_hba.conf", context::HBA_DIR).as_str();
             let allowed = own
                 || config
                     .postgres
                     .allow_unsafe_settings
                     .iter()
                     .any(|a| a.eq_ignore_ascii_case(key));
-            if rules::unsafe_setting(key).is_some() && !allowed {
+            if rules::unsafe_setting_value(key, value).is_some() && !allowed {
                 found.push(format!("server setting {key} without allowUnsafeSettings"));
             }
         }

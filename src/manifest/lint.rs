@@ -416,8 +416,8 @@ fn boundary_findings(c: &mut Collect<'_>) {
         }
     }
     for key in &pg.allow_unsafe_settings {
-        if let Some(why) = boundary::unsafe_setting(key)
-            && pg.settings.contains_key(key)
+        if let Some(value) = pg.settings.get(key)
+            && let Some(why) = boundary::unsafe_setting_value(key, value)
         {
             c.add(
                 "PGS026",

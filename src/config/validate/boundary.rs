@@ -295,6 +295,33 @@ pub fn unsafe_setting(key: &str) -> Option<&'static str> {
         .map(|(_, why)| *why)
 }
 
+/// Settings that name libraries the server loads from its own library folder: a plain name
+/// (`pg_stat_statements,auto_explain`) loads only what the image installs, and needs no
+/// allowance; a path (or `$libdir/...`) loads any file.
+const LIBRARY_LISTS: &[&str] = &[
+    "shared_preload_libraries",
+    "session_preload_libraries",
+    "local_preload_libraries",
+    "jit_provider",
+];
+
+/// Why a setting with this value is unsafe, if it is: [`unsafe_setting`], except that a list of
+/// plain library names loads only libraries the image installs.
+pub fn unsafe_setting_value(key: &str, value: &str) -> Option<&'static str> {
+    let why = unsafe_setting(key)?;
+    let plain = |library: &str| {
+        let library = library.trim().trim_matches('"');
+        !library.is_empty()
+            && library
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    if LIBRARY_LISTS.iter().any(|l| l.eq_ignore_ascii_case(key)) && value.split(',').all(plain) {
+        return None;
+    }
+    Some(why)
+}
+
 /// The initdb options `postgres.initdbArgs` may give: locale, encoding, checksums, WAL size.
 pub const INITDB_OPTIONS: &[&str] = &[
     "data-checksums",
@@ -525,13 +552,13 @@ pub(super) fn check(c: &mut Checker<'_>, config: &Config) {
         .iter()
         .map(String::as_str)
         .collect();
-    for key in pg.settings.keys() {
+    for (key, value) in &pg.settings {
         // pgstate's own settings (hba_file, ...) have their message in validate.rs.
         let said = c
             .root
             .entry(&["postgres", "settings", key])
             .is_some_and(|(k, _)| c.found.iter().any(|d| d.loc == k.loc));
-        if let Some(why) = unsafe_setting(key)
+        if let Some(why) = unsafe_setting_value(key, value)
             && !allowed.iter().any(|a| a.eq_ignore_ascii_case(key))
             && !said
         {
@@ -539,9 +566,15 @@ pub(super) fn check(c: &mut Checker<'_>, config: &Config) {
                 &["postgres", "settings"],
                 key,
                 format!("`{key}` {why}"),
-                format!(
-                    "if the config's reviewers accept that, name it in postgres.allowUnsafeSettings: [{key}]"
-                ),
+                if LIBRARY_LISTS.iter().any(|l| l.eq_ignore_ascii_case(key)) {
+                    format!(
+                        "name libraries the image installs, without a path (e.g. pg_stat_statements); for a path, and if the config's reviewers accept it, name the setting in postgres.allowUnsafeSettings: [{key}]"
+                    )
+                } else {
+                    format!(
+                        "if the config's reviewers accept that, name it in postgres.allowUnsafeSettings: [{key}]"
+                    )
+                },
             );
         }
     }
@@ -811,6 +844,21 @@ mod tests {
         assert!(env_readable("PGSTATE_PASSWORD", &[]));
         assert!(!env_readable("AWS_SECRET_ACCESS_KEY", &[]));
         assert!(env_readable("DB_PASSWORD", &["DB_PASSWORD".to_owned()]));
+    }
+
+    #[test]
+    fn plain_library_names_need_no_allowance_paths_do() {
+        assert_eq!(
+            unsafe_setting_value(
+                "shared_preload_libraries",
+                "pg_stat_statements, auto_explain"
+            ),
+            None
+        );
+        assert!(unsafe_setting_value("shared_preload_libraries", "/tmp/evil").is_some());
+        assert!(unsafe_setting_value("shared_preload_libraries", "$libdir/../../tmp/x").is_some());
+        assert!(unsafe_setting_value("archive_command", "true").is_some());
+        assert_eq!(unsafe_setting_value("max_connections", "100"), None);
     }
 
     #[test]
