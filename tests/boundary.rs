@@ -39,7 +39,8 @@ fn fixture_configs() -> Vec<String> {
         .expect("fixtures")
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.file_name().is_some_and(|n| n != "invalid"))
+        // invalid/: bad configs; bitnami/: a chart's values files, not configs.
+        .filter(|p| p.file_name().is_some_and(|n| n != "invalid" && n != "bitnami"))
         .map(|p| {
             let shown = p.to_string_lossy().into_owned();
             if p.is_dir() {
@@ -351,7 +352,12 @@ fn the_boundary_oracle_holds_for_every_fixture_and_catches_breaches() {
         let mut docs = pgstate::render::render(&loaded.config, &NoVars).expect("renders");
         if loaded.config.backup.is_some() {
             docs.extend(
-                pgstate::render::restore_job(&loaded.config, "latest", &NoVars).unwrap_or_default(),
+                pgstate::render::restore_job(
+                    &loaded.config,
+                    &pgstate::render::RestoreSource::Volume("latest".into()),
+                    &NoVars,
+                )
+                .unwrap_or_default(),
             );
         }
         for doc in &docs {
@@ -364,7 +370,14 @@ fn the_boundary_oracle_holds_for_every_fixture_and_catches_breaches() {
     let every_part = "name: shop\npostgres:\n  image: postgres:17.2\n  password: {value: s3cret}\n  tls: {secret: shop-tls}\n  hba: [{type: hostssl, database: shop, user: shop_app, address: 10.0.0.0/8, method: scram-sha-256}]\n  statements: true\n  metrics: {enabled: true}\n  initSql: \"SELECT 1;\"\nbackup: {}\napp: {image: ghcr.io/acme/shop:1.0.0, password: {value: app-s3cret}}\nredis: {image: redis:7.4-alpine}\n";
     let loaded = pgstate::config::load(SourceId(0), every_part, None, &NoVars).expect("loads");
     let mut docs = pgstate::render::render(&loaded.config, &NoVars).expect("renders");
-    docs.extend(pgstate::render::restore_job(&loaded.config, "latest", &NoVars).expect("restore"));
+    docs.extend(
+        pgstate::render::restore_job(
+            &loaded.config,
+            &pgstate::render::RestoreSource::Volume("latest".into()),
+            &NoVars,
+        )
+        .expect("restore"),
+    );
     for doc in &docs {
         let found = pgstate::manifest::boundary::breaches(&loaded.config, &doc.value);
         assert!(found.is_empty(), "{}: {found:?}", doc.kind);

@@ -157,7 +157,12 @@ fn restore_with_a_hostile_name(format: &str) {
                 hostile.replace('\'', "''")
             ),
         );
-        assert_eq!(named.trim(), "1", "a database named {hostile:?}:\n{}", out.stderr);
+        assert_eq!(
+            named.trim(),
+            "1",
+            "a database named {hostile:?}:\n{}",
+            out.stderr
+        );
     } else {
         out.assert_loud_failure("restore into a hostile name", "pgstate-restore: FAILED");
         assert!(

@@ -148,8 +148,9 @@ fn percona_wires_the_app_to_the_operators_user_secret_and_pgbouncer() {
     assert_eq!(code, 0, "{err}");
     let docs = documents(&out);
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
-    assert_eq!(kinds, ["PerconaPGCluster", "Deployment", "NetworkPolicy"]);
-    let spec = &docs[0]["spec"];
+    // Install order: the policy first, the custom resource last.
+    assert_eq!(kinds, ["NetworkPolicy", "Deployment", "PerconaPGCluster"]);
+    let spec = &docs[2]["spec"];
     assert!(spec.get("pmm").is_none(), "no pmm block unless enabled");
     assert_eq!(spec["postgresVersion"], 17);
     assert_eq!(spec["instances"][0]["replicas"], 2);
@@ -223,9 +224,9 @@ fn external_keeps_the_app_wiring_and_adds_the_ssl_mode() {
     assert_eq!(code, 0, "{err}");
     let docs = documents(&prod);
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
-    assert_eq!(kinds, ["Service", "Deployment", "NetworkPolicy"]);
-    assert_eq!(docs[0]["spec"]["type"], "ExternalName");
-    assert_eq!(docs[0]["metadata"]["name"], "todos-db");
+    assert_eq!(kinds, ["NetworkPolicy", "Service", "Deployment"]);
+    assert_eq!(docs[1]["spec"]["type"], "ExternalName");
+    assert_eq!(docs[1]["metadata"]["name"], "todos-db");
     let (dev_env, prod_env) = (
         env_of(&documents(&dev), "todos-backend"),
         env_of(&docs, "todos-backend"),

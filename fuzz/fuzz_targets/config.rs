@@ -77,7 +77,11 @@ fuzz_target!(|data: &[u8]| {
         let _ = pgstate::output::stream(&one, Format::Json);
         let _ = pgstate::output::files(&one, Format::Yaml);
     }
-    if let Ok(docs) = pgstate::render::restore_job(&loaded.config, "latest", &FakeEnv) {
+    if let Ok(docs) = pgstate::render::restore_job(
+        &loaded.config,
+        &pgstate::render::RestoreSource::Volume("latest".into()),
+        &FakeEnv,
+    ) {
         keeps_the_boundary(&loaded.config, &docs);
     }
 });

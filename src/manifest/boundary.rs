@@ -19,6 +19,7 @@ const OWN_MOUNTS: &[&str] = &[
     context::APP_SECRET_DIR,
     context::TLS_DIR,
     context::HBA_DIR,
+    context::S3_CREDENTIALS_DIR,
     context::INITDB_DIR,
     redis::REDIS_SECRET_DIR,
     redis::REDIS_CONF_DIR,

@@ -170,15 +170,13 @@ const SHARED: &[(&str, &str)] = &[
 /// The shell scripts pgstate puts in objects, as written (the Redis probe with port 0): the
 /// boundary oracle checks that every script rendered is one of these, whatever the config.
 pub fn embedded_scripts() -> Vec<String> {
-    let mut scripts: Vec<String> = [
-        "partials/backup.sh",
-        "partials/restore.sh",
-        "partials/start.sh",
-    ]
-    .iter()
-    .filter_map(|name| source(name))
-    .map(str::to_owned)
-    .collect();
+    // Each shell partial as the templates include it (its own includes resolved); none of them
+    // prints a value.
+    let mut scripts: Vec<String> = SHARED
+        .iter()
+        .filter(|(name, _)| name.ends_with(".sh"))
+        .filter_map(|(name, _)| compiled(name).ok()?.render(()).ok())
+        .collect();
     scripts.push(redis::start_script());
     scripts.push(redis::probe_script(0));
     scripts

@@ -11,7 +11,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use super::Checker;
-use crate::config::model::{Config, S3};
+use crate::config::model::Config;
 use crate::config::node::{Kind, Node};
 use crate::error::Diagnostic;
 
@@ -379,78 +379,6 @@ pub fn grants_policy_access(label_key: &str) -> bool {
     name.ends_with("-client")
 }
 
-/// Why `bucket` is not an S3 bucket name: 3 to 63 lowercase letters, digits, `.` and `-`,
-/// starting and ending with a letter or digit.
-pub fn bucket_problem(bucket: &str) -> Option<String> {
-    let ok = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric())
-        && !bucket.contains("..");
-    (!ok).then(|| format!("`{bucket}` is not an S3 bucket name"))
-}
-
-/// Why `endpoint` is not an S3 endpoint: `https://host[:port][/path]`, `http://...`, or a bare
-/// `host[:port]`, with a host of letters, digits, `.` and `-`.
-pub fn endpoint_problem(endpoint: &str) -> Option<String> {
-    let rest = endpoint
-        .strip_prefix("https://")
-        .or_else(|| endpoint.strip_prefix("http://"))
-        .unwrap_or(endpoint);
-    let (authority, path) = match rest.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (rest, None),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (h, Some(p)),
-        None => (authority, None),
-    };
-    let host_ok = !host.is_empty()
-        && host.len() <= 253
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        });
-    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
-    let path_ok = path.is_none_or(|p| {
-        p.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-'))
-            && !p.split('/').any(|s| s == "..")
-    });
-    (!(host_ok && port_ok && path_ok)).then(|| format!("`{endpoint}` is not an S3 endpoint URL"))
-}
-
-/// Why `region` is not a region name (letters, digits and `-`).
-pub fn region_problem(region: &str) -> Option<String> {
-    let ok = !region.is_empty()
-        && region.len() <= 63
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    (!ok).then(|| format!("`{region}` is not a region name"))
-}
-
-/// Why `prefix` is not a folder in a bucket: parts of letters, digits, `._-`, no `.` or `..`.
-pub fn object_path_problem(prefix: &str) -> Option<String> {
-    let ok = !prefix.is_empty()
-        && prefix.len() <= 512
-        && prefix.split('/').all(|part| {
-            !part.is_empty()
-                && part != "."
-                && part != ".."
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        });
-    (!ok).then(|| format!("`{prefix}` is not a folder name in a bucket"))
-}
-
 /// Whether a toleration (as written) tolerates every taint: `operator: Exists` without a key.
 pub fn tolerates_every_taint(toleration: &serde_json::Value) -> bool {
     toleration.get("operator").and_then(|o| o.as_str()) == Some("Exists")
@@ -616,51 +544,8 @@ pub(super) fn check(c: &mut Checker<'_>, config: &Config) {
             );
         }
     }
-    if let Some(s3) = config.backup.as_ref().and_then(|b| b.s3.as_ref()) {
-        s3_rules(c, s3);
-    }
+    // backup.s3 (bucket, endpoint, region, prefix, secret) has its rules beside the backups'.
     controls(c, c.root, &mut Vec::new());
-}
-
-fn s3_rules(c: &mut Checker<'_>, s3: &S3) {
-    let at = |key: &'static str| ["backup", "s3", key];
-    if let Some(p) = bucket_problem(&s3.bucket) {
-        c.value(
-            &at("bucket"),
-            p,
-            "3 to 63 lowercase letters, digits, '.' and '-', e.g. acme-backups",
-        );
-    }
-    if let Some(endpoint) = &s3.endpoint
-        && let Some(p) = endpoint_problem(endpoint)
-    {
-        c.value(
-            &at("endpoint"),
-            p,
-            "e.g. https://s3.eu-central-1.amazonaws.com or minio.storage:9000",
-        );
-    }
-    if let Some(region) = &s3.region
-        && let Some(p) = region_problem(region)
-    {
-        c.value(&at("region"), p, "e.g. eu-central-1");
-    }
-    if let Some(path) = &s3.path
-        && let Some(p) = object_path_problem(path)
-    {
-        c.value(
-            &at("path"),
-            p,
-            "folder names of letters, digits, '.', '_' and '-', separated by '/', e.g. prod/shop",
-        );
-    }
-    if !super::is_dns_subdomain(&s3.secret) {
-        c.value(
-            &at("secret"),
-            format!("`{}` is not a valid Secret name", s3.secret),
-            "the name of a Secret in the namespace, e.g. backup-s3",
-        );
-    }
 }
 
 /// Keys under which a value may span lines (SQL, annotations, variables): tab and line breaks
@@ -859,21 +744,6 @@ mod tests {
         assert!(unsafe_setting_value("shared_preload_libraries", "$libdir/../../tmp/x").is_some());
         assert!(unsafe_setting_value("archive_command", "true").is_some());
         assert_eq!(unsafe_setting_value("max_connections", "100"), None);
-    }
-
-    #[test]
-    fn s3_fields_have_their_shapes() {
-        assert_eq!(bucket_problem("acme-backups"), None);
-        assert!(bucket_problem("Acme").is_some());
-        assert_eq!(
-            endpoint_problem("https://s3.eu-central-1.amazonaws.com"),
-            None
-        );
-        assert_eq!(endpoint_problem("minio.storage:9000"), None);
-        assert!(endpoint_problem("https://x@evil.com").is_some());
-        assert!(endpoint_problem("https://a.com/\"x").is_some());
-        assert!(region_problem("eu central").is_some());
-        assert!(object_path_problem("../x").is_some());
     }
 
     #[test]
