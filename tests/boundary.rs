@@ -40,7 +40,10 @@ fn fixture_configs() -> Vec<String> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         // invalid/: bad configs; bitnami/: a chart's values files, not configs.
-        .filter(|p| p.file_name().is_some_and(|n| n != "invalid" && n != "bitnami"))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n != "invalid" && n != "bitnami")
+        })
         .map(|p| {
             let shown = p.to_string_lossy().into_owned();
             if p.is_dir() {
