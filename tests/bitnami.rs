@@ -3,11 +3,11 @@
 //! mapped, reported or recognised as the chart's default; bad values files are refused with
 //! their place. And the pod settings (`postgres.pod`, `backup.pod`, `app.pod`) where they land.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{documents, find, pgstate, render_config};
+use crate::support::{documents, find, pgstate, pgstate_status, render_config};
 
 /// Each fixture and the release name it is converted with (the production one has a
 /// fullnameOverride, which wins).
@@ -17,30 +17,13 @@ const FIXTURES: &[(&str, Option<&str>)] = &[
     ("no-equivalent", Some("legacy")),
 ];
 
-/// Runs pgstate; returns (exit code, stdout, stderr).
-fn run(args: &[&str]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["pgstate"];
-    argv.extend_from_slice(args);
-    let code = pgstate::run(argv, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).expect("stdout is UTF-8"),
-        String::from_utf8(err).expect("stderr is UTF-8"),
-    )
-}
-
 /// Converts a fixture into `dir/pgstate.yaml`; returns the config text and the report.
 fn convert(dir: &Path, fixture: &str, release: Option<&str>) -> (String, String) {
     let values = format!("fixtures/bitnami/{fixture}.yaml");
     let config = dir.join("pgstate.yaml");
     let config_arg = config.to_str().expect("utf-8 path");
-    let mut args = vec!["init", "--from-bitnami", &values, "-o", config_arg];
-    if let Some(r) = release {
-        args.extend(["--release", r]);
-    }
-    let (code, out, err) = run(&args);
+    let release: Vec<&str> = release.map_or_else(Vec::new, |r| vec!["--release", r]);
+    let (code, out, err) = from_bitnami(&values, config_arg, &release);
     assert_eq!(code, 0, "{fixture}: {err}");
     assert!(out.is_empty(), "{fixture}: nothing on stdout with -o FILE");
     let report = err.replace(dir.to_str().expect("utf-8"), "<dir>");
@@ -48,6 +31,20 @@ fn convert(dir: &Path, fixture: &str, release: Option<&str>) -> (String, String)
         std::fs::read_to_string(&config).expect("config written"),
         report,
     )
+}
+
+/// `pgstate init --from-bitnami VALUES -o OUTPUT EXTRA...`: (exit code, stdout, stderr).
+fn from_bitnami(values: &str, output: &str, extra: &[&str]) -> (u8, String, String) {
+    let mut args = vec!["init", "--from-bitnami", values, "-o", output];
+    args.extend_from_slice(extra);
+    pgstate_status(&args)
+}
+
+/// Writes `text` as `dir/values.yaml` and returns its path.
+fn values_file(dir: &Path, text: &str) -> PathBuf {
+    let values = dir.join("values.yaml");
+    std::fs::write(&values, text).expect("write");
+    values
 }
 
 #[test]
@@ -61,7 +58,7 @@ fn every_bitnami_fixture_becomes_a_config_that_checks_and_renders() {
         );
         let path = dir.path().join("pgstate.yaml");
         let path = path.to_str().expect("utf-8");
-        let (code, _, findings) = run(&["check", "-c", path]);
+        let (code, _, findings) = pgstate_status(&["check", "-c", path]);
         assert_eq!(code, 0, "{fixture}: check finds no errors\n{findings}");
         let render = pgstate(&["render", "-c", path]);
         let mut files = String::new();
@@ -161,19 +158,11 @@ fn every_values_key_is_mapped_reported_or_the_default() {
 #[test]
 fn a_value_equal_to_the_charts_default_is_recognised_and_not_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let values = dir.path().join("values.yaml");
-    std::fs::write(
-        &values,
+    let values = values_file(
+        dir.path(),
         "architecture: standalone\nauth:\n  enablePostgresUser: true\n  database: shop\nprimary:\n  persistence:\n    mountPath: /bitnami/postgresql\n  podSecurityContext:\n    fsGroup: 1001\n  livenessProbe:\n    periodSeconds: 10\nmetrics:\n  enabled: false\n",
-    )
-    .expect("write");
-    let (code, out, err) = run(&[
-        "init",
-        "--from-bitnami",
-        values.to_str().expect("utf-8"),
-        "-o",
-        "-",
-    ]);
+    );
+    let (code, out, err) = from_bitnami(values.to_str().expect("utf-8"), "-", &[]);
     assert_eq!(code, 0, "{err}");
     let defaults = err
         .lines()
@@ -200,13 +189,7 @@ fn a_value_equal_to_the_charts_default_is_recognised_and_not_reported() {
     assert!(out.contains("database: shop"), "{out}");
     // Changed from the default, the same key is mapped (or reported).
     std::fs::write(&values, "primary:\n  livenessProbe:\n    periodSeconds: 30\n  podSecurityContext:\n    fsGroup: 2000\n").expect("write");
-    let (code, out, err) = run(&[
-        "init",
-        "--from-bitnami",
-        values.to_str().expect("utf-8"),
-        "-o",
-        "-",
-    ]);
+    let (code, out, err) = from_bitnami(values.to_str().expect("utf-8"), "-", &[]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("liveness:\n      periodSeconds: 30"), "{out}");
     assert!(
@@ -273,13 +256,7 @@ fn init_scripts_become_sql_files_beside_the_config_and_shell_scripts_are_reporte
         "{cm}"
     );
     // stdout has no place for the files: refused, nothing written.
-    let (code, out, err) = run(&[
-        "init",
-        "--from-bitnami",
-        "fixtures/bitnami/no-equivalent.yaml",
-        "-o",
-        "-",
-    ]);
+    let (code, out, err) = from_bitnami("fixtures/bitnami/no-equivalent.yaml", "-", &[]);
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty() && err.contains("pass -o FILE"), "{err}");
 }
@@ -290,23 +267,10 @@ fn an_existing_file_is_kept_unless_forced() {
     let config = dir.path().join("pgstate.yaml");
     std::fs::write(&config, "keep me\n").expect("write");
     let path = config.to_str().expect("utf-8");
-    let (code, _, err) = run(&[
-        "init",
-        "--from-bitnami",
-        "fixtures/bitnami/small.yaml",
-        "-o",
-        path,
-    ]);
+    let (code, _, err) = from_bitnami("fixtures/bitnami/small.yaml", path, &[]);
     assert_eq!(code, 2, "{err}");
     assert_eq!(std::fs::read_to_string(&config).expect("read"), "keep me\n");
-    let (code, _, err) = run(&[
-        "init",
-        "--from-bitnami",
-        "fixtures/bitnami/small.yaml",
-        "-o",
-        path,
-        "--force",
-    ]);
+    let (code, _, err) = from_bitnami("fixtures/bitnami/small.yaml", path, &["--force"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         std::fs::read_to_string(&config)
@@ -322,13 +286,7 @@ fn every_invalid_values_file_fails_with_its_snapshot() {
         let rel = format!("fixtures/bitnami/invalid/{name}");
         let dir = tempfile::tempdir().expect("tempdir");
         let config = dir.path().join("pgstate.yaml");
-        let (code, out, err) = run(&[
-            "init",
-            "--from-bitnami",
-            &rel,
-            "-o",
-            config.to_str().expect("utf-8"),
-        ]);
+        let (code, out, err) = from_bitnami(&rel, config.to_str().expect("utf-8"), &[]);
         assert_eq!(code, 2, "{rel}: {err}");
         assert!(out.is_empty(), "{rel}: nothing on stdout");
         assert!(!config.exists(), "{rel}: nothing written");
@@ -613,7 +571,7 @@ fn any_yaml_as_values_is_refused_or_converted_never_a_panic() {
     files.push(empty);
     for file in files {
         let path = file.to_str().expect("utf-8");
-        let (code, out, err) = run(&["init", "--from-bitnami", path, "-o", "-"]);
+        let (code, out, err) = from_bitnami(path, "-", &[]);
         assert!(code == 0 || code == 2, "{path}: exit {code}\n{err}");
         if code == 2 {
             assert!(
@@ -626,7 +584,7 @@ fn any_yaml_as_values_is_refused_or_converted_never_a_panic() {
 
 #[test]
 fn the_flags_of_from_bitnami_go_together() {
-    let (code, _, err) = run(&[
+    let (code, _, err) = pgstate_status(&[
         "init",
         "--preset",
         "ha",
@@ -637,9 +595,9 @@ fn the_flags_of_from_bitnami_go_together() {
         code, 2,
         "a preset and a values file exclude each other: {err}"
     );
-    let (code, _, err) = run(&["init", "--release", "shop"]);
+    let (code, _, err) = pgstate_status(&["init", "--release", "shop"]);
     assert_eq!(code, 2, "--release needs --from-bitnami: {err}");
-    let (code, out, err) = run(&[
+    let (code, out, err) = pgstate_status(&[
         "init",
         "--from-bitnami",
         "fixtures/bitnami/small.yaml",
@@ -658,7 +616,7 @@ fn the_flags_of_from_bitnami_go_together() {
         "{out}"
     );
     assert!(!err.contains("PGS005"), "a namespace is given: {err}");
-    let (code, _, err) = run(&[
+    let (code, _, err) = pgstate_status(&[
         "init",
         "--from-bitnami",
         "fixtures/bitnami/small.yaml",
@@ -677,20 +635,16 @@ fn the_flags_of_from_bitnami_go_together() {
 #[test]
 fn pg_hba_rules_and_a_tls_secret_carry_over_where_pgstate_has_them() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let values = dir.path().join("values.yaml");
-    std::fs::write(
-        &values,
+    let values = values_file(
+        dir.path(),
         "auth:\n  username: shop\n  database: shop\n  existingSecret: shop-db\ntls:\n  enabled: true\n  certificatesSecret: shop-tls\n  certFilename: tls.crt\n  certKeyFilename: tls.key\n  certCAFilename: ca.crt\nprimary:\n  pgHbaConfiguration: |\n    # TYPE DATABASE USER ADDRESS METHOD\n    local all all trust\n    hostssl shop shop 10.0.0.0 255.0.0.0 scram-sha-256\n    host all all 0.0.0.0/0 md5\n    host all all 0.0.0.0/0 ldap ldapserver=ldap.example.com\n    host shop +admins 10.0.0.0/8 scram-sha-256\n",
-    )
-    .expect("write");
+    );
     let config = dir.path().join("pgstate.yaml");
-    let (code, _, err) = run(&[
-        "init",
-        "--from-bitnami",
+    let (code, _, err) = from_bitnami(
         values.to_str().expect("utf-8"),
-        "-o",
         config.to_str().expect("utf-8"),
-    ]);
+        &[],
+    );
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&config).expect("config");
     assert!(
@@ -717,7 +671,7 @@ fn pg_hba_rules_and_a_tls_secret_carry_over_where_pgstate_has_them() {
             "line {line}: {why}\n{err}"
         );
     }
-    let (code, _, findings) = run(&["check", "-c", config.to_str().expect("utf-8")]);
+    let (code, _, findings) = pgstate_status(&["check", "-c", config.to_str().expect("utf-8")]);
     assert_eq!(code, 0, "{findings}");
     let docs = documents(&pgstate(&["render", "-c", config.to_str().expect("utf-8")]));
     let hba = docs

@@ -27,7 +27,12 @@ struct Setup {
     wrong_s3: PathBuf,
 }
 
-fn setup(work: tempfile::TempDir, yaml: &str) -> Setup {
+/// Writes `yaml` as the config in a fresh folder named `prefix...` and renders it.
+fn setup(prefix: &str, yaml: &str) -> Setup {
+    let work = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .expect("tempdir");
     let root = current_uid() == 0;
     if root {
         use std::os::unix::fs::PermissionsExt as _;
@@ -195,6 +200,15 @@ fn restore_pod(config: &str, args: &[&str]) -> Vec<Step> {
     pod_steps(find(&docs, "Job").pointer("/spec/template").expect("pod"))
 }
 
+/// The backup CronJob's pod, step by step.
+fn backup_pod(rendered: &[Value]) -> Vec<Step> {
+    pod_steps(
+        find(rendered, "CronJob")
+            .pointer("/spec/jobTemplate/spec/template")
+            .expect("pod"),
+    )
+}
+
 fn drill_pod(rendered: &[Value]) -> Vec<Step> {
     let drill = rendered
         .iter()
@@ -222,17 +236,9 @@ fn s3_backup_restore_and_drill() {
     let mut pg = Server::start();
     pg.load_data();
     let mut s3 = S3Server::start(BUCKET);
-    let work = tempfile::Builder::new()
-        .prefix("pgstate-e2e-offsite-")
-        .tempdir()
-        .expect("tempdir");
-    let st = setup(work, &config_yaml(pg.port, Some(&s3), ""));
+    let st = setup("pgstate-e2e-offsite-", &config_yaml(pg.port, Some(&s3), ""));
     let path = paths(&pg.bin);
-    let backup = pod_steps(
-        find(&st.rendered, "CronJob")
-            .pointer("/spec/jobTemplate/spec/template")
-            .expect("pod"),
-    );
+    let backup = backup_pod(&st.rendered);
     let names: Vec<&str> = backup.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["s3-check", "backup", "upload"]);
     assert_eq!(backup[2].env_value("S3_PREFIX"), FOLDER);
@@ -491,17 +497,9 @@ fn zstd_dump_restores_and_drills() {
     };
     let mut pg = Server::start_with(pg17.clone());
     pg.load_data();
-    let work = tempfile::Builder::new()
-        .prefix("pgstate-e2e-zstd-")
-        .tempdir()
-        .expect("tempdir");
-    let st = setup(work, &config_yaml(pg.port, None, ""));
+    let st = setup("pgstate-e2e-zstd-", &config_yaml(pg.port, None, ""));
     let path = paths(&pg17);
-    let backup = pod_steps(
-        find(&st.rendered, "CronJob")
-            .pointer("/spec/jobTemplate/spec/template")
-            .expect("pod"),
-    );
+    let backup = backup_pod(&st.rendered);
     assert_eq!(backup.len(), 1);
     assert_eq!(backup[0].env_value("COMPRESSION"), "auto");
     assert_pod_ok(
@@ -552,17 +550,9 @@ fn zstd_dump_restores_and_drills() {
 fn parallel_restore_killed_midway_changes_nothing() {
     let mut pg = Server::start();
     pg.load_data();
-    let work = tempfile::Builder::new()
-        .prefix("pgstate-e2e-parallel-")
-        .tempdir()
-        .expect("tempdir");
-    let st = setup(work, &config_yaml(pg.port, None, ""));
+    let st = setup("pgstate-e2e-parallel-", &config_yaml(pg.port, None, ""));
     let path = paths(&pg.bin);
-    let backup = pod_steps(
-        find(&st.rendered, "CronJob")
-            .pointer("/spec/jobTemplate/spec/template")
-            .expect("pod"),
-    );
+    let backup = backup_pod(&st.rendered);
     assert_pod_ok(&run_pod(&backup, &st.volumes, &path, Some(&pg)), "backup");
     let dumped = pg.checksums(DATABASE);
     // Debian's PostgreSQL 15 client: `auto` is gzip, and an explicit zstd fails loudly.
@@ -741,17 +731,12 @@ fn pg17_bin() -> Option<PathBuf> {
 fn drill_on_plain_sql_dumps() {
     let mut pg = Server::start();
     pg.load_data();
-    let work = tempfile::Builder::new()
-        .prefix("pgstate-e2e-drill-gzip-")
-        .tempdir()
-        .expect("tempdir");
-    let st = setup(work, &config_yaml(pg.port, None, "  format: gzip\n"));
-    let path = paths(&pg.bin);
-    let backup = pod_steps(
-        find(&st.rendered, "CronJob")
-            .pointer("/spec/jobTemplate/spec/template")
-            .expect("pod"),
+    let st = setup(
+        "pgstate-e2e-drill-gzip-",
+        &config_yaml(pg.port, None, "  format: gzip\n"),
     );
+    let path = paths(&pg.bin);
+    let backup = backup_pod(&st.rendered);
     assert_pod_ok(&run_pod(&backup, &st.volumes, &path, Some(&pg)), "backup");
     let drill = drill_pod(&st.rendered);
     let outs = run_pod(&drill, &st.volumes, &path, Some(&pg));

@@ -6,18 +6,7 @@ use std::process::Command;
 use serde_json::Value;
 
 /// Runs pgstate in-process; returns (exit code, stdout, stderr).
-pub fn pgstate(args: &[&str]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["pgstate"];
-    argv.extend_from_slice(args);
-    let code = pgstate::run(argv, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).expect("stdout is UTF-8"),
-        String::from_utf8(err).expect("stderr is UTF-8"),
-    )
-}
+pub(crate) use crate::support::pgstate_status as pgstate;
 
 /// Every document of a multi-document YAML stream.
 pub fn documents(yaml: &str) -> Vec<Value> {

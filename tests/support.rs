@@ -41,6 +41,20 @@ pub(crate) fn pgstate(args: &[&str]) -> String {
     String::from_utf8(out).expect("stdout is UTF-8")
 }
 
+/// Runs pgstate in-process; returns (exit code, stdout, stderr) whatever the exit.
+pub(crate) fn pgstate_status(args: &[&str]) -> (u8, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut argv = vec!["pgstate"];
+    argv.extend_from_slice(args);
+    let code = pgstate::run(argv, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).expect("stdout is UTF-8"),
+        String::from_utf8(err).expect("stderr is UTF-8"),
+    )
+}
+
 /// Writes `config` as `dir/pgstate.yaml`, renders it, and returns the objects parsed.
 pub(crate) fn render_config(dir: &Path, config: &str) -> Vec<Value> {
     let path = dir.join("pgstate.yaml");
@@ -195,6 +209,38 @@ pub(crate) struct Volumes {
     pub(crate) tmp: PathBuf,
 }
 
+/// A rendered container's env as (name, value); every value must be a literal.
+pub(crate) fn literal_env<C: FromIterator<(String, String)>>(c: &Value) -> C {
+    c["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .map(|e| {
+            let name = e["name"].as_str().expect("env name").to_owned();
+            let value = e["value"]
+                .as_str()
+                .unwrap_or_else(|| panic!("env {name} is not a literal: {e}"))
+                .to_owned();
+            (name, value)
+        })
+        .collect()
+}
+
+/// A rendered container's volume mounts as (volume name, mount path).
+pub(crate) fn mount_paths<C: FromIterator<(String, String)>>(c: &Value) -> C {
+    c["volumeMounts"]
+        .as_array()
+        .expect("volumeMounts")
+        .iter()
+        .map(|m| {
+            (
+                m["name"].as_str().expect("name").to_owned(),
+                m["mountPath"].as_str().expect("mountPath").to_owned(),
+            )
+        })
+        .collect()
+}
+
 impl Container {
     pub(crate) fn from_pod(pod: &Value) -> Self {
         let containers = pod["spec"]["containers"].as_array().expect("containers");
@@ -215,30 +261,8 @@ impl Container {
             .unwrap_or_else(|| panic!("the pod has no container {name}"));
         assert!(c.get("args").is_none(), "the script is all in command");
         let command = strings(&c["command"], "command");
-        let env = c["env"]
-            .as_array()
-            .expect("env")
-            .iter()
-            .map(|e| {
-                let name = e["name"].as_str().expect("env name").to_owned();
-                let value = e["value"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("env {name} is not a literal: {e}"))
-                    .to_owned();
-                (name, value)
-            })
-            .collect();
-        let mounts = c["volumeMounts"]
-            .as_array()
-            .expect("volumeMounts")
-            .iter()
-            .map(|m| {
-                (
-                    m["name"].as_str().expect("name").to_owned(),
-                    m["mountPath"].as_str().expect("mountPath").to_owned(),
-                )
-            })
-            .collect();
+        let env = literal_env(c);
+        let mounts = mount_paths(c);
         let credentials = spec["volumes"]
             .as_array()
             .expect("volumes")
@@ -934,30 +958,8 @@ pub(crate) fn pod_steps(pod: &Value) -> Vec<Step> {
         .chain(containers)
         .map(|c| {
             assert!(c.get("args").is_none(), "the script is all in command");
-            let env = c["env"]
-                .as_array()
-                .expect("env")
-                .iter()
-                .map(|e| {
-                    let name = e["name"].as_str().expect("env name").to_owned();
-                    let value = e["value"]
-                        .as_str()
-                        .unwrap_or_else(|| panic!("env {name} is not a literal: {e}"))
-                        .to_owned();
-                    (name, value)
-                })
-                .collect();
-            let mounts = c["volumeMounts"]
-                .as_array()
-                .expect("volumeMounts")
-                .iter()
-                .map(|m| {
-                    (
-                        m["name"].as_str().expect("name").to_owned(),
-                        m["mountPath"].as_str().expect("mountPath").to_owned(),
-                    )
-                })
-                .collect();
+            let env = literal_env(c);
+            let mounts = mount_paths(c);
             Step {
                 name: c["name"].as_str().expect("name").to_owned(),
                 image: c["image"].as_str().expect("image").to_owned(),

@@ -11,8 +11,8 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::support::{
-    DATA_SQL, Output, PASSWORD, PodUser, USER, bounded, documents, free_port, pg_major_bin,
-    pgstate, strings, volume_dir,
+    DATA_SQL, Output, PASSWORD, PodUser, USER, bounded, documents, free_port, literal_env,
+    mount_paths, pg_major_bin, pgstate, pgstate_status, strings, volume_dir,
 };
 
 const DATABASE: &str = "clinic";
@@ -44,30 +44,8 @@ impl Job {
         let containers = pod["spec"]["containers"].as_array().expect("containers");
         assert_eq!(containers.len(), 1, "one container");
         let c = &containers[0];
-        let env = c["env"]
-            .as_array()
-            .expect("env")
-            .iter()
-            .map(|e| {
-                let name = e["name"].as_str().expect("name").to_owned();
-                let value = e["value"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("env {name} is not a literal"))
-                    .to_owned();
-                (name, value)
-            })
-            .collect();
-        let mounts = c["volumeMounts"]
-            .as_array()
-            .expect("volumeMounts")
-            .iter()
-            .map(|m| {
-                (
-                    m["name"].as_str().expect("name").to_owned(),
-                    m["mountPath"].as_str().expect("mountPath").to_owned(),
-                )
-            })
-            .collect();
+        let env = literal_env(c);
+        let mounts = mount_paths(c);
         assert_eq!(
             c["securityContext"]["readOnlyRootFilesystem"], true,
             "the Job's root file system is read-only"
@@ -689,7 +667,7 @@ fn refused(config: &str, args: &[&str], says: &str) {
         out.to_str().expect("utf-8"),
     ];
     argv.extend_from_slice(args);
-    let (code, stdout, stderr) = crate::render::pgstate(&argv);
+    let (code, stdout, stderr) = pgstate_status(&argv);
     assert_eq!(code, 2, "{args:?}: exit 2, not {code}: {stderr}");
     assert!(stdout.is_empty(), "{args:?}: nothing on stdout");
     assert!(
@@ -750,24 +728,27 @@ fn upgrade_refuses_bad_input() {
     );
 }
 
-/// CloudNativePG upgrades in place when the Cluster's image changes major: `upgrade` renders
-/// that Cluster and says what the operator will do.
-#[test]
-fn cloudnativepg_upgrades_in_place() {
+/// `pgstate upgrade --from 15` on `config` written to a fresh folder: (exit code, stdout, stderr).
+fn upgrade_from_15(config: &str) -> (u8, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("pgstate.yaml");
-    fs::write(
-        &file,
-        "name: shop\ntarget: cloudnativepg\npostgres: {image: \"ghcr.io/cloudnative-pg/postgresql:17.6\", user: app}\n",
-    )
-    .expect("write");
-    let (code, out, err) = crate::render::pgstate(&[
+    fs::write(&file, config).expect("write");
+    pgstate_status(&[
         "upgrade",
         "-c",
         file.to_str().expect("utf-8"),
         "--from",
         "15",
-    ]);
+    ])
+}
+
+/// CloudNativePG upgrades in place when the Cluster's image changes major: `upgrade` renders
+/// that Cluster and says what the operator will do.
+#[test]
+fn cloudnativepg_upgrades_in_place() {
+    let (code, out, err) = upgrade_from_15(
+        "name: shop\ntarget: cloudnativepg\npostgres: {image: \"ghcr.io/cloudnative-pg/postgresql:17.6\", user: app}\n",
+    );
     assert_eq!(code, 0, "{err}");
     let docs = documents(&out);
     assert_eq!(docs.len(), 1, "only the Cluster");
@@ -852,7 +833,7 @@ fn render_check_names_the_major_change_and_the_command() {
     fs::write(&file, STS_17.replace("17.6", "15.8")).expect("write");
     pgstate(&["render", "-c", file_s, "-o", out_s]);
     fs::write(&file, STS_17).expect("write");
-    let (code, _, err) = crate::render::pgstate(&["render", "--check", "-c", file_s, "-o", out_s]);
+    let (code, _, err) = pgstate_status(&["render", "--check", "-c", file_s, "-o", out_s]);
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("StatefulSet shop/shop: the PostgreSQL major changes from 15 to 17"),
@@ -867,14 +848,13 @@ fn check_with_the_deployed_major_refuses_a_new_one() {
     let file = dir.path().join("pgstate.yaml");
     fs::write(&file, STS_17).expect("write");
     let file_s = file.to_str().expect("utf-8");
-    let (code, out, err) =
-        crate::render::pgstate(&["check", "-c", file_s, "--deployed-major", "15"]);
+    let (code, out, err) = pgstate_status(&["check", "-c", file_s, "--deployed-major", "15"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("PGS020"), "{out}");
     assert!(out.contains("pgstate upgrade --from 15"), "{out}");
-    let (_, same, _) = crate::render::pgstate(&["check", "-c", file_s, "--deployed-major", "17"]);
+    let (_, same, _) = pgstate_status(&["check", "-c", file_s, "--deployed-major", "17"]);
     assert!(!same.contains("PGS020"), "{same}");
-    let (code, _, err) = crate::render::pgstate(&["check", "-c", file_s, "--deployed-major", "x"]);
+    let (code, _, err) = pgstate_status(&["check", "-c", file_s, "--deployed-major", "x"]);
     assert_eq!(code, 2, "{err}");
 }
 
@@ -945,20 +925,9 @@ for d in docs:
 
 #[test]
 fn percona_gets_a_perconapgupgrade_that_passes_its_crd() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("pgstate.yaml");
-    fs::write(
-        &file,
+    let (code, out, err) = upgrade_from_15(
         "name: shop\nnamespace: shop\ntarget: percona\npostgres: {image: \"postgres:17.6\", user: app}\n",
-    )
-    .expect("write");
-    let (code, out, err) = crate::render::pgstate(&[
-        "upgrade",
-        "-c",
-        file.to_str().expect("utf-8"),
-        "--from",
-        "15",
-    ]);
+    );
     assert_eq!(code, 0, "{err}");
     let docs = documents(&out);
     assert_eq!(docs.len(), 1);

@@ -342,6 +342,7 @@ pub fn init_command(
 
 #[cfg(test)]
 mod tests {
+    use super::identity::{fullname, version};
     use super::*;
 
     #[test]
