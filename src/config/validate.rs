@@ -111,6 +111,16 @@ impl Checker<'_> {
         );
     }
 
+    /// An error about the value at a dotted `path` that may index lists (`a.b[2]`).
+    fn at(&mut self, path: String, message: impl Into<String>, help: impl Into<String>) {
+        let loc = self.root.find(&path);
+        self.found.push(
+            Diagnostic::new(loc, message)
+                .with_path(path)
+                .with_help(help),
+        );
+    }
+
     /// An error about a key itself (a map key under `path`).
     fn key(
         &mut self,
@@ -318,11 +328,7 @@ fn init_sql(c: &mut Checker<'_>, init: &InitSql) {
             None
         };
         if let Some((message, help)) = problem {
-            c.found.push(
-                Diagnostic::new(c.root.find(&path), message)
-                    .with_path(path)
-                    .with_help(help),
-            );
+            c.at(path, message, help);
         }
     }
 }
@@ -2247,11 +2253,7 @@ fn pod_block(c: &mut Checker<'_>, section: &str, pod: &super::model::Pod, config
             None
         };
         if let Some((message, help)) = problem {
-            c.found.push(
-                Diagnostic::new(c.root.find(&path), message)
-                    .with_path(path)
-                    .with_help(help),
-            );
+            c.at(path, message, help);
         }
     }
     for (key, value) in [

@@ -110,6 +110,10 @@ const SHARED: &[(&str, &str)] = &[
         include_str!("../../templates/partials/restore.sh"),
     ),
     (
+        "partials/dump-check-start.sh",
+        include_str!("../../templates/partials/dump-check-start.sh"),
+    ),
+    (
         "partials/start.sh",
         include_str!("../../templates/partials/start.sh"),
     ),

@@ -2,14 +2,8 @@
 # every table that had rows when it was dumped has rows, and the scratch database is dropped.
 # Any failure exits non-zero and says so: the Job fails, and that is the alert.
 # Reads PGHOST PGPORT PGUSER BACKUP_DIR BACKUP_PREFIX JOBS PASSWORD_FILE.
-set -eu
-log() { printf '%s pgstate-drill: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
-fail() { log "FAILED: $*"; exit 1; }
-{% include "partials/table-rows.sh" %}
-{% include "partials/check-rows.sh" %}
-
-PGPASSWORD="$(cat "$PASSWORD_FILE")" || fail "cannot read the password file $PASSWORD_FILE"
-export PGPASSWORD
+{% set log_as = "drill" %}
+{% include "partials/dump-check-start.sh" %}
 DUMP="$(ls -1 "$BACKUP_DIR" | grep -E "^$BACKUP_PREFIX-[0-9]{8}T[0-9]{6}Z-[0-9]+\.(dump|sql\.gz)\$" | sort -r | head -n 1)" || true
 [ -n "$DUMP" ] || fail "there is no dump in $BACKUP_DIR"
 file="$BACKUP_DIR/$DUMP"

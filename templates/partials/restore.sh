@@ -5,14 +5,8 @@
 # Reads PGHOST PGPORT PGDATABASE PGUSER BACKUP_DIR BACKUP_PREFIX DUMP JOBS PASSWORD_FILE.
 # The target's name comes from PGDATABASE and goes to SQL as a quoted psql variable, never as
 # --dbname (libpq reads a name with `=` or a URL prefix as a connection string).
-set -eu
-log() { printf '%s pgstate-restore: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
-fail() { log "FAILED: $*"; exit 1; }
-{% include "partials/table-rows.sh" %}
-{% include "partials/check-rows.sh" %}
-
-PGPASSWORD="$(cat "$PASSWORD_FILE")" || fail "cannot read the password file $PASSWORD_FILE"
-export PGPASSWORD
+{% set log_as = "restore" %}
+{% include "partials/dump-check-start.sh" %}
 if [ "$DUMP" = latest ]; then
   DUMP="$(ls -1 "$BACKUP_DIR" | grep -E "^$BACKUP_PREFIX-[0-9]{8}T[0-9]{6}Z-[0-9]+\.(dump|sql\.gz)\$" | sort -r | head -n 1)"
   [ -n "$DUMP" ] || fail "there is no dump in $BACKUP_DIR"
