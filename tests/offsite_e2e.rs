@@ -444,19 +444,22 @@ fn s3_backup_restore_and_drill() {
     // A wrong key or a stopped server: the Job fails before it dumps; nothing changes anywhere.
     let bucket = s3.objects(BUCKET, FOLDER);
     let volume = dir_files(&st.volumes["backups"]);
+    let unchanged = |s3: &S3Server| {
+        assert!(
+            s3.objects(BUCKET, FOLDER) == bucket,
+            "the bucket is unchanged"
+        );
+        assert!(
+            dir_files(&st.volumes["backups"]) == volume,
+            "the volume is unchanged"
+        );
+    };
     let mut wrong = st.volumes.clone();
     wrong.insert("s3-credentials", st.wrong_s3.clone());
     let outs = run_pod(&backup, &wrong, &path, Some(&pg));
     assert_eq!(outs.len(), 1, "the s3 check stops the pod");
     outs[0].assert_loud_failure("backup with a wrong S3 key", "pgstate-s3-check: FAILED");
-    assert!(
-        s3.objects(BUCKET, FOLDER) == bucket,
-        "the bucket is unchanged"
-    );
-    assert!(
-        dir_files(&st.volumes["backups"]) == volume,
-        "the volume is unchanged"
-    );
+    unchanged(&s3);
     s3.stop();
     let outs = run_pod(&backup, &st.volumes, &path, Some(&pg));
     assert_eq!(outs.len(), 1, "the s3 check stops the pod");
@@ -464,14 +467,7 @@ fn s3_backup_restore_and_drill() {
         "backup with the S3 server stopped",
         "pgstate-s3-check: FAILED",
     );
-    assert!(
-        s3.objects(BUCKET, FOLDER) == bucket,
-        "the bucket is unchanged"
-    );
-    assert!(
-        dir_files(&st.volumes["backups"]) == volume,
-        "the volume is unchanged"
-    );
+    unchanged(&s3);
     // The upload step alone, with the server down: fails loudly, the local dump stays.
     let upload = &backup[2];
     upload

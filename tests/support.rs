@@ -241,6 +241,36 @@ pub(crate) fn mount_paths<C: FromIterator<(String, String)>>(c: &Value) -> C {
         .collect()
 }
 
+/// `env` with every value that is a path on a mounted volume (`mounts`: volume -> mount path)
+/// moved to the local folder standing in for that volume: the deepest mount holding the path, as
+/// in the container.
+pub(crate) fn localized_env(
+    env: &[(String, String)],
+    mounts: &BTreeMap<String, String>,
+    local: impl Fn(&str) -> PathBuf,
+) -> BTreeMap<String, String> {
+    env.iter()
+        .map(|(name, value)| {
+            let on_volume = mounts
+                .iter()
+                .filter_map(|(volume, mount)| {
+                    let rest = value.strip_prefix(mount.as_str())?;
+                    (rest.is_empty() || rest.starts_with('/')).then_some((
+                        mount.len(),
+                        volume,
+                        rest,
+                    ))
+                })
+                .max();
+            let value = match on_volume {
+                Some((_, volume, rest)) => format!("{}{rest}", local(volume).display()),
+                None => value.clone(),
+            };
+            (name.clone(), value)
+        })
+        .collect()
+}
+
 impl Container {
     pub(crate) fn from_pod(pod: &Value) -> Self {
         let containers = pod["spec"]["containers"].as_array().expect("containers");
@@ -311,27 +341,7 @@ impl Container {
                 other => panic!("unexpected volume {other}"),
             }
         };
-        let mut env: BTreeMap<String, String> = BTreeMap::new();
-        for (name, value) in &self.env {
-            // The deepest mount holding the path, as in the container.
-            let on_volume = self
-                .mounts
-                .iter()
-                .filter_map(|(volume, mount)| {
-                    let rest = value.strip_prefix(mount.as_str())?;
-                    (rest.is_empty() || rest.starts_with('/')).then_some((
-                        mount.len(),
-                        volume,
-                        rest,
-                    ))
-                })
-                .max();
-            let value = match on_volume {
-                Some((_, volume, rest)) => format!("{}{rest}", local(volume).display()),
-                None => value.clone(),
-            };
-            env.insert(name.clone(), value);
-        }
+        let mut env = localized_env(&self.env, &self.mounts, |volume| local(volume).to_owned());
         for must in ["BACKUP_DIR", "PASSWORD_FILE"] {
             assert_ne!(env[must], self.env_value(must), "{must} is on a volume");
         }
@@ -991,31 +1001,12 @@ impl Step {
         pg: Option<&Server>,
         overrides: &[(&str, &str)],
     ) -> Output {
-        let mut env: BTreeMap<String, String> = BTreeMap::new();
-        for (name, value) in &self.env {
-            let on_volume = self
-                .mounts
-                .iter()
-                .filter_map(|(volume, mount)| {
-                    let rest = value.strip_prefix(mount.as_str())?;
-                    (rest.is_empty() || rest.starts_with('/')).then_some((
-                        mount.len(),
-                        volume,
-                        rest,
-                    ))
-                })
-                .max();
-            let value = match on_volume {
-                Some((_, volume, rest)) => {
-                    let local = volumes
-                        .get(volume.as_str())
-                        .unwrap_or_else(|| panic!("no folder for volume {volume}"));
-                    format!("{}{rest}", local.display())
-                }
-                None => value.clone(),
-            };
-            env.insert(name.clone(), value);
-        }
+        let mut env = localized_env(&self.env, &self.mounts, |volume| {
+            volumes
+                .get(volume)
+                .unwrap_or_else(|| panic!("no folder for volume {volume}"))
+                .clone()
+        });
         assert!(!env.contains_key("PATH"), "the container sets no PATH");
         if env.contains_key("PGHOST") {
             let pg = pg.expect("a server for a step that connects to one");

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::support::{
     DATA_SQL, Output, PASSWORD, PodUser, USER, bounded, documents, free_port, literal_env,
-    mount_paths, pg_major_bin, pgstate, pgstate_status, strings, volume_dir,
+    localized_env, mount_paths, pg_major_bin, pgstate, pgstate_status, strings, volume_dir,
 };
 
 const DATABASE: &str = "clinic";
@@ -74,32 +74,12 @@ impl Pod<'_> {
     /// folder, PGHOST/PGPORT at the local server, PGBINOLD/PGBINNEW and PATH at the local binaries.
     fn run(&self, job: &Job, new_bin: Option<&Path>) -> Output {
         let new_bin = new_bin.unwrap_or(self.new_bin);
-        let mut env: BTreeMap<String, String> = BTreeMap::new();
-        for (name, value) in &job.env {
-            let on_volume = job
-                .mounts
-                .iter()
-                .filter_map(|(volume, mount)| {
-                    let rest = value.strip_prefix(mount.as_str())?;
-                    (rest.is_empty() || rest.starts_with('/')).then_some((
-                        mount.len(),
-                        volume,
-                        rest,
-                    ))
-                })
-                .max();
-            let value = match on_volume {
-                Some((_, volume, rest)) => {
-                    let local = self
-                        .volumes
-                        .get(volume.as_str())
-                        .unwrap_or_else(|| panic!("{}: unexpected volume {volume}", job.name));
-                    format!("{}{rest}", local.display())
-                }
-                None => value.clone(),
-            };
-            env.insert(name.clone(), value);
-        }
+        let mut env = localized_env(&job.env, &job.mounts, |volume| {
+            self.volumes
+                .get(volume)
+                .unwrap_or_else(|| panic!("{}: unexpected volume {volume}", job.name))
+                .clone()
+        });
         assert!(!env.contains_key("PATH"), "the Job sets no PATH");
         if env.contains_key("PGHOST") {
             env.insert("PGHOST".into(), "127.0.0.1".into());
