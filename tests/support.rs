@@ -516,6 +516,23 @@ pub(crate) fn assert_same(actual: &Checksums, expected: &Checksums, what: &str) 
     );
 }
 
+/// The user tables of a database, one `schema.table` a line (quoted as identifiers).
+pub(crate) const USER_TABLES: &str = "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1";
+
+/// A query giving, for each table `USER_TABLES` listed, its row count and a fingerprint of its
+/// rows, and for each sequence its last value: `name|count|md5` lines.
+pub(crate) fn fingerprint_sql(tables: &str) -> String {
+    let mut sql = String::new();
+    for table in tables.lines() {
+        let quoted = table.replace('\'', "''");
+        sql.push_str(&format!(
+            "SELECT '{quoted}', count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM {table} t;\n"
+        ));
+    }
+    sql.push_str("SELECT format('%I.%I', schemaname, sequencename), last_value, '-' FROM pg_sequences ORDER BY 1;\n");
+    sql
+}
+
 /// A throwaway PostgreSQL on a free loopback port with its socket in its own temp folder, TCP
 /// with scram passwords. Stopped when dropped.
 pub(crate) struct Server {
@@ -718,15 +735,8 @@ impl Server {
 
     /// A fingerprint of every table, every sequence and the schema of `db`.
     pub(crate) fn checksums(&self, db: &str) -> Checksums {
-        let tables = self.psql(db, "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1");
-        let mut sql = String::new();
-        for table in tables.lines() {
-            let quoted = table.replace('\'', "''");
-            sql.push_str(&format!(
-                "SELECT '{quoted}', count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM {table} t;\n"
-            ));
-        }
-        sql.push_str("SELECT format('%I.%I', schemaname, sequencename), last_value, '-' FROM pg_sequences ORDER BY 1;\n");
+        let tables = self.psql(db, USER_TABLES);
+        let sql = fingerprint_sql(&tables);
         let mut sums: Checksums = self
             .psql_input(db, &["--file=-"], Some(&sql))
             .lines()

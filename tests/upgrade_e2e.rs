@@ -11,8 +11,9 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::support::{
-    DATA_SQL, Output, PASSWORD, PodUser, USER, bounded, documents, free_port, literal_env,
-    localized_env, mount_paths, pg_major_bin, pgstate, pgstate_status, strings, volume_dir,
+    DATA_SQL, Output, PASSWORD, PodUser, USER, USER_TABLES, bounded, documents, fingerprint_sql,
+    free_port, literal_env, localized_env, mount_paths, pg_major_bin, pgstate, pgstate_status,
+    strings, volume_dir,
 };
 
 const DATABASE: &str = "clinic";
@@ -249,15 +250,8 @@ impl<'a> Cluster<'a> {
 
     /// Per table and sequence of the app's database: its row count and a fingerprint of its rows.
     fn checksums(&self) -> BTreeMap<String, String> {
-        let tables = self.psql(DATABASE, "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1");
-        let mut sql = String::new();
-        for table in tables.lines() {
-            let quoted = table.replace('\'', "''");
-            sql.push_str(&format!(
-                "SELECT '{quoted}', count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM {table} t;\n"
-            ));
-        }
-        sql.push_str("SELECT format('%I.%I', schemaname, sequencename), last_value, '-' FROM pg_sequences ORDER BY 1;\n");
+        let tables = self.psql(DATABASE, USER_TABLES);
+        let sql = fingerprint_sql(&tables);
         let sums: BTreeMap<String, String> = self
             .psql(DATABASE, &sql)
             .lines()
