@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::values::{Note, Values, carry, to_json};
+use super::values::{Note, Values, carry, size_or_default, to_json};
 use super::{conf, out};
 use crate::config::node::Node;
 use crate::error::{Diagnostic, Location};
@@ -16,24 +16,7 @@ pub(super) fn storage(v: &mut Values<'_>, cfg: &mut out::Config) {
             "nothing: the data of the runbook's dump lands on a volume",
         );
     }
-    let size = v.string(&format!("{p}.size"));
-    cfg.set(
-        "postgres.storage.size",
-        json!(size.clone().unwrap_or_else(|| "8Gi".to_owned())),
-        if size.is_some() {
-            ""
-        } else {
-            "the chart's default size"
-        },
-    );
-    if size.is_some() {
-        v.map(&format!("{p}.size"), "postgres.storage.size");
-        cfg.origin(
-            "postgres.storage.size",
-            v.loc(&format!("{p}.size")),
-            &format!("{p}.size"),
-        );
-    }
+    size_or_default(v, cfg, &format!("{p}.size"), "postgres.storage.size");
     let class = [
         format!("{p}.storageClass"),
         "global.storageClass".to_owned(),

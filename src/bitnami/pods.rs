@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::out;
-use super::values::{Values, carry};
+use super::values::{Values, carry, size_or_default};
 
 pub(super) fn primary_pod(v: &mut Values<'_>, cfg: &mut out::Config) {
     let p = "primary";
@@ -367,24 +367,7 @@ pub(super) fn backup(v: &mut Values<'_>, cfg: &mut out::Config) {
             "the release's backup claim, kept (its old pg_dumpall files stay beside pgstate's dumps)",
         );
     } else {
-        let size = v.string(&format!("{st}.size"));
-        cfg.set(
-            "backup.storage.size",
-            json!(size.clone().unwrap_or_else(|| "8Gi".to_owned())),
-            if size.is_some() {
-                ""
-            } else {
-                "the chart's default size"
-            },
-        );
-        if size.is_some() {
-            v.map(&format!("{st}.size"), "backup.storage.size");
-            cfg.origin(
-                "backup.storage.size",
-                v.loc(&format!("{st}.size")),
-                &format!("{st}.size"),
-            );
-        }
+        size_or_default(v, cfg, &format!("{st}.size"), "backup.storage.size");
         let class = v
             .string(&format!("{st}.storageClass"))
             .or_else(|| cfg.storage_class.clone());

@@ -207,3 +207,11 @@ pub(super) fn carry(
     v.map(from, to);
     cfg.origin(to, v.loc(from), from);
 }
+
+/// The volume size at `from`, carried to `to`; when not set, the chart's default (8Gi), said so.
+pub(super) fn size_or_default(v: &mut Values<'_>, cfg: &mut out::Config, from: &str, to: &str) {
+    match v.string(from) {
+        Some(size) => carry(v, cfg, from, to, json!(size), ""),
+        None => cfg.set(to, json!("8Gi"), "the chart's default size"),
+    }
+}
