@@ -10,19 +10,7 @@ use pgstate::config::validate::Vars;
 use pgstate::error::SourceId;
 use serde_json::Value;
 
-/// Runs pgstate in-process; returns (exit code, stdout, stderr).
-fn run(args: &[&str]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut argv = vec!["pgstate"];
-    argv.extend_from_slice(args);
-    let code = pgstate::run(argv, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
-}
+use crate::support::pgstate_status as run;
 
 /// No variable set, none allowed but PGSTATE_*.
 struct NoVars;
