@@ -1,10 +1,12 @@
 //! What `postgres.tls`, `postgres.hba` and `app.role` render: the cert-manager Certificate
-//! against cert-manager's own CRD schema (a pinned copy in tests/data/crds), pg_hba.conf in its
+//! against cert-manager's own CRD schema (a pinned copy in tests/data/crds, checked by support), pg_hba.conf in its
 //! order, and what the app, the backup job and `connection` get.
 
 use serde_json::Value;
 
-use crate::support::{documents, pgstate, render_config};
+use crate::support::{
+    custom_resource_problems, documents, pgstate, render_config, validate_custom_resource,
+};
 
 const CONFIG: &str = "name: shop-db
 namespace: shop
@@ -28,92 +30,17 @@ fn object<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {kind}/{name}"))
 }
 
-/// The openAPIV3Schema of the Certificate CRD's served version.
-fn certificate_schema() -> Value {
-    let text = std::fs::read_to_string("tests/data/crds/cert-manager.io_certificates.yaml")
-        .expect("the pinned cert-manager CRD");
-    let crd: Value = serde_saphyr::from_str(&text).expect("the CRD parses");
-    crd["spec"]["versions"]
-        .as_array()
-        .expect("versions")
-        .iter()
-        .find(|v| v["name"] == "v1")
-        .expect("v1")["schema"]["openAPIV3Schema"]
-        .clone()
-}
-
-/// Strict structural validation as the API server does it for a CRD: types, required keys,
-/// enums, and no unknown fields (pruning would drop them silently). Patterns are not checked.
-fn validate(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
-    if schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
-        return;
-    }
-    if let Some(allowed) = schema["enum"].as_array()
-        && !allowed.contains(value)
-    {
-        errors.push(format!("{path}: {value} is not one of {allowed:?}"));
-    }
-    let ty = schema["type"].as_str().unwrap_or("");
-    let int_or_string = schema.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true));
-    let ok = match ty {
-        "object" => value.is_object(),
-        "array" => value.is_array(),
-        "string" => value.is_string() || (int_or_string && value.is_i64()),
-        "integer" => value.is_i64() || value.is_u64(),
-        "number" => value.is_number(),
-        "boolean" => value.is_boolean(),
-        _ => true,
-    };
-    if !ok {
-        errors.push(format!("{path}: {value} is not of type {ty}"));
-        return;
-    }
-    if let Some(map) = value.as_object() {
-        let properties = schema["properties"].as_object();
-        for key in schema["required"].as_array().into_iter().flatten() {
-            let key = key.as_str().unwrap_or("");
-            if !map.contains_key(key) {
-                errors.push(format!("{path}: required key {key} is missing"));
-            }
-        }
-        for (key, child) in map {
-            let sub = properties
-                .and_then(|p| p.get(key))
-                .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()));
-            match sub {
-                Some(sub) => validate(sub, child, &format!("{path}.{key}"), errors),
-                None => errors.push(format!("{path}.{key}: unknown field")),
-            }
-        }
-    }
-    if let (Some(items), Some(list)) = (schema.get("items"), value.as_array()) {
-        for (i, item) in list.iter().enumerate() {
-            validate(items, item, &format!("{path}[{i}]"), errors);
-        }
-    }
-}
-
 #[test]
 fn the_certificate_passes_cert_managers_crd_and_names_every_service() {
     let dir = tempfile::tempdir().expect("tempdir");
     let docs = render_config(dir.path(), CONFIG);
     let cert = object(&docs, "Certificate", "shop-db-tls");
-    let schema = certificate_schema();
-    let mut errors = Vec::new();
-    // metadata is the API server's ObjectMeta, checked by the typed check instead.
-    let mut body = cert.clone();
-    body.as_object_mut().expect("object").remove("metadata");
-    validate(&schema, &body, "", &mut errors);
-    assert!(
-        errors.is_empty(),
-        "the Certificate fails cert-manager's CRD:\n{errors:#?}"
-    );
-    // The validator is not a rubber stamp: a misspelt key and a bad enum value fail it.
-    let mut broken = body.clone();
+    validate_custom_resource(cert);
+    // The check is not a rubber stamp: a misspelt key and a bad enum value fail it.
+    let mut broken = cert.clone();
     broken["spec"]["issuerRef"]["nmae"] = "x".into();
     broken["spec"]["privateKey"]["algorithm"] = "DSA".into();
-    let mut found = Vec::new();
-    validate(&schema, &broken, "", &mut found);
+    let found = custom_resource_problems(&broken).expect("the Certificate CRD is pinned");
     assert_eq!(found.len(), 2, "{found:#?}");
 
     assert_eq!(cert["spec"]["secretName"], "shop-db-tls");
@@ -275,11 +202,7 @@ app: {image: ghcr.io/acme/shop:1.0.0}
         ])
     );
     let cert = object(&docs, "Certificate", "shop-tls");
-    let mut errors = Vec::new();
-    let mut body = cert.clone();
-    body.as_object_mut().expect("object").remove("metadata");
-    validate(&certificate_schema(), &body, "", &mut errors);
-    assert!(errors.is_empty(), "{errors:#?}");
+    validate_custom_resource(cert);
     let names = cert["spec"]["dnsNames"].to_string();
     for name in [
         "\"shop-rw\"",

@@ -11,9 +11,9 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::support::{
-    DATA_SQL, Output, PASSWORD, PodUser, USER, USER_TABLES, bounded, documents, fingerprint_sql,
-    free_port, literal_env, localized_env, mount_paths, pg_major_bin, pgstate, pgstate_status,
-    strings, volume_dir,
+    DATA_SQL, Output, PASSWORD, PodUser, USER, USER_TABLES, bounded, custom_resource_problems,
+    documents, fingerprint_sql, free_port, literal_env, localized_env, mount_paths, pg_major_bin,
+    pgstate, pgstate_status, strings, validate_custom_resource, volume_dir,
 };
 
 const DATABASE: &str = "clinic";
@@ -864,39 +864,6 @@ fn diff_reads_the_deployed_major() {
 // ---------------------------------------------------------------------------------------------
 // Percona: a PerconaPGUpgrade that passes the operator's CRD
 
-/// Problems of `yaml`'s custom resources against the CRD in `tests/data/crds/<crd>`, strictly
-/// (an unknown field is a problem), with python3's jsonschema. Empty when it passes.
-fn crd_problems(yaml: &str, crd: &str) -> String {
-    const CHECK: &str = r#"
-import sys, yaml, jsonschema
-def strict(s):
-    if not isinstance(s, dict): return s
-    s = dict(s)
-    if "properties" in s and not s.get("x-kubernetes-preserve-unknown-fields"):
-        s.setdefault("additionalProperties", False)
-    for k in ("properties", "patternProperties"):
-        if k in s: s[k] = {n: strict(v) for n, v in s[k].items()}
-    for k in ("items", "additionalProperties"):
-        if isinstance(s.get(k), dict): s[k] = strict(s[k])
-    for k in ("allOf", "anyOf", "oneOf"):
-        if k in s: s[k] = [strict(v) for v in s[k]]
-    return s
-crd = next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d)
-schema = strict(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
-schema["properties"].update({"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}})
-docs = [d for d in yaml.safe_load_all(sys.stdin) if d and d.get("kind") == crd["spec"]["names"]["kind"]]
-assert docs, "no " + crd["spec"]["names"]["kind"] + " in the input"
-for d in docs:
-    for e in jsonschema.Draft7Validator(schema).iter_errors(d):
-        print(list(e.absolute_path), e.message)
-"#;
-    let mut cmd = Command::new("python3");
-    cmd.args(["-c", CHECK, &format!("tests/data/crds/{crd}")]);
-    let out = bounded(&mut cmd, Some(yaml));
-    out.assert_success("the CRD check (python3 with jsonschema and yaml: bash .ci/test-deps)");
-    out.stdout
-}
-
 #[test]
 fn percona_gets_a_perconapgupgrade_that_passes_its_crd() {
     let (code, out, err) = upgrade_from_15(
@@ -916,9 +883,9 @@ fn percona_gets_a_perconapgupgrade_that_passes_its_crd() {
         "{spec}"
     );
     assert!(err.contains("apply only this PerconaPGUpgrade"), "{err}");
-    let problems = crd_problems(&out, "percona-pg-operator-v2.9.0-perconapgupgrades.yaml");
-    assert!(problems.is_empty(), "{problems}");
+    validate_custom_resource(&docs[0]);
     // The check can fail: a misplaced field is a problem.
-    let wrong = out.replace("toPostgresVersion", "toVersion");
-    assert!(!crd_problems(&wrong, "percona-pg-operator-v2.9.0-perconapgupgrades.yaml").is_empty());
+    let wrong = documents(&out.replace("toPostgresVersion", "toVersion"));
+    let problems = custom_resource_problems(&wrong[0]).expect("the PerconaPGUpgrade CRD is pinned");
+    assert!(!problems.is_empty(), "a misplaced field passes the CRD");
 }
