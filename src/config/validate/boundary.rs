@@ -85,24 +85,15 @@ pub fn control_problem(text: &str, multiline: bool) -> Option<char> {
         .find(|&c| is_forbidden_control(c) || (!multiline && matches!(c, '\t' | '\n' | '\r')))
 }
 
-/// Folders of a node that a host path must not be, nor be under: the system, the container
-/// runtime, the kubelet and its certificates.
-pub const SYSTEM_HOST_FOLDERS: &[&str] = &[
-    "/bin",
-    "/boot",
-    "/dev",
-    "/etc",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/libx32",
-    "/proc",
-    "/root",
-    "/run",
-    "/sbin",
-    "/sys",
-    "/usr",
-    "/var/run",
+/// The system folders of a Linux filesystem, on a node and in a container alike: a host path
+/// must not be or be under one, and a volume must not hide one.
+const SYSTEM_FOLDERS: &[&str] = &[
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root",
+    "/run", "/sbin", "/sys", "/usr", "/var/run",
+];
+
+/// A node's folders beyond those: the container runtime, the kubelet and its certificates.
+const NODE_FOLDERS: &[&str] = &[
     "/var/lib/kubelet",
     "/var/lib/docker",
     "/var/lib/containerd",
@@ -117,25 +108,8 @@ pub const SYSTEM_HOST_FOLDERS: &[&str] = &[
 /// folder, `/var` is the node's.
 const SYSTEM_HOST_ROOTS: &[&str] = &["/", "/var", "/var/lib", "/home", "/opt", "/srv", "/mnt"];
 
-/// Folders of the container that a volume must not hide.
-pub const SYSTEM_CONTAINER_FOLDERS: &[&str] = &[
-    "/bin",
-    "/boot",
-    "/dev",
-    "/etc",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/libx32",
-    "/proc",
-    "/root",
-    "/run",
-    "/sbin",
-    "/sys",
-    "/usr",
-    "/var/run",
-    "/docker-entrypoint-initdb.d",
-];
+/// A container's folders beyond the system's: the image's init scripts, which pgstate mounts.
+const CONTAINER_FOLDERS: &[&str] = &["/docker-entrypoint-initdb.d"];
 
 /// Why `path` is not a plain absolute path: relative, a `.` or `..` part, an empty part (`//`),
 /// or characters other than letters, digits and `._-/`.
@@ -182,8 +156,9 @@ pub fn host_path_problem(path: &str) -> Option<String> {
             "`{path}` is a system folder of the node, not a data folder"
         ));
     }
-    SYSTEM_HOST_FOLDERS
+    SYSTEM_FOLDERS
         .iter()
+        .chain(NODE_FOLDERS)
         .find(|f| is_under(trimmed, f))
         .map(|f| format!("`{path}` is in {f}, a system folder of the node"))
 }
@@ -196,8 +171,9 @@ pub fn container_path_problem(path: &str) -> Option<String> {
     if path.trim_end_matches('/').is_empty() {
         return Some("`/` is the container's root".to_owned());
     }
-    SYSTEM_CONTAINER_FOLDERS
+    SYSTEM_FOLDERS
         .iter()
+        .chain(CONTAINER_FOLDERS)
         .find(|f| is_under(path, f))
         .map(|f| format!("`{path}` would hide {f}, a system folder of the container"))
 }
