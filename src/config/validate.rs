@@ -2158,11 +2158,6 @@ const CNPG_SMART_SHUTDOWN_SECONDS: i64 = 180;
 /// Kubernetes caps a pod's annotations at 256 KiB together.
 const MAX_ANNOTATION_BYTES: usize = 256 * 1024;
 
-/// Whether `s` has a control character other than newline and tab.
-fn has_control(s: &str) -> bool {
-    s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
-}
-
 /// An annotation key: like a label key (optional DNS prefix and '/', then a name).
 fn is_annotation_key(s: &str) -> bool {
     is_label_key(s)
@@ -2222,15 +2217,6 @@ fn pod_block(c: &mut Checker<'_>, section: &str, pod: &super::model::Pod, config
         bytes += key.len() + value.len();
         if !is_annotation_key(key) {
             c.key(&path, key, format!("`{key}` is not a valid annotation key"), "an annotation key is an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', e.g. example.com/team");
-        }
-        if has_control(value) {
-            let mut p = path.clone();
-            p.push(key);
-            c.value(
-                &p,
-                "the annotation has a control character",
-                "write it without control characters (newlines and tabs are fine)",
-            );
         }
     }
     if bytes > MAX_ANNOTATION_BYTES {
