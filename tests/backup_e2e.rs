@@ -42,11 +42,7 @@ fn backup_round_trip(format: &str, ext: &str) {
     fs::write(&config, config_yaml(pg.port, format)).expect("write config");
     let config = config.to_str().expect("utf-8 path").to_owned();
     let rendered = documents(&pgstate(&["render", "-c", &config]));
-    let backup = Container::from_pod(
-        find(&rendered, "CronJob")
-            .pointer("/spec/jobTemplate/spec/template")
-            .expect("CronJob pod"),
-    );
+    let backup = Container::backup_job(&rendered);
     assert_eq!(
         backup.env_value("PGPORT"),
         pg.port.to_string(),

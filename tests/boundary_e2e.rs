@@ -99,11 +99,7 @@ fn restore_with_a_hostile_name(format: &str) {
     .expect("write config");
     let config = config.to_str().expect("utf-8 path").to_owned();
     let rendered = documents(&pgstate(&["render", "-c", &config]));
-    let backup = Container::from_pod(
-        find(&rendered, "CronJob")
-            .pointer("/spec/jobTemplate/spec/template")
-            .expect("CronJob pod"),
-    );
+    let backup = Container::backup_job(&rendered);
     let root = current_uid() == 0;
     if root {
         fs::set_permissions(work.path(), fs::Permissions::from_mode(0o755)).expect("chmod");

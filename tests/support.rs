@@ -272,6 +272,15 @@ pub(crate) fn localized_env(
 }
 
 impl Container {
+    /// The backup CronJob's container among the rendered objects.
+    pub(crate) fn backup_job(docs: &[Value]) -> Self {
+        Self::from_pod(
+            find(docs, "CronJob")
+                .pointer("/spec/jobTemplate/spec/template")
+                .expect("CronJob pod"),
+        )
+    }
+
     pub(crate) fn from_pod(pod: &Value) -> Self {
         let containers = pod["spec"]["containers"].as_array().expect("containers");
         assert_eq!(containers.len(), 1, "a job pod has one container");
