@@ -221,7 +221,9 @@ pub fn load_all(args: &[PathBuf], env: Option<&str>, vars: &dyn Vars) -> Result<
         vec![(BUILTIN_NAME.to_owned(), BUILTIN_TEXT.to_owned(), None)]
     } else {
         let (read, ids): (Vec<String>, Vec<Option<FileId>>) =
-            crate::each(&paths, |p| read_config(p))?.into_iter().unzip();
+            crate::pool::each(&paths, |p| read_config(p))?
+                .into_iter()
+                .unzip();
         once_each(&paths, &ids)?;
         paths
             .iter()
@@ -237,7 +239,7 @@ pub fn load_all(args: &[PathBuf], env: Option<&str>, vars: &dyn Vars) -> Result<
         .map(|(name, text, folder)| (configs.sources.add(name, text), folder))
         .collect();
     let texts = &configs.sources;
-    let results = crate::each(&sources, |&(id, folder)| {
+    let results = crate::pool::each(&sources, |&(id, folder)| {
         Ok(load(id, texts.text(id), env, vars).and_then(|mut loaded| {
             let found = read_init_files(&mut loaded, folder);
             if found.is_empty() {
