@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pgstate::config::validate::ProcessEnv;
+use pgstate::config::vars::ProcessEnv;
 use pgstate::error::SourceId;
 
 const FIXTURES: &[(&str, &str)] = &[

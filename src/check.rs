@@ -6,7 +6,7 @@ use std::io::Write;
 use serde_json::json;
 
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::config::validate::Vars;
+use crate::config::vars::Vars;
 use crate::error::{Diagnostic, Error, Sources, visible};
 use crate::manifest::lint::{self, Finding, Severity};
 use crate::output;

@@ -117,7 +117,7 @@ fn majors(yaml: &str) -> Vec<((String, String, String), i64)> {
     let major = |image: &Value| {
         image
             .as_str()
-            .and_then(crate::render::targets::postgres_major)
+            .and_then(crate::config::image::postgres_major)
     };
     serde_saphyr::from_multiple::<Value>(yaml)
         .unwrap_or_default()

@@ -21,7 +21,7 @@ use clap::Parser;
 
 use clap::CommandFactory;
 use cli::{Cli, Command, ConfigArgs, DryRun, KubectlArgs, RenderArgs, RestoreArgs};
-use config::validate::{ProcessEnv, Vars};
+use config::vars::{ProcessEnv, Vars};
 use error::{Error, closest};
 use render::Document;
 

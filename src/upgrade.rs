@@ -12,11 +12,13 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::cli::{UpgradeArgs, UpgradeMethod};
+use crate::config::defaults::{self, JOB_RESOURCES, ResolvedResources};
+use crate::config::image::postgres_major;
 use crate::config::model::{Config, Target};
-use crate::config::validate::Vars;
+use crate::config::names::PASSWORD_FILE;
+use crate::config::vars::Vars;
 use crate::error::Error;
-use crate::render::context::{self, EnvVar, JOB_RESOURCES, Map, ResolvedResources};
-use crate::render::targets::postgres_major;
+use crate::render::context::{self, EnvVar, Map};
 use crate::render::{self, Context, Document, TemplateId};
 
 /// The newest major version pgstate knows an upgrade image for.
@@ -262,7 +264,7 @@ fn statefulset(
         image,
         script: format!("partials/upgrade-{step}.sh"),
         env: Vec::new(),
-        resources: context::resolve_resources(&Default::default(), &JOB_RESOURCES),
+        resources: defaults::resolve_resources(&Default::default(), &JOB_RESOURCES),
         data: false,
         backups: None,
         credentials: network,
@@ -284,7 +286,7 @@ fn statefulset(
         job.env.push(var("PGHOST", &config.name));
         job.env.push(var("PGPORT", pg.port.to_string()));
         job.env.push(var("PGUSER", &pg.user));
-        job.env.push(var("PASSWORD_FILE", context::PASSWORD_FILE));
+        job.env.push(var("PASSWORD_FILE", PASSWORD_FILE));
     };
     let bin = |major: i64| format!("/usr/lib/postgresql/{major}/bin");
     let dump = format!("{}-upgrade-{}-to-{}.sql.gz", config.name, m.from, m.to);
@@ -292,7 +294,7 @@ fn statefulset(
     match method {
         UpgradeMethod::Link => {
             if args.image.is_none()
-                && crate::config::validate::image_tag(&config.postgres.image)
+                && crate::config::image::image_tag(&config.postgres.image)
                     .is_some_and(|tag| tag.contains("alpine"))
             {
                 return Err(Error::Usage(format!(
@@ -314,9 +316,9 @@ fn statefulset(
             {
                 job.env.push(var("INITDB_ARGS", a));
             }
-            job.resources = context::resolve_resources(
+            job.resources = defaults::resolve_resources(
                 &config.postgres.resources,
-                &context::POSTGRES_RESOURCES,
+                &defaults::POSTGRES_RESOURCES,
             );
             jobs.push(job);
         }
@@ -350,9 +352,9 @@ fn statefulset(
                 restore.env.push(var("INITDB_ARGS", a));
             }
             restore.backups = Some(backup.claim.clone());
-            restore.resources = context::resolve_resources(
+            restore.resources = defaults::resolve_resources(
                 &config.postgres.resources,
-                &context::POSTGRES_RESOURCES,
+                &defaults::POSTGRES_RESOURCES,
             );
             jobs.push(restore);
         }

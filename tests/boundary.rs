@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use pgstate::config::validate::Vars;
+use pgstate::config::vars::Vars;
 use pgstate::error::SourceId;
 use serde_json::Value;
 

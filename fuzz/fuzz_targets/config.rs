@@ -9,7 +9,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use pgstate::cli::Format;
-use pgstate::config::validate::Vars;
+use pgstate::config::vars::Vars;
 use pgstate::error::SourceId;
 
 /// A fixed environment, so that `fromEnv` passwords are deterministic; like the process's, it

@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use pgstate::config::Config;
 use pgstate::config::node::{self, Kind, Node};
-use pgstate::config::validate::Vars;
+use pgstate::config::vars::Vars;
 use pgstate::error::{Location, SourceId};
 
 /// No variable is set; a config may read only PGSTATE_* ones.

@@ -76,8 +76,8 @@ enum Checked {
 fn check_written(converted: &(Converted, Origins), source: SourceId) -> Result<(), Checked> {
     let (conv, origins) = converted;
     // Every variable set, and only PGSTATE_* ones readable, as for a config written by hand.
-    let process = crate::config::validate::ProcessEnv::default();
-    let vars = crate::config::validate::AnyVars(&process);
+    let process = crate::config::vars::ProcessEnv::default();
+    let vars = crate::config::vars::AnyVars(&process);
     let loaded =
         crate::config::load(SourceId(u32::MAX), &conv.config, None, &vars).map_err(|found| {
             Checked::Values(

@@ -1,17 +1,21 @@
 //! Reading configs: file -> node tree (with places) -> overlay -> typed config -> validated.
 
 pub mod de;
+pub mod defaults;
+pub mod image;
 pub mod model;
+pub mod names;
 pub mod node;
 pub mod units;
 pub mod validate;
+pub mod vars;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Diagnostic, Error, Location, Sources, closest};
 pub use model::Config;
 use node::{Kind, Node};
-use validate::Vars;
+use vars::Vars;
 
 /// The config rendered when there is none: the calculator story.
 pub const BUILTIN_NAME: &str = "<built-in calculator example>";
@@ -393,7 +397,7 @@ pub fn load(
         let read = de::from_node_collecting::<Config>(merged);
         let mut problems = read.errors.clone();
         if let Some(config) = &read.value {
-            for mut d in validate::validate(config, &read.tree, &validate::AnyVars(vars)) {
+            for mut d in validate::validate(config, &read.tree, &vars::AnyVars(vars)) {
                 d.path = read.original_path(&d.path);
                 problems.push(d);
             }

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::defaults;
+
 pub type StringMap = BTreeMap<String, String>;
 
 /// The whole config file (one database).
@@ -45,26 +47,6 @@ pub struct Config {
     pub external: Option<External>,
     /// `pgstate check` settings.
     pub lint: Lint,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            name: "postgresql".into(),
-            namespace: "default".into(),
-            labels: StringMap::new(),
-            target: Target::Statefulset,
-            postgres: Postgres::default(),
-            service: Service::default(),
-            backup: None,
-            app: None,
-            redis: None,
-            network_policy: true,
-            pooler: None,
-            external: None,
-            lint: Lint::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
@@ -144,38 +126,6 @@ pub struct Postgres {
     pub hba: Vec<HbaRule>,
 }
 
-impl Default for Postgres {
-    fn default() -> Self {
-        Postgres {
-            image: "postgres:17".into(),
-            port: 5432,
-            database: "app".into(),
-            user: "postgres".into(),
-            password: Password::default(),
-            mount_path: "/var/lib/postgresql/data".into(),
-            pgdata: None,
-            initdb_args: None,
-            env: StringMap::new(),
-            storage: Storage::default(),
-            resources: Resources::default(),
-            settings: StringMap::new(),
-            allow_unsafe_settings: Vec::new(),
-            replicas: 1,
-            probes: Probes::default(),
-            node_selector: StringMap::new(),
-            tolerations: Vec::new(),
-            affinity: None,
-            topology_spread: Vec::new(),
-            statements: false,
-            init_sql: None,
-            metrics: Metrics::default(),
-            pod: Pod::default(),
-            tls: None,
-            hba: Vec::new(),
-        }
-    }
-}
-
 /// `postgres.tls`: the server's certificate from a `kubernetes.io/tls` Secret (with `ca.crt`),
 /// which pgstate can also have cert-manager issue.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -189,7 +139,7 @@ pub struct Tls {
     #[serde(default)]
     pub issuer: Option<Issuer>,
     /// Remote connections without TLS are refused (pg_hba `hostssl` only); default true.
-    #[serde(default = "yes")]
+    #[serde(default = "defaults::yes")]
     pub required: bool,
 }
 
@@ -230,19 +180,15 @@ pub struct HbaRule {
     #[serde(rename = "type")]
     pub kind: HbaType,
     /// A database name, or `all`.
-    #[serde(default = "all")]
+    #[serde(default = "defaults::all")]
     pub database: String,
     /// A role name, or `all`.
-    #[serde(default = "all")]
+    #[serde(default = "defaults::all")]
     pub user: String,
     /// An IP address range in CIDR form (10.0.0.0/8, fd00::/8), or `all`; not for `local`.
     #[serde(default)]
     pub address: Option<String>,
     pub method: HbaMethod,
-}
-
-fn all() -> String {
-    "all".into()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -380,9 +326,6 @@ fn setting_values(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     })
 }
 
-/// The image of the exporter sidecar: the prometheus-community postgres_exporter release.
-pub const EXPORTER_IMAGE: &str = "quay.io/prometheuscommunity/postgres-exporter:v0.20.1";
-
 /// `postgres.metrics`: a postgres_exporter container in the database pod (statefulset), or
 /// the operator's PodMonitor (cloudnativepg).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -399,18 +342,6 @@ pub struct Metrics {
     pub service_monitor: bool,
     /// The exporter container's requests and limits (default requests 10m/32Mi, limits 200m/128Mi).
     pub resources: Resources,
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Metrics {
-            enabled: false,
-            image: EXPORTER_IMAGE.into(),
-            port: 9187,
-            service_monitor: false,
-            resources: Resources::default(),
-        }
-    }
 }
 
 /// `postgres.initSql`: a SQL string, or `{sql, files}` with files relative to the config file.
@@ -527,19 +458,6 @@ pub struct Storage {
     /// `{node, path}`: also render a local PersistentVolume on that node, pre-bound to the PVC (for
     /// clusters without a provisioner).
     pub local: Option<LocalVolume>,
-}
-
-impl Default for Storage {
-    fn default() -> Self {
-        Storage {
-            size: "1Gi".into(),
-            class: None,
-            access_mode: AccessMode::ReadWriteOnce,
-            claim_name: "data".into(),
-            retain: true,
-            local: None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
@@ -744,15 +662,6 @@ pub struct Pooler {
     pub mode: PoolMode,
 }
 
-impl Default for Pooler {
-    fn default() -> Self {
-        Pooler {
-            replicas: 2,
-            mode: PoolMode::Session,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum PoolMode {
@@ -810,26 +719,6 @@ impl SslMode {
     }
 }
 
-impl Default for Backup {
-    fn default() -> Self {
-        Backup {
-            schedule: "0 2 * * *".into(),
-            time_zone: None,
-            keep: 7,
-            format: BackupFormat::Custom,
-            image: None,
-            storage: BackupStorage::default(),
-            resources: Resources::default(),
-            s3: None,
-            compression: Compression::Auto,
-            drill: None,
-            full: None,
-            differential: None,
-            pod: Pod::default(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum BackupFormat {
@@ -849,16 +738,6 @@ pub struct BackupStorage {
     pub claim: Option<String>,
 }
 
-impl Default for BackupStorage {
-    fn default() -> Self {
-        BackupStorage {
-            size: "5Gi".into(),
-            class: None,
-            claim: None,
-        }
-    }
-}
-
 /// A Redis beside the database: one instance, its data on a volume, a password always.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -866,7 +745,7 @@ pub struct Redis {
     /// The official image or one like it, with a tag or digest, e.g. redis:7.4-alpine.
     pub image: String,
     /// The port Redis listens on and its Service exposes.
-    #[serde(default = "redis_port")]
+    #[serde(default = "defaults::redis_port")]
     pub port: i64,
     /// Exactly one of secret, fromEnv, value; by default Secret `<name>-redis`, key password.
     #[serde(default)]
@@ -882,7 +761,7 @@ pub struct Redis {
     #[serde(default)]
     pub eviction_policy: Option<String>,
     /// The append-only file: every write logged, replayed on start.
-    #[serde(default = "yes")]
+    #[serde(default = "defaults::yes")]
     pub append_only: bool,
     /// Requests and limits (default requests 100m/256Mi, limits 1/1Gi).
     #[serde(default)]
@@ -890,10 +769,6 @@ pub struct Redis {
     /// Startup, readiness and liveness timings; the command is an authenticated `redis-cli ping`.
     #[serde(default)]
     pub probes: Probes,
-}
-
-fn redis_port() -> i64 {
-    6379
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -907,17 +782,6 @@ pub struct RedisStorage {
     pub access_mode: AccessMode,
     /// Keep the PVC when the StatefulSet is deleted or scaled down.
     pub retain: bool,
-}
-
-impl Default for RedisStorage {
-    fn default() -> Self {
-        RedisStorage {
-            size: "1Gi".into(),
-            class: None,
-            access_mode: AccessMode::default(),
-            retain: true,
-        }
-    }
 }
 
 /// The Deployment that uses the database.
@@ -939,13 +803,13 @@ pub struct App {
     /// The app's image: required, with a tag or digest.
     pub image: String,
     /// The app's replicas; `replicas x poolSize + 10` must fit in `max_connections` (default 100).
-    #[serde(default = "two")]
+    #[serde(default = "defaults::two")]
     pub replicas: i64,
     /// The port the app listens on.
-    #[serde(default = "app_port")]
+    #[serde(default = "defaults::app_port")]
     pub port: i64,
     /// Connections each replica opens; checked against `max_connections`.
-    #[serde(default = "ten")]
+    #[serde(default = "defaults::ten")]
     pub pool_size: i64,
     /// Extra environment variables (literal values; `$` is kept as it is).
     #[serde(default)]
@@ -960,30 +824,14 @@ pub struct App {
     #[serde(default)]
     pub health_path: Option<String>,
     /// The app's UID (default 10001): the app is hardened like the database.
-    #[serde(default = "app_uid")]
+    #[serde(default = "defaults::app_uid")]
     pub run_as_user: i64,
     /// Relax this if the app's image writes outside its volumes.
-    #[serde(default = "yes")]
+    #[serde(default = "defaults::yes")]
     pub read_only_root_filesystem: bool,
     /// Settings of the app's pods.
     #[serde(default)]
     pub pod: Pod,
-}
-
-fn two() -> i64 {
-    2
-}
-fn ten() -> i64 {
-    10
-}
-fn app_port() -> i64 {
-    8080
-}
-fn app_uid() -> i64 {
-    10001
-}
-fn yes() -> bool {
-    true
 }
 
 /// The names of the variables the app gets.
@@ -1002,7 +850,7 @@ pub struct ConnectionEnv {
     pub password: String,
     /// `postgresql://user:password@host:port/database`, composed by Kubernetes from the other
     /// variables; null to omit.
-    #[serde(default = "database_url")]
+    #[serde(default = "defaults::database_url")]
     pub url: Option<String>,
     /// libpq's sslmode, set for `target: external` and with `postgres.tls`.
     pub ssl_mode: String,
@@ -1015,35 +863,8 @@ pub struct ConnectionEnv {
     /// Redis's password, from its Secret (with `redis:`).
     pub redis_password: String,
     /// `redis://:password@host:port/0`, composed by Kubernetes (with `redis:`); null to omit.
-    #[serde(default = "redis_url")]
+    #[serde(default = "defaults::redis_url")]
     pub redis_url: Option<String>,
-}
-
-fn redis_url() -> Option<String> {
-    Some("REDIS_URL".into())
-}
-
-fn database_url() -> Option<String> {
-    Some("DATABASE_URL".into())
-}
-
-impl Default for ConnectionEnv {
-    fn default() -> Self {
-        ConnectionEnv {
-            host: "DB_HOST".into(),
-            port: "DB_PORT".into(),
-            database: "DB_NAME".into(),
-            user: "DB_USER".into(),
-            password: "DB_PASSWORD".into(),
-            url: database_url(),
-            ssl_mode: "DB_SSLMODE".into(),
-            ssl_root_cert: "DB_SSLROOTCERT".into(),
-            redis_host: "REDIS_HOST".into(),
-            redis_port: "REDIS_PORT".into(),
-            redis_password: "REDIS_PASSWORD".into(),
-            redis_url: redis_url(),
-        }
-    }
 }
 
 /// `pgstate check` settings: findings allowed on purpose.

@@ -12,15 +12,16 @@ use super::units::{
 use crate::error::{Diagnostic, closest};
 pub mod boundary;
 
-use crate::render::context::{
-    APP_RESOURCES, JOB_RESOURCES, METRICS_RESOURCES, POSTGRES_RESOURCES, REDIS_RESOURCES,
-    ResourceDefaults, resolve_resources,
+use super::defaults::{
+    APP_RESOURCES, DEFAULT_MAX_CONNECTIONS, JOB_RESOURCES, METRICS_RESOURCES, POSTGRES_RESOURCES,
+    REDIS_RESOURCES, ResourceDefaults, resolve_resources,
 };
+use super::image::{image_hint, image_problem};
+use super::names::target_name;
+use super::vars::Vars;
 
 /// Connections PostgreSQL keeps beyond the apps' pools (superuser slots, backup, admin).
 pub const RESERVED_CONNECTIONS: i64 = 10;
-/// PostgreSQL's own default.
-pub const DEFAULT_MAX_CONNECTIONS: i64 = 100;
 /// The longest `name` for which every derived name fits: `<name>-backup` is a CronJob name,
 /// and a CronJob name has at most 52 characters.
 pub const MAX_NAME: usize = 45;
@@ -50,50 +51,6 @@ const OWNED_SETTINGS: &[(&str, &str)] = &[
         "the container must listen on all addresses for its Service to work",
     ),
 ];
-
-/// Looks up environment variables (the process's, or a test's). `Sync`, because a run with many
-/// configs renders them on several threads.
-pub trait Vars: Sync {
-    fn get(&self, name: &str) -> Option<String>;
-
-    /// Variables named on the command line (`--allow-env`) that a config may read beside
-    /// those starting with [`boundary::ENV_PREFIX`].
-    fn allowed(&self) -> &[String] {
-        &[]
-    }
-}
-
-/// The process's variables; a config reads only those [`boundary::env_readable`] allows.
-#[derive(Debug, Default)]
-pub struct ProcessEnv {
-    pub allow: Vec<String>,
-}
-
-/// Every variable set: for checking an environment that is not the one rendered, whose
-/// variables may exist only where it is. What may be read is still what `0` allows.
-pub struct AnyVars<'a>(pub &'a dyn Vars);
-
-impl Vars for AnyVars<'_> {
-    fn get(&self, _name: &str) -> Option<String> {
-        Some("set".to_owned())
-    }
-
-    fn allowed(&self) -> &[String] {
-        self.0.allowed()
-    }
-}
-
-impl Vars for ProcessEnv {
-    fn get(&self, name: &str) -> Option<String> {
-        boundary::env_readable(name, &self.allow)
-            .then(|| std::env::var(name).ok())
-            .flatten()
-    }
-
-    fn allowed(&self) -> &[String] {
-        &self.allow
-    }
-}
 
 struct Checker<'a> {
     root: &'a Node,
@@ -203,70 +160,6 @@ fn is_label_key(s: &str) -> bool {
     prefix.is_none_or(is_dns_subdomain) && !name.is_empty() && is_label_value(name)
 }
 
-/// Why an image reference is not pinned well enough, if it is not.
-pub fn image_problem(image: &str) -> Option<&'static str> {
-    if image.is_empty() {
-        return Some("the image is empty");
-    }
-    if image.chars().any(char::is_whitespace) {
-        return Some("an image reference has no spaces");
-    }
-    let name = image.split('@').next().unwrap_or(image);
-    let mut parts = name.split('/');
-    let first = parts.next().unwrap_or_default();
-    let registry = name.contains('/') && (first.contains(['.', ':']) || first == "localhost");
-    let repository: Vec<&str> = if registry {
-        parts.collect()
-    } else {
-        name.split('/').collect()
-    };
-    let last = repository.len().saturating_sub(1);
-    let upper = repository.iter().enumerate().any(|(i, part)| {
-        let part = if i == last {
-            part.split(':').next().unwrap_or(part)
-        } else {
-            part
-        };
-        part.bytes().any(|b| b.is_ascii_uppercase())
-    });
-    if upper {
-        return Some("an image repository is written in lowercase");
-    }
-    if let Some((_, digest)) = image.split_once('@') {
-        let ok = digest
-            .strip_prefix("sha256:")
-            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-        return (!ok).then_some("the digest must be sha256: followed by 64 hex digits");
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        None => Some("the image has no tag, so every pull may bring a different version"),
-        Some((_, "latest")) => Some("`:latest` changes under you; pin a version"),
-        Some((_, "")) => Some("the image tag is empty"),
-        Some(_) => None,
-    }
-}
-
-/// A hint for an image with a problem: the lowercase spelling when case is the problem.
-fn image_hint(image: &str, example: &str) -> String {
-    // Lowercase the repository only: a tag may have capitals, a digest is hex.
-    let (name, digest) = match image.split_once('@') {
-        Some((n, d)) => (n, format!("@{d}")),
-        None => (image, String::new()),
-    };
-    let slash = name.rfind('/').map_or(0, |i| i + 1);
-    let (repository, tag) = match name[slash..].find(':') {
-        Some(i) => name.split_at(slash + i),
-        None => (name, ""),
-    };
-    let lower = format!("{}{tag}{digest}", repository.to_ascii_lowercase());
-    if lower != image && image_problem(&lower).is_none() {
-        format!("did you mean `{lower}`?")
-    } else {
-        example.to_owned()
-    }
-}
-
 /// `postgres.initSql`: some SQL, and files whose names make ConfigMap keys (`11-<name>`).
 fn init_sql(c: &mut Checker<'_>, init: &InitSql) {
     let at = ["postgres", "initSql"];
@@ -331,12 +224,6 @@ fn init_sql(c: &mut Checker<'_>, init: &InitSql) {
             c.at(path, message, help);
         }
     }
-}
-
-/// The tag of an image reference, if it has one.
-pub fn image_tag(image: &str) -> Option<&str> {
-    let name = image.split('@').next().unwrap_or(image);
-    name.rsplit('/').next()?.split_once(':').map(|(_, t)| t)
 }
 
 /// The effective `max_connections`.
@@ -514,15 +401,6 @@ fn empty_sections(c: &mut Checker<'_>) {
             c.found
                 .push(Diagnostic::new(loc, message).with_path(key).with_help(help));
         }
-    }
-}
-
-pub fn target_name(target: Target) -> &'static str {
-    match target {
-        Target::Statefulset => "statefulset",
-        Target::Cloudnativepg => "cloudnativepg",
-        Target::Percona => "percona",
-        Target::External => "external",
     }
 }
 
@@ -849,7 +727,7 @@ fn target_rules(c: &mut Checker<'_>, config: &Config) {
         } else {
             12..=18
         };
-        match crate::render::targets::postgres_major(&pg.image) {
+        match super::image::postgres_major(&pg.image) {
             Some(v) if supported.contains(&v) => {}
             _ => c.value(
                 &["postgres", "image"],
@@ -1080,7 +958,10 @@ fn metrics(c: &mut Checker<'_>, config: &Config) {
         c.value(
             &["postgres", "metrics", "image"],
             problem,
-            image_hint(&m.image, &format!("e.g. {}", super::model::EXPORTER_IMAGE)),
+            image_hint(
+                &m.image,
+                &format!("e.g. {}", super::defaults::EXPORTER_IMAGE),
+            ),
         );
     }
     port(c, &["postgres", "metrics", "port"], m.port);
@@ -1116,7 +997,7 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
     password(
         c,
         "postgres",
-        &crate::render::context::credentials_secret(config),
+        &super::names::credentials_secret(config),
         &pg.password,
         vars,
     );
@@ -1142,7 +1023,12 @@ fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             );
         }
     }
-    for reserved in ["/var/run/postgresql", "/tmp", "/dev/shm", "/etc/pgstate"] {
+    for reserved in [
+        "/var/run/postgresql",
+        "/tmp",
+        "/dev/shm",
+        super::names::SECRET_DIR,
+    ] {
         if pg.mount_path.trim_end_matches('/') == reserved {
             c.value(
                 &["postgres", "mountPath"],
@@ -1667,7 +1553,7 @@ fn redis_rules(c: &mut Checker<'_>, config: &Config, redis: &Redis, vars: &dyn V
     password(
         c,
         "redis",
-        &crate::render::redis::name(config),
+        &super::names::redis_name(config),
         &redis.password,
         vars,
     );
@@ -1745,7 +1631,7 @@ fn app_rules(c: &mut Checker<'_>, config: &Config, app: &super::model::App) {
         );
     }
     if config.redis.is_some()
-        && app.name.as_deref() == Some(crate::render::redis::name(config).as_str())
+        && app.name.as_deref() == Some(super::names::redis_name(config).as_str())
     {
         c.value(
             &["app", "name"],
@@ -1966,7 +1852,7 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             return;
         }
     }
-    if in_cluster && pg.password.key.as_deref() == Some(crate::render::context::APP_PASSWORD_KEY) {
+    if in_cluster && pg.password.key.as_deref() == Some(super::names::APP_PASSWORD_KEY) {
         c.value(
             &["postgres", "password", "key"],
             "the key `app-password` holds the app role's password",
@@ -1992,7 +1878,7 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
         }
     }
     if let Some(app) = config.app.as_ref().filter(|_| in_cluster) {
-        let role = crate::render::context::app_role_name(config).unwrap_or_default();
+        let role = super::names::app_role_name(config).unwrap_or_default();
         let path: &[&str] = if app.role.is_some() {
             &["app", "role"]
         } else {
@@ -2010,13 +1896,13 @@ fn credentials(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
                 format!("the app role `{role}` is the superuser postgres.user"),
                 format!(
                     "the app logs in as its own role: remove app.role for {}, or name another one",
-                    crate::render::context::default_app_role(&pg.database)
+                    super::names::default_app_role(&pg.database)
                 ),
             );
         }
         let rendered = pg.password.secret.is_none()
             && (pg.password.from_env.is_some() || pg.password.value.is_some());
-        let secret = crate::render::context::credentials_secret(config);
+        let secret = super::names::credentials_secret(config);
         match (&app.password, rendered) {
             (None, true) => c.value(
                 &["app"],
@@ -2252,7 +2138,7 @@ fn pod_block(c: &mut Checker<'_>, section: &str, pod: &super::model::Pod, config
     }
     if let Some(grace) = pod.termination_grace_period_seconds {
         let least = if section == "postgres" && config.target == Target::Statefulset {
-            crate::render::context::STOP_MARGIN + 5
+            super::defaults::STOP_MARGIN + 5
         } else {
             0
         };
@@ -2260,8 +2146,8 @@ fn pod_block(c: &mut Checker<'_>, section: &str, pod: &super::model::Pod, config
             let help = if least > 0 {
                 format!(
                     "the database's fast shutdown gets all of it but {} s: give it {least} to {MAX_GRACE_SECONDS}; the default is {}",
-                    crate::render::context::STOP_MARGIN,
-                    crate::render::context::DATABASE_GRACE_SECONDS
+                    super::defaults::STOP_MARGIN,
+                    super::defaults::DATABASE_GRACE_SECONDS
                 )
             } else {
                 format!("write 0 to {MAX_GRACE_SECONDS} seconds; Kubernetes' default is 30")
@@ -2628,14 +2514,11 @@ mod tests {
             assert!(!is_hba_address(bad), "{bad}");
         }
         assert_eq!(
-            crate::render::context::default_app_role("Shop-DB"),
+            crate::config::names::default_app_role("Shop-DB"),
             "shop_db_app"
         );
-        assert_eq!(
-            crate::render::context::default_app_role("2024"),
-            "_2024_app"
-        );
-        assert!(crate::render::context::default_app_role(&"x".repeat(80)).len() <= 63);
+        assert_eq!(crate::config::names::default_app_role("2024"), "_2024_app");
+        assert!(crate::config::names::default_app_role(&"x".repeat(80)).len() <= 63);
     }
 
     use super::*;
@@ -2710,21 +2593,6 @@ mod tests {
         ] {
             assert!(endpoint_problem(bad, true).is_some(), "{bad}");
         }
-    }
-
-    #[test]
-    fn image_hints_lowercase_only_the_repository() {
-        assert_eq!(
-            image_hint("Postgres:17.2", "x"),
-            "did you mean `postgres:17.2`?"
-        );
-        assert_eq!(
-            image_hint("ghcr.io/Acme/Shop:V1", "x"),
-            "did you mean `ghcr.io/acme/shop:V1`?"
-        );
-        assert_eq!(image_hint("postgres", "x"), "x");
-        assert_eq!(image_problem("registry.example.com:5000/team/pg:17"), None);
-        assert!(image_problem("Team/pg:17").is_some());
     }
 
     #[test]

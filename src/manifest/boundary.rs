@@ -15,7 +15,7 @@ const OWN_MOUNTS: &[&str] = &[
     "/var/run/postgresql",
     "/tmp",
     "/dev/shm",
-    context::SECRET_DIR,
+    crate::config::names::SECRET_DIR,
     context::APP_SECRET_DIR,
     context::TLS_DIR,
     context::HBA_DIR,

@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::config::Loaded;
+use crate::config::image::image_tag;
 use crate::config::model::{ServiceType, Target};
-use crate::config::validate::image_tag;
 use crate::error::Location;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -353,7 +353,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Finding> {
 pub fn major_change(loaded: &Loaded, deployed: i64) -> Option<Finding> {
     let config = &loaded.config;
     let image = &config.postgres.image;
-    let new = crate::render::targets::postgres_major(image)?;
+    let new = crate::config::image::postgres_major(image)?;
     if new == deployed || config.target == Target::External {
         return None;
     }

@@ -9,22 +9,21 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use super::targets::{self, Cnpg, ExternalView, Percona};
-use crate::config::model::{
-    App, BackupFormat, Config, Password, ProbeTiming, Resources, SslMode, Target,
+use crate::config::defaults::{
+    APP_RESOURCES, DATABASE_GRACE_SECONDS, JOB_RESOURCES, METRICS_RESOURCES, POSTGRES_RESOURCES,
+    ResolvedResources, SHM_SIZE, STOP_MARGIN, resolve_resources,
 };
-use crate::config::units::parse_quantity;
-use crate::config::validate::Vars;
+use crate::config::model::{App, BackupFormat, Config, Password, ProbeTiming, SslMode, Target};
+use crate::config::names::{
+    APP_PASSWORD_KEY, PASSWORD_FILE, app_role_name, credentials_secret, target_name,
+};
+use crate::config::vars::Vars;
 
 /// The UID, GID and fsGroup every pgstate container runs as: high enough that it is no
 /// host user, and any UID works with the postgres image (its entrypoint fakes a passwd entry).
 pub const UID: i64 = 10001;
-/// Where the password file is mounted in every container that needs it.
-pub const SECRET_DIR: &str = "/etc/pgstate";
-pub const PASSWORD_FILE: &str = "/etc/pgstate/password";
 /// Where the database container finds the whole credentials Secret (the app role's password).
 pub const APP_SECRET_DIR: &str = "/etc/pgstate-app";
-/// The key of the credentials Secret that holds the app role's password.
-pub const APP_PASSWORD_KEY: &str = "app-password";
 /// Where the server's certificate, key and CA are mounted (the CA alone in the clients).
 pub const TLS_DIR: &str = "/etc/pgstate-tls";
 /// Where the rendered pg_hba.conf is mounted.
@@ -174,13 +173,6 @@ pub struct PodView {
     pub shm_size: String,
 }
 
-/// The grace period of the database pod unless `postgres.pod` sets one: the preStop fast
-/// shutdown gets all of it but [`STOP_MARGIN`] seconds.
-pub const DATABASE_GRACE_SECONDS: i64 = 60;
-pub const STOP_MARGIN: i64 = 10;
-/// The size of the database pod's in-memory /dev/shm unless `postgres.pod.shmSize` sets one.
-pub const SHM_SIZE: &str = "256Mi";
-
 /// The pod settings of `pod` over pgstate's `labels` and `annotations` (pgstate's win: they
 /// select the pods and the validation refuses a clash).
 pub fn pod_view(pod: &crate::config::model::Pod, labels: &Map, annotations: &Map) -> PodView {
@@ -270,37 +262,6 @@ pub struct Connection {
     pub ssl_root_cert: Option<String>,
 }
 
-/// The app's login role on the statefulset target: `app.role`, or `<database>_app` spelt as a
-/// plain role name (lowercase; other characters become `_`; at most 63 bytes).
-pub fn app_role_name(config: &Config) -> Option<String> {
-    let app = config.app.as_ref()?;
-    if config.target != Target::Statefulset {
-        return None;
-    }
-    Some(
-        app.role
-            .clone()
-            .unwrap_or_else(|| default_app_role(&config.postgres.database)),
-    )
-}
-
-/// `<database>_app` as a plain role name.
-pub fn default_app_role(database: &str) -> String {
-    let mut role: String = database
-        .chars()
-        .map(|c| match c.to_ascii_lowercase() {
-            c @ ('a'..='z' | '0'..='9' | '_') => c,
-            _ => '_',
-        })
-        .collect();
-    if role.starts_with(|c: char| c.is_ascii_digit()) {
-        role.insert(0, '_');
-    }
-    role.truncate(59);
-    role.push_str("_app");
-    role
-}
-
 impl Connection {
     fn new(config: &Config, secret: &Secret) -> Connection {
         let pg = &config.postgres;
@@ -377,12 +338,6 @@ impl Connection {
             }
         }
     }
-}
-
-#[derive(Debug, Serialize)]
-pub struct ResolvedResources {
-    pub requests: Map,
-    pub limits: Map,
 }
 
 #[derive(Debug, Serialize)]
@@ -693,75 +648,6 @@ pub struct NetworkPolicy {
     pub name: String,
     /// Pod label selectors admitted to the database port.
     pub from: Vec<Map>,
-}
-
-/// Defaults for one container's resources.
-pub struct ResourceDefaults {
-    pub cpu_request: &'static str,
-    pub memory_request: &'static str,
-    pub cpu_limit: &'static str,
-    pub memory_limit: &'static str,
-}
-
-pub const POSTGRES_RESOURCES: ResourceDefaults = ResourceDefaults {
-    cpu_request: "250m",
-    memory_request: "512Mi",
-    cpu_limit: "1",
-    memory_limit: "1Gi",
-};
-pub const APP_RESOURCES: ResourceDefaults = ResourceDefaults {
-    cpu_request: "100m",
-    memory_request: "256Mi",
-    cpu_limit: "1",
-    memory_limit: "512Mi",
-};
-pub const REDIS_RESOURCES: ResourceDefaults = ResourceDefaults {
-    cpu_request: "100m",
-    memory_request: "256Mi",
-    cpu_limit: "1",
-    memory_limit: "1Gi",
-};
-/// The exporter: a small Go process that runs a few queries per scrape.
-pub const METRICS_RESOURCES: ResourceDefaults = ResourceDefaults {
-    cpu_request: "10m",
-    memory_request: "32Mi",
-    cpu_limit: "200m",
-    memory_limit: "128Mi",
-};
-pub const JOB_RESOURCES: ResourceDefaults = ResourceDefaults {
-    cpu_request: "100m",
-    memory_request: "256Mi",
-    cpu_limit: "1",
-    memory_limit: "1Gi",
-};
-
-/// Fills unset requests and limits. A defaulted limit is never below the request the user set.
-pub fn resolve_resources(res: &Resources, d: &ResourceDefaults) -> ResolvedResources {
-    let pick =
-        |set: &Option<String>, default: &str| set.clone().unwrap_or_else(|| default.to_owned());
-    let cpu_request = pick(&res.requests.cpu, d.cpu_request);
-    let memory_request = pick(&res.requests.memory, d.memory_request);
-    let at_least = |limit: &Option<String>, default: &str, request: &str| match limit {
-        Some(l) => l.clone(),
-        None => match (parse_quantity(default), parse_quantity(request)) {
-            (Some(def), Some(req)) if req > def => request.to_owned(),
-            _ => default.to_owned(),
-        },
-    };
-    let cpu_limit = at_least(&res.limits.cpu, d.cpu_limit, &cpu_request);
-    let memory_limit = at_least(&res.limits.memory, d.memory_limit, &memory_request);
-    ResolvedResources {
-        requests: BTreeMap::from([
-            ("cpu".into(), cpu_request),
-            ("memory".into(), memory_request),
-        ]),
-        limits: BTreeMap::from([("cpu".into(), cpu_limit), ("memory".into(), memory_limit)]),
-    }
-}
-
-/// The Secret pgstate renders for a database password given as fromEnv or value.
-pub fn credentials_secret(config: &Config) -> String {
-    format!("{}-credentials", config.name)
 }
 
 /// The password pgstate writes into a Secret: `value`, or the variable `fromEnv` names; `None`
@@ -1266,7 +1152,7 @@ impl Context {
             .unwrap_or(DATABASE_GRACE_SECONDS);
         Context {
             name: config.name.clone(),
-            target: crate::config::validate::target_name(config.target),
+            target: target_name(config.target),
             connection,
             cnpg: (config.target == Target::Cloudnativepg)
                 .then(|| targets::cnpg(config, initdb_secret)),

@@ -13,7 +13,7 @@ use minijinja::{Environment, Template, UndefinedBehavior};
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::config::validate::Vars;
+use crate::config::vars::Vars;
 use crate::error::Error;
 use crate::manifest;
 pub use context::Context;
@@ -764,7 +764,7 @@ pub fn restore_job(
     if config.target != crate::config::model::Target::Statefulset {
         return Err(Error::Usage(format!(
             "restore reads pg_dump files of the statefulset target; with `target: {}` restore with the operator's or the provider's own recovery",
-            crate::config::validate::target_name(config.target)
+            crate::config::names::target_name(config.target)
         )));
     }
     let ctx = Context::new(config, vars);
@@ -837,7 +837,7 @@ pub(crate) fn fixture_renders() -> Vec<(String, Document)> {
         .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
         .collect();
     files.sort();
-    let vars = crate::config::validate::ProcessEnv::default();
+    let vars = crate::config::vars::ProcessEnv::default();
     let mut renders = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).expect("fixture");
@@ -979,7 +979,7 @@ mod tests {
     /// quoted, and every object comes back whole.
     #[test]
     fn a_value_with_the_end_character_stays_inside_its_object() {
-        let vars = crate::config::validate::ProcessEnv::default();
+        let vars = crate::config::vars::ProcessEnv::default();
         let text =
             "name: shop\napp:\n  image: ghcr.io/acme/shop:1.0.0\n  env: {NOTE: \"a\\u001eb\"}\n";
         let refused = crate::config::load(crate::error::SourceId(0), text, None, &vars)

@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::context::{
-    Map, ProbeView, REDIS_RESOURCES, ResolvedResources, SecretRef, base64, labels, literal, probe,
-    rendered_password, resolve_resources, selector,
+    Map, ProbeView, SecretRef, base64, labels, literal, probe, rendered_password, selector,
 };
+use crate::config::defaults::{REDIS_RESOURCES, ResolvedResources, resolve_resources};
 use crate::config::model::{Config, Redis};
+use crate::config::names::redis_name;
 use crate::config::units::{parse_quantity, parse_redis_memory};
-use crate::config::validate::Vars;
+use crate::config::vars::Vars;
 
 /// Redis runs as pgstate's high UID, like the database: redis-server needs no passwd entry,
 /// and the volumes are writable through the matching fsGroup.
@@ -71,18 +72,12 @@ pub struct RedisSecret {
 fn secret_ref(config: &Config, redis: &Redis) -> SecretRef {
     let pw = &redis.password;
     SecretRef {
-        name: pw.secret.clone().unwrap_or_else(|| name(config)),
+        name: pw.secret.clone().unwrap_or_else(|| redis_name(config)),
         key: match (&pw.secret, &pw.key) {
             (Some(_), Some(key)) => key.clone(),
             _ => "password".into(),
         },
     }
-}
-
-/// Redis's name: the StatefulSet, its client Service, the ConfigMap, and the Secret pgstate
-/// renders for a password given as fromEnv or value.
-pub fn name(config: &Config) -> String {
-    format!("{}-redis", config.name)
 }
 
 /// The bytes of maxmemory: as configured, else three quarters of the memory limit, so Redis
@@ -139,7 +134,7 @@ pub fn probe_script(port: i64) -> String {
 /// The view of `redis:`, or `None` without it.
 pub fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
     let redis = config.redis.as_ref()?;
-    let name = name(config);
+    let name = redis_name(config);
     let SecretRef { name: secret, key } = secret_ref(config, redis);
     let secret = RedisSecret {
         name: secret,
@@ -215,7 +210,7 @@ pub fn app_env(
         secret: None,
     };
     let mut env = vec![
-        lit(&names.redis_host, name(config)),
+        lit(&names.redis_host, redis_name(config)),
         lit(&names.redis_port, redis.port.to_string()),
         EnvVar {
             name: names.redis_password.clone(),

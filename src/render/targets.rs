@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::context::{Map, POSTGRES_RESOURCES, ResolvedResources, resolve_resources};
+use super::context::Map;
+use crate::config::defaults::{POSTGRES_RESOURCES, ResolvedResources, resolve_resources};
+use crate::config::image::postgres_major;
 use crate::config::model::{Backup, Config, S3};
-use crate::config::validate::image_tag;
 
 /// The Percona operator version whose CRD pgstate writes for.
 pub const PERCONA_CR_VERSION: &str = "2.9.0";
@@ -199,11 +200,6 @@ pub struct ExternalView {
     pub host: String,
     pub port: i64,
     pub ssl_mode: &'static str,
-}
-
-/// The major version of an image tag such as `17.2`, `15-alpine` or `17.5-bookworm`.
-pub fn postgres_major(image: &str) -> Option<i64> {
-    image_tag(image)?.split(['.', '-']).next()?.parse().ok()
 }
 
 /// What CloudNativePG does when the Cluster's image changes major.
@@ -507,17 +503,6 @@ mod tests {
         assert_eq!(retention_window("0 3 1 * *", 3), "3m");
         assert_eq!(retention_window("0 */6 * * *", 8), "2d");
         assert_eq!(retention_window("@hourly", 48), "2d");
-    }
-
-    #[test]
-    fn the_major_version_comes_from_the_tag() {
-        assert_eq!(postgres_major("postgres:17.2"), Some(17));
-        assert_eq!(postgres_major("postgres:15-alpine"), Some(15));
-        assert_eq!(
-            postgres_major("ghcr.io/cloudnative-pg/postgresql:16.4"),
-            Some(16)
-        );
-        assert_eq!(postgres_major("postgres@sha256:abc"), None);
     }
 
     #[test]
