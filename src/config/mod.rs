@@ -1,5 +1,6 @@
 //! Reading configs: file -> node tree (with places) -> overlay -> typed config -> validated.
 
+pub mod cron;
 pub mod de;
 pub mod defaults;
 pub mod image;
