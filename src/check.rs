@@ -6,9 +6,10 @@ use std::io::Write;
 use serde_json::json;
 
 use crate::cli::{CheckArgs, CheckFormat};
+use crate::config::lint_id::Severity;
 use crate::config::vars::Vars;
 use crate::error::{Diagnostic, Error, Sources, visible};
-use crate::manifest::lint::{self, Finding, Severity};
+use crate::manifest::lint::{self, Finding};
 use crate::output;
 
 /// Runs the check; returns the exit code (0 clean, 1 findings, 2 invalid config).

@@ -544,8 +544,9 @@ pub fn init_config(preset: crate::cli::Preset) -> String {
 /// digest, a storage class it cannot know, ...) allowed with what to do about it, so the file
 /// is a to-do list rather than a failing build. Empty when there is nothing to allow.
 fn starter_allowances(text: &str) -> String {
+    use crate::config::lint_id::Severity;
     use crate::config::vars::{AnyVars, ProcessEnv};
-    use crate::manifest::lint::{self, Severity};
+    use crate::manifest::lint;
     let process = ProcessEnv::default();
     let Ok(loaded) = crate::config::load(crate::error::SourceId(0), text, None, &AnyVars(&process))
     else {

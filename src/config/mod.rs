@@ -4,6 +4,7 @@ pub mod cron;
 pub mod de;
 pub mod defaults;
 pub mod image;
+pub mod lint_id;
 pub mod model;
 pub mod names;
 pub mod node;

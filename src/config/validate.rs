@@ -18,6 +18,7 @@ use super::defaults::{
     REDIS_RESOURCES, ResourceDefaults, resolve_resources,
 };
 use super::image::{image_hint, image_problem};
+use super::lint_id::LintId;
 use super::names::target_name;
 use super::vars::Vars;
 
@@ -332,10 +333,7 @@ pub fn validate(config: &Config, root: &Node, vars: &dyn Vars) -> Vec<Diagnostic
             }
         }
     }
-    let ids: Vec<&str> = crate::manifest::lint::RULES
-        .iter()
-        .map(|(id, _, _)| *id)
-        .collect();
+    let ids: Vec<&str> = LintId::ALL.iter().map(|id| id.as_str()).collect();
     for id in config.lint.allow.0.keys() {
         if !ids.contains(&id.as_str()) {
             let help = match closest(id, &ids) {
