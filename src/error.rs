@@ -6,15 +6,23 @@ use std::path::PathBuf;
 /// How many characters of a source line a diagnostic shows.
 const SHOWN_CHARS: usize = 160;
 
+/// Characters no config value may hold: NUL and the other C0 controls but tab and line breaks,
+/// DEL, the C1 controls (NEL among them), the line and paragraph separators and the byte order
+/// mark (YAML 1.1 and 1.2 read those differently), non-characters, and the bidirectional
+/// overrides that make text read differently from what it is.
+pub fn is_forbidden_control(ch: char) -> bool {
+    matches!(ch,
+        '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
 /// `text` with every control character (and every invisible character that changes how text
 /// reads: line and paragraph separators, the byte order mark, bidirectional overrides) written
 /// as `\u{..}`, so that a value quoted in a message cannot move the cursor, start a line of
 /// its own (a `::warning` command in a GitHub log) or hide what follows. Tabs stay when `tabs`.
 pub fn visible(text: &str, tabs: bool) -> std::borrow::Cow<'_, str> {
-    let hidden = |c: char| {
-        (c.is_control() && !(tabs && c == '\t'))
-            || crate::config::validate::boundary::is_forbidden_control(c)
-    };
+    let hidden = |c: char| (c.is_control() && !(tabs && c == '\t')) || is_forbidden_control(c);
     if !text.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(text);
     }

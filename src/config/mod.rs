@@ -3,6 +3,7 @@
 pub mod cron;
 pub mod de;
 pub mod defaults;
+pub mod diff;
 pub mod image;
 pub mod lint_id;
 pub mod model;

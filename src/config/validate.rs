@@ -1277,7 +1277,7 @@ fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(
             );
             continue;
         }
-        if let Some(inner) = crate::manifest::first_difference(item, &back) {
+        if let Some(inner) = super::diff::first_difference(item, &back) {
             let key = inner.rsplit('.').next().unwrap_or(&inner).to_owned();
             let key = key.split('[').next().unwrap_or(&key).to_owned();
             c.found.push(
@@ -1291,7 +1291,7 @@ fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(
             continue;
         }
         // A key the Kubernetes type always has but the config left out is a required one.
-        if let Some(inner) = crate::manifest::first_difference(&back, item) {
+        if let Some(inner) = super::diff::first_difference(&back, item) {
             let (parent, missing) = inner.rsplit_once('.').unwrap_or(("", &inner));
             let at = if parent.is_empty() {
                 node.loc

@@ -13,7 +13,7 @@ use std::path::{Component, Path, PathBuf};
 use super::Checker;
 use crate::config::model::Config;
 use crate::config::node::{Kind, Node};
-use crate::error::Diagnostic;
+use crate::error::{Diagnostic, is_forbidden_control};
 
 /// Variables a config may read with `password.fromEnv` without being named on the command line.
 pub const ENV_PREFIX: &str = "PGSTATE_";
@@ -65,17 +65,6 @@ pub fn describe_char(ch: char) -> String {
         }
         c => format!("`{c}`"),
     }
-}
-
-/// Characters no config value may hold: NUL and the other C0 controls but tab and line breaks,
-/// DEL, the C1 controls (NEL among them), the line and paragraph separators and the byte order
-/// mark (YAML 1.1 and 1.2 read those differently), non-characters, and the bidirectional
-/// overrides that make text read differently from what it is.
-pub fn is_forbidden_control(ch: char) -> bool {
-    matches!(ch,
-        '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
-        | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
 }
 
 /// The first character of `text` that a value may not hold: [`is_forbidden_control`], and
