@@ -5,16 +5,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use insta_cmd::get_cargo_bin;
-
-use crate::cli::FakeKubectl;
-use crate::render::documents;
-
-fn pgstate_in(dir: &Path) -> Command {
-    let mut cmd = Command::new(get_cargo_bin("pgstate"));
-    cmd.current_dir(dir);
-    cmd
-}
+use crate::support::{FakeKubectl, documents, pgstate_bin, pgstate_in};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -203,7 +194,7 @@ fn with_umask(dir: &Path, umask: &str, args: &[&str]) -> Output {
         .current_dir(dir)
         .arg("-c")
         .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
-        .arg(get_cargo_bin("pgstate"))
+        .arg(pgstate_bin())
         .args(args)
         .output()
         .expect("runs");
@@ -274,7 +265,7 @@ fn init_says_how_to_render_the_file_it_wrote() {
             .current_dir(dir.path())
             .arg("-c")
             .arg(said.replacen("pgstate", "\"$0\"", 1))
-            .arg(get_cargo_bin("pgstate"))
+            .arg(pgstate_bin())
             .output()
             .expect("runs");
         assert!(run.status.success(), "{said}: {}", text(&run.stderr));

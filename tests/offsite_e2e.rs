@@ -698,19 +698,6 @@ fn restore_command(
     cmd
 }
 
-fn dir_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| {
-            let e = e.expect("e");
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read(e.path()).expect("read"),
-            )
-        })
-        .collect()
-}
-
 /// The PostgreSQL 17 client of the wheels (`bash .ci/pg-wheels`).
 fn pg17_bin() -> Option<PathBuf> {
     let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pg-wheels/lib");

@@ -1,6 +1,7 @@
-//! What the integration tests share: running pgstate in-process, reading its output, running a
-//! rendered container's command as its pod would (UID, volumes, Secret files with their modes),
-//! commands bounded in time, and a throwaway PostgreSQL server.
+//! What the integration tests share: running pgstate (in-process or as the built binary, with a
+//! stand-in kubectl), reading its output, running a rendered container's command as its pod would
+//! (UID, volumes, Secret files with their modes), commands bounded in time, and a throwaway
+//! PostgreSQL server.
 //!
 //! The server comes from the system's PostgreSQL (Debian: `apt-get install postgresql`). Without
 //! it the end-to-end tests fail; they never skip. `PGSTATE_E2E_PG_BIN` names another bin folder.
@@ -16,6 +17,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use insta_cmd::get_cargo_bin;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -27,7 +29,8 @@ pub(crate) const USER: &str = "clinic_owner";
 pub(crate) const PASSWORD: &str = "pä$$wörd 'single' \"double\" \\back `tick` $(true) #x";
 
 // ---------------------------------------------------------------------------------------------
-// The rendered objects
+// Running pgstate: in-process (fast, any number of runs at once) or as the built binary (its
+// real streams, exit code, working folder and environment)
 
 /// Runs pgstate in-process and returns its stdout; any other exit than 0 fails the test.
 pub(crate) fn pgstate(args: &[&str]) -> String {
@@ -55,6 +58,122 @@ pub(crate) fn pgstate_status(args: &[&str]) -> (u8, String, String) {
     )
 }
 
+/// The built pgstate binary.
+pub(crate) fn pgstate_bin() -> PathBuf {
+    get_cargo_bin("pgstate")
+}
+
+/// The built binary as a command, run in the crate's root.
+pub(crate) fn pgstate_command() -> Command {
+    Command::new(pgstate_bin())
+}
+
+/// The built binary run in `dir` (an empty folder unless the test puts files there).
+pub(crate) fn pgstate_in(dir: &Path) -> Command {
+    let mut cmd = pgstate_command();
+    cmd.current_dir(dir);
+    cmd
+}
+
+/// A stand-in kubectl, first on PATH, that records its arguments and stdin, and refuses what
+/// the real kubectl refuses before it reaches a cluster: a `--dry-run` other than none, client
+/// or server, and `--dry-run=client` together with `--server-side`.
+pub(crate) struct FakeKubectl {
+    dir: tempfile::TempDir,
+}
+
+impl FakeKubectl {
+    pub(crate) fn new() -> Self {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let script = dir.path().join("kubectl");
+        std::fs::write(&script, FAKE_KUBECTL).expect("write");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        FakeKubectl { dir }
+    }
+
+    /// pgstate run in `dir` with this kubectl first on PATH; `exit` is kubectl's exit code
+    /// when it accepts its arguments.
+    pub(crate) fn command_in(&self, dir: &Path, exit: i32) -> Command {
+        let mut cmd = self.command(exit);
+        cmd.current_dir(dir);
+        cmd
+    }
+
+    /// Whether kubectl was run at all.
+    pub(crate) fn ran(&self) -> bool {
+        self.dir.path().join("argv").exists()
+    }
+
+    pub(crate) fn command(&self, exit: i32) -> Command {
+        let mut cmd = pgstate_in(Path::new(env!("CARGO_MANIFEST_DIR")));
+        let path = format!(
+            "{}:{}",
+            self.dir.path().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        cmd.env("PATH", path)
+            .env("FAKE_KUBECTL_EXIT", exit.to_string());
+        cmd
+    }
+
+    pub(crate) fn argv(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("argv"))
+            .expect("kubectl ran")
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub(crate) fn stdin(&self) -> Vec<u8> {
+        std::fs::read(self.dir.path().join("stdin")).expect("kubectl ran")
+    }
+}
+
+const FAKE_KUBECTL: &str = r#"#!/bin/sh
+dir=$(dirname "$0")
+printf '%s\n' "$@" > "$dir/argv"
+cat > "$dir/stdin"
+server_side=false
+dry_run=none
+for arg in "$@"; do
+  case "$arg" in
+    --) break ;;
+    --server-side | --server-side=true) server_side=true ;;
+    --server-side=false) server_side=false ;;
+    --dry-run=*) dry_run=${arg#--dry-run=} ;;
+  esac
+done
+case "$dry_run" in
+  none | client | server) ;;
+  *) echo "error: Invalid dry-run value ($dry_run). Must be \"none\", \"server\", or \"client\"." >&2; exit 1 ;;
+esac
+if [ "$server_side" = true ] && [ "$dry_run" = client ]; then
+  echo "error: --dry-run=client doesn't work with --server-side (did you mean --dry-run=server instead?)" >&2
+  exit 1
+fi
+echo "kubectl says hello"
+exit "${FAKE_KUBECTL_EXIT:-0}"
+"#;
+
+/// Reads a folder the way `kubectl apply -k` would, offline.
+pub(crate) fn kustomize(dir: &Path) -> String {
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("kubectl must be installed for this test (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "kubectl kustomize failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rendered objects
+
 /// Writes `config` as `dir/pgstate.yaml`, renders it, and returns the objects parsed.
 pub(crate) fn render_config(dir: &Path, config: &str) -> Vec<Value> {
     let path = dir.join("pgstate.yaml");
@@ -66,6 +185,7 @@ pub(crate) fn render_config(dir: &Path, config: &str) -> Vec<Value> {
     ]))
 }
 
+/// Every document of a multi-document YAML stream.
 pub(crate) fn documents(yaml: &str) -> Vec<Value> {
     serde_saphyr::from_multiple::<Value>(yaml)
         .expect("the output parses as YAML")
@@ -78,6 +198,24 @@ pub(crate) fn find<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
     docs.iter()
         .find(|d| d["kind"] == kind)
         .unwrap_or_else(|| panic!("no {kind} among the rendered objects"))
+}
+
+/// The object of this kind and name among the rendered objects.
+pub(crate) fn find_named<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind}/{name}"))
+}
+
+/// The objects sorted by kind, namespace and name.
+pub(crate) fn by_identity(mut docs: Vec<Value>) -> Vec<Value> {
+    docs.sort_by_key(|d| {
+        format!(
+            "{}/{}/{}",
+            d["kind"], d["metadata"]["namespace"], d["metadata"]["name"]
+        )
+    });
+    docs
 }
 
 pub(crate) fn strings(v: &Value, what: &str) -> Vec<String> {
@@ -406,6 +544,20 @@ pub(crate) fn volume_dir(
         }
     }
     dir
+}
+
+/// Every file of a folder (not below it) with its bytes, by name.
+pub(crate) fn dir_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| {
+            let e = e.expect("e");
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

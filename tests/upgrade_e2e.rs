@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::support::{
     DATA_SQL, Output, PASSWORD, PodUser, USER, USER_TABLES, bounded, custom_resource_problems,
     documents, fingerprint_sql, free_port, literal_env, localized_env, mount_paths, pg_major_bin,
-    pgstate, pgstate_status, strings, validate_custom_resource, volume_dir,
+    pgstate, pgstate_command, pgstate_status, strings, validate_custom_resource, volume_dir,
 };
 
 const DATABASE: &str = "clinic";
@@ -847,7 +847,7 @@ fn diff_reads_the_deployed_major() {
     )
     .expect("write");
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
-    let out = Command::new(env!("CARGO_BIN_EXE_pgstate"))
+    let out = pgstate_command()
         .args(["diff", "-c", file.to_str().expect("utf-8")])
         .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
         .output()
