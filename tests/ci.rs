@@ -1,35 +1,23 @@
 //! CI's snapshot hygiene can fail: `.ci/test`, run whole, rejects a snapshot no test asserts and
 //! a left-over review file, from the list of asserted snapshots insta writes.
 
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// A copy of `.ci/test` in `dir` with nothing to install, whose `cargo` passes every test and
-/// records (as insta does) that the run asserted `tests/snapshots/main__a.snap`.
+use crate::support::ci_test_with_cargo;
+
+/// `.ci/test` in `dir` with a `cargo` that passes every test and records (as insta does) that
+/// the run asserted `tests/snapshots/main__a.snap`, which is there.
 fn scratch_ci(dir: &Path) -> Command {
-    let ci = dir.join(".ci");
-    std::fs::create_dir(&ci).expect("mkdir");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/test"),
-        ci.join("test"),
-    )
-    .expect("copy");
-    std::fs::write(ci.join("test-deps"), "exit 0\n").expect("write");
-    let bin = dir.join("bin");
-    std::fs::create_dir(&bin).expect("mkdir");
-    std::fs::write(
-        bin.join("cargo"),
+    let cmd = ci_test_with_cargo(
+        dir,
         "#!/bin/sh\n\
          if [ -n \"${INSTA_SNAPSHOT_REFERENCES_FILE-}\" ]; then\n\
          \x20 echo \"$PWD/tests/snapshots/main__a.snap\" >> \"$INSTA_SNAPSHOT_REFERENCES_FILE\"\n\
          elif [ $# -eq 2 ]; then echo 'the whole run lists no snapshots' >&2; exit 9\n\
          fi\n\
          echo 'test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out'\n",
-    )
-    .expect("write");
-    std::fs::set_permissions(bin.join("cargo"), std::fs::Permissions::from_mode(0o755))
-        .expect("chmod");
+    );
     let snapshots = dir.join("tests/snapshots");
     std::fs::create_dir_all(&snapshots).expect("mkdir");
     std::fs::write(
@@ -37,17 +25,6 @@ fn scratch_ci(dir: &Path) -> Command {
         "---\nsource: tests/a.rs\n---\na\n",
     )
     .expect("write");
-    let mut cmd = Command::new("bash");
-    cmd.arg(ci.join("test"))
-        .env_remove("INSTA_SNAPSHOT_REFERENCES_FILE")
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        );
     cmd
 }
 

@@ -4,14 +4,7 @@ use std::path::Path;
 
 use insta_cmd::assert_cmd_snapshot;
 
-use crate::support::{FakeKubectl, pgstate_command, pgstate_in};
-
-/// A temporary folder holding `pgstate.yaml` with this text.
-fn folder_with_config(text: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("pgstate.yaml"), text).expect("write");
-    dir
-}
+use crate::support::{FakeKubectl, folder_with_config, pgstate_command, pgstate_in};
 
 fn fixture(name: &str) -> String {
     format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -631,8 +624,9 @@ fn check_allows_findings_with_a_reason_and_rejects_unknown_ids() {
 
 #[test]
 fn check_fails_on_errors() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("pgstate.yaml"), "name: shop\nnamespace: shop\npostgres: {image: \"postgres:17.2\"}\nbackup: {image: \"postgres:15.8\"}\n").expect("write");
+    let dir = folder_with_config(
+        "name: shop\nnamespace: shop\npostgres: {image: \"postgres:17.2\"}\nbackup: {image: \"postgres:15.8\"}\n",
+    );
     let out = pgstate_in(dir.path()).arg("check").output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("error[PGS008]"));

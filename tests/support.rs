@@ -75,6 +75,43 @@ pub(crate) fn pgstate_in(dir: &Path) -> Command {
     cmd
 }
 
+/// A temporary folder holding `pgstate.yaml` with this text.
+pub(crate) fn folder_with_config(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("pgstate.yaml"), text).expect("write");
+    dir
+}
+
+/// `.ci/test` (the README's test command) copied into `dir`, with nothing to install and
+/// `cargo` (first on PATH) this shell script: a command that runs it.
+pub(crate) fn ci_test_with_cargo(dir: &Path, cargo: &str) -> Command {
+    let ci = dir.join(".ci");
+    std::fs::create_dir(&ci).expect("mkdir");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/test"),
+        ci.join("test"),
+    )
+    .expect("copy");
+    std::fs::write(ci.join("test-deps"), "exit 0\n").expect("write");
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).expect("mkdir");
+    std::fs::write(bin.join("cargo"), cargo).expect("write");
+    std::fs::set_permissions(bin.join("cargo"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    let mut cmd = Command::new("bash");
+    cmd.arg(ci.join("test"))
+        .env_remove("INSTA_SNAPSHOT_REFERENCES_FILE")
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        );
+    cmd
+}
+
 /// A stand-in kubectl, first on PATH, that records its arguments and stdin, and refuses what
 /// the real kubectl refuses before it reaches a cluster: a `--dry-run` other than none, client
 /// or server, and `--dry-run=client` together with `--server-side`.
