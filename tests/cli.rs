@@ -1,4 +1,6 @@
 //! The command line as a user meets it: the real binary, its streams and exit codes.
+//!
+//! Over 500 lines: a split would rename its snapshots, whose file names hold the module name.
 
 use std::path::Path;
 

@@ -1,6 +1,8 @@
 //! Many databases in one run (`-c` repeated or a folder): isolation of the course's two
 //! databases, the grouped `--out-dir` layout and its drift check, `--name`, and what every
 //! command does with several configs.
+//!
+//! Over 500 lines: a split would rename its snapshots, whose file names hold the module name.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 //! the rendered backup CronJob (s3 check, dump, upload), restore Job (download, restore) and
 //! drill CronJob run step by step, verbatim, against a real PostgreSQL and a real S3 server
 //! (s3s-fs) on loopback, with Debian's rclone doing what the rclone image would.
+//!
+//! Over 500 lines: the pods' stand-ins and the scenarios that run them belong together.
 
 use std::collections::BTreeMap;
 use std::fs;

