@@ -219,20 +219,23 @@ impl Server {
             "--no-align",
             "--set=ON_ERROR_STOP=1",
         ]);
-        cmd.args([
-            "--host",
-            &self.dir.path().display().to_string(),
-            "--port",
-            &self.port.to_string(),
-            "--username",
-            USER,
-            "--dbname",
-            db,
-        ]);
+        cmd.args(self.connection()).args(["--dbname", db]);
         cmd.args(args);
         let out = bounded(&mut cmd, stdin);
         out.assert_success(&format!("psql {args:?}"));
         out.stdout
+    }
+
+    /// Where this server listens and as whom its client programs connect: their arguments.
+    fn connection(&self) -> [String; 6] {
+        [
+            "--host".into(),
+            self.dir.path().display().to_string(),
+            "--port".into(),
+            self.port.to_string(),
+            "--username".into(),
+            USER.into(),
+        ]
     }
 
     pub(crate) fn psql(&self, db: &str, sql: &str) -> String {
@@ -264,16 +267,7 @@ impl Server {
         // The schema: every table, index, constraint, view and default, as pg_dump prints it.
         let mut cmd = Command::new(self.bin.join("pg_dump"));
         cmd.env_clear().env("PATH", self.path_var());
-        cmd.args([
-            "--schema-only",
-            "--host",
-            &self.dir.path().display().to_string(),
-            "--port",
-            &self.port.to_string(),
-            "--username",
-            USER,
-            db,
-        ]);
+        cmd.arg("--schema-only").args(self.connection()).arg(db);
         let out = bounded(&mut cmd, None);
         out.assert_success("pg_dump --schema-only");
         let schema: String = out
