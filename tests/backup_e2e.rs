@@ -237,7 +237,7 @@ fn backup_round_trip(format: &str, ext: &str) {
     );
 
     // Failures: non-zero, loud, and the earlier dumps stay byte-identical with nothing left over.
-    let state = dir_state(&backups);
+    let state = dir_files(&backups);
     let wrong = Volumes {
         credentials: wrong_credentials,
         ..volumes.clone()
@@ -340,21 +340,8 @@ fn assert_no_leftovers(dir: &Path, when: &str) {
     assert!(hidden.is_empty(), "temporary files left {when}: {hidden:?}");
 }
 
-fn dir_state(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(dir)
-        .expect("read backups")
-        .map(|e| {
-            let e = e.expect("entry");
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read(e.path()).expect("read file"),
-            )
-        })
-        .collect()
-}
-
 fn assert_unchanged(dir: &Path, before: &BTreeMap<String, Vec<u8>>, after_what: &str) {
-    let now = dir_state(dir);
+    let now = dir_files(dir);
     let names = |m: &BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
     assert_eq!(
         names(&now),

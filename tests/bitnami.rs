@@ -2,6 +2,8 @@
 //! renders (snapshots of the config, the report and the render); every key of a values file is
 //! mapped, reported or recognised as the chart's default; bad values files are refused with
 //! their place. And the pod settings (`postgres.pod`, `backup.pod`, `app.pod`) where they land.
+//!
+//! Over 500 lines: a split would rename its snapshots, whose file names hold the module name.
 
 use std::path::{Path, PathBuf};
 

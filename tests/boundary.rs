@@ -1,6 +1,8 @@
 //! The input boundary (docs/threat-model.md): what the output means to every reader, what the
 //! schema says, what pgstate reads and writes on disk, what `check` reports, and the oracle the
 //! fuzz target uses. The end-to-end proofs against a real server are in boundary_e2e.rs.
+//!
+//! Over 500 lines: the boundary's tests in one place, the file docs/threat-model.md cites.
 
 use std::fs;
 use std::path::Path;
@@ -10,7 +12,7 @@ use pgstate::config::vars::Vars;
 use pgstate::error::SourceId;
 use serde_json::Value;
 
-use crate::support::pgstate_status as run;
+use crate::support::pgstate_status;
 
 /// No variable set, none allowed but PGSTATE_*.
 struct NoVars;
@@ -112,11 +114,17 @@ fn same_everywhere(a: &Value, b: &Value, path: &str, what: &str) {
 #[test]
 fn every_fixture_reads_the_same_under_yaml_1_1_and_1_2() {
     for config in fixture_configs() {
-        let mut renders = vec![run(&["render", "-c", &config])];
+        let mut renders = vec![pgstate_status(&["render", "-c", &config])];
         if config.ends_with("course-hybrid.yaml") {
-            renders.push(run(&["render", "-c", &config, "--env", "prod"]));
+            renders.push(pgstate_status(&["render", "-c", &config, "--env", "prod"]));
         }
-        renders.push(run(&["connection", "-c", &config, "--format", "yaml"]));
+        renders.push(pgstate_status(&[
+            "connection",
+            "-c",
+            &config,
+            "--format",
+            "yaml",
+        ]));
         for (code, out, err) in renders {
             assert_eq!(code, 0, "{config}: {err}");
             let old = yaml11(&out);
@@ -194,7 +202,7 @@ fn the_printer_escapes_what_yaml_1_1_reads_differently() {
 #[test]
 fn objects_come_in_install_order() {
     for config in fixture_configs() {
-        let (code, out, err) = run(&["render", "-c", &config]);
+        let (code, out, err) = pgstate_status(&["render", "-c", &config]);
         assert_eq!(code, 0, "{config}: {err}");
         let docs = yaml12(&out);
         let ranks: Vec<u8> = docs
@@ -247,7 +255,7 @@ fn as_json(node: &pgstate::config::node::Node) -> Value {
 /// validator, and every invalid fixture the reader refuses for its type or shape fails it.
 #[test]
 fn the_json_schema_agrees_with_the_parser() {
-    let (code, schema, err) = run(&["schema"]);
+    let (code, schema, err) = pgstate_status(&["schema"]);
     assert_eq!(code, 0, "{err}");
     let schema: Value = serde_json::from_str(&schema).expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
@@ -411,14 +419,14 @@ fn from_env_reads_only_allowed_variables() {
     let path = path.to_str().expect("utf-8");
     // HOME is set in every test run: a variable the CI runner has.
     fs::write(path, "name: shop\npostgres:\n  password: {fromEnv: HOME}\n").expect("write");
-    let (code, out, err) = run(&["render", "-c", path]);
+    let (code, out, err) = pgstate_status(&["render", "-c", path]);
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
     assert!(
         err.contains("the config may not read the variable HOME"),
         "{err}"
     );
     assert!(err.contains("--allow-env HOME"), "{err}");
-    let (code, out, err) = run(&["render", "-c", path, "--allow-env", "HOME"]);
+    let (code, out, err) = pgstate_status(&["render", "-c", path, "--allow-env", "HOME"]);
     assert_eq!(code, 0, "{err}");
     let secret = yaml12(&out)
         .into_iter()
@@ -427,7 +435,7 @@ fn from_env_reads_only_allowed_variables() {
     assert!(secret["data"]["password"].is_string());
     // `check` refuses it the same way, in every format.
     for format in ["human", "json", "github"] {
-        let (code, out, err) = run(&["check", "-c", path, "--format", format]);
+        let (code, out, err) = pgstate_status(&["check", "-c", path, "--format", format]);
         assert_eq!(code, 2, "{format}: {out}{err}");
         assert!(
             format!("{out}{err}").contains("may not read the variable HOME"),
@@ -460,7 +468,7 @@ fn init_sql_files_stay_in_the_config_folder() {
         "name: shop\npostgres:\n  initSql: {files: [schema.sql]}\n",
     )
     .expect("write");
-    let (code, out, err) = run(&["render", "-c", path]);
+    let (code, out, err) = pgstate_status(&["render", "-c", path]);
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
     assert!(err.contains("leads out of the config's folder"), "{err}");
     assert!(!err.contains("the secret"), "{err}");
@@ -470,7 +478,7 @@ fn init_sql_files_stay_in_the_config_folder() {
         "name: shop\npostgres:\n  initSql: {files: [linked.sql, sql/inside.sql]}\n",
     )
     .expect("write");
-    let (code, out, err) = run(&["render", "-c", path]);
+    let (code, out, err) = pgstate_status(&["render", "-c", path]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("SELECT 1;"));
 }
@@ -494,7 +502,7 @@ fn a_config_link_out_of_its_folder_is_not_read() {
         vec!["check", "-c", file.to_str().expect("utf-8")],
         vec!["render", "-c", &folder],
     ] {
-        let (code, out, err) = run(&args);
+        let (code, out, err) = pgstate_status(&args);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
         assert!(
             !format!("{out}{err}").contains("SECRET-HASH"),
@@ -523,9 +531,9 @@ fn out_dir_and_drift_do_not_follow_links() {
     let config = config.to_str().expect("utf-8");
     let out_dir = work.path().join("k8s");
     let out = out_dir.to_str().expect("utf-8");
-    let (code, _, err) = run(&["render", "-c", config, "--out-dir", out]);
+    let (code, _, err) = pgstate_status(&["render", "-c", config, "--out-dir", out]);
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = run(&["render", "-c", config, "--out-dir", out, "--check"]);
+    let (code, _, err) = pgstate_status(&["render", "-c", config, "--out-dir", out, "--check"]);
     assert_eq!(code, 0, "clean: {err}");
     // A committed link in place of a rendered file: the check fails without reading it.
     let file = fs::read_dir(&out_dir)
@@ -539,7 +547,8 @@ fn out_dir_and_drift_do_not_follow_links() {
         .expect("a StatefulSet file");
     fs::remove_file(&file).expect("rm");
     symlink(&outside.path().join("shadow"), &file);
-    let (code, stdout, err) = run(&["render", "-c", config, "--out-dir", out, "--check"]);
+    let (code, stdout, err) =
+        pgstate_status(&["render", "-c", config, "--out-dir", out, "--check"]);
     assert_eq!(code, 1, "{stdout}{err}");
     assert!(
         !format!("{stdout}{err}").contains("SECRET-HASH"),
@@ -550,7 +559,7 @@ fn out_dir_and_drift_do_not_follow_links() {
         "{stdout}{err}"
     );
     // Writing refuses to replace it, and writes nothing.
-    let (code, _, err) = run(&["render", "-c", config, "--out-dir", out]);
+    let (code, _, err) = pgstate_status(&["render", "-c", config, "--out-dir", out]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("a symbolic link is in the way"), "{err}");
     assert_eq!(
@@ -569,7 +578,7 @@ fn out_dir_and_drift_do_not_follow_links() {
     let target = tempfile::tempdir().expect("tempdir");
     let multi_out = many.path().join("out");
     fs::create_dir(&multi_out).expect("mkdir");
-    let (code, _, err) = run(&[
+    let (code, _, err) = pgstate_status(&[
         "render",
         "-c",
         &format!("{}/", many.path().display()),
@@ -585,7 +594,7 @@ fn out_dir_and_drift_do_not_follow_links() {
         .expect("a folder per database");
     fs::remove_dir_all(&folder).expect("rm");
     symlink(target.path(), &folder);
-    let (code, _, err) = run(&[
+    let (code, _, err) = pgstate_status(&[
         "render",
         "-c",
         &format!("{}/", many.path().display()),
@@ -628,7 +637,7 @@ fn diagnostics_show_control_characters_escaped() {
             vec!["check", "-c", path, "--format", "json"],
             vec!["check", "-c", path, "--format", "github"],
         ] {
-            let (code, out, err) = run(&args);
+            let (code, out, err) = pgstate_status(&args);
             assert_eq!(code, 2, "{args:?}: {out}{err}");
             let all = format!("{out}{err}");
             assert!(
@@ -656,7 +665,7 @@ fn check_reports_what_a_reviewer_should_see() {
         "name: shop\nnamespace: shop\npostgres:\n  image: postgres:17.2\n  tolerations:\n    - operator: Exists\n  allowUnsafeSettings: [archive_command]\n  settings:\n    archive_mode: \"on\"\n    archive_command: /bin/true\n",
     )
     .expect("write");
-    let (code, out, err) = run(&["check", "-c", path, "--format", "json"]);
+    let (code, out, err) = pgstate_status(&["check", "-c", path, "--format", "json"]);
     assert_eq!(code, 0, "warnings only: {out}{err}");
     let report: Value = serde_json::from_str(&out).expect("json");
     let ids: Vec<(&str, &str)> = report["findings"]
@@ -678,7 +687,7 @@ fn check_reports_what_a_reviewer_should_see() {
         ids.contains(&("PGS026", "postgres.settings.archive_command")),
         "{ids:?}"
     );
-    let (code, out, _) = run(&["render", "-c", path]);
+    let (code, out, _) = pgstate_status(&["render", "-c", path]);
     assert_eq!(code, 0);
     assert!(
         out.contains("archive_command=/bin/true"),
@@ -689,6 +698,6 @@ fn check_reports_what_a_reviewer_should_see() {
         "name: shop\npostgres:\n  settings:\n    Archive_Command: /bin/true\n",
     )
     .expect("write");
-    let (code, _, err) = run(&["render", "-c", path]);
+    let (code, _, err) = pgstate_status(&["render", "-c", path]);
     assert_eq!(code, 2, "{err}");
 }

@@ -1,27 +1,12 @@
 //! The command line as a user meets it: the real binary, its streams and exit codes.
+//!
+//! Over 500 lines: a split would rename its snapshots, whose file names hold the module name.
 
 use std::path::Path;
-use std::process::Command;
 
-use insta_cmd::{assert_cmd_snapshot, get_cargo_bin};
+use insta_cmd::assert_cmd_snapshot;
 
-fn pgstate() -> Command {
-    Command::new(get_cargo_bin("pgstate"))
-}
-
-/// The binary run in `dir` (an empty folder unless the test puts files there).
-fn pgstate_in(dir: &Path) -> Command {
-    let mut cmd = pgstate();
-    cmd.current_dir(dir);
-    cmd
-}
-
-/// A temporary folder holding `pgstate.yaml` with this text.
-fn folder_with_config(text: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("pgstate.yaml"), text).expect("write");
-    dir
-}
+use crate::support::{FakeKubectl, folder_with_config, pgstate_command, pgstate_in};
 
 fn fixture(name: &str) -> String {
     format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -29,8 +14,8 @@ fn fixture(name: &str) -> String {
 
 #[test]
 fn help_shows_examples() {
-    assert_cmd_snapshot!(pgstate().arg("--help"));
-    assert_cmd_snapshot!(pgstate().args(["render", "--help"]));
+    assert_cmd_snapshot!(pgstate_command().arg("--help"));
+    assert_cmd_snapshot!(pgstate_command().args(["render", "--help"]));
 }
 
 #[test]
@@ -39,7 +24,7 @@ fn empty_folder_renders_the_builtin_example() {
     let out = pgstate_in(dir.path()).arg("render").output().expect("runs");
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    let builtin = Command::new(get_cargo_bin("pgstate"))
+    let builtin = pgstate_command()
         .args(["render", "-c", &fixture("calculator.yaml")])
         .output()
         .expect("runs");
@@ -73,13 +58,13 @@ fn pgstate_yaml_in_the_folder_is_used() {
 fn output_file_equals_stdout() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("postgresql.yml");
-    let status = pgstate()
+    let status = pgstate_command()
         .args(["render", "-c", &fixture("tfvisualizer.yaml"), "-o"])
         .arg(&file)
         .status()
         .expect("runs");
     assert!(status.success());
-    let stdout = pgstate()
+    let stdout = pgstate_command()
         .args(["render", "-c", &fixture("tfvisualizer.yaml")])
         .output()
         .expect("runs")
@@ -97,7 +82,7 @@ fn output_file_equals_stdout() {
 fn out_dir_writes_one_file_per_object_and_removes_stale_ones() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("k8s-files");
-    let status = pgstate()
+    let status = pgstate_command()
         .args(["render", "-c", &fixture("healthcare.yaml"), "--out-dir"])
         .arg(&out)
         .status()
@@ -110,7 +95,7 @@ fn out_dir_writes_one_file_per_object_and_removes_stale_ones() {
         .collect();
     names.sort();
     insta::assert_debug_snapshot!(names);
-    let status = pgstate()
+    let status = pgstate_command()
         .args([
             "render",
             "-c",
@@ -140,7 +125,7 @@ fn out_dir_refuses_a_kustomization_it_did_not_write() {
         "resources: [mine.yaml]\n",
     )
     .expect("write");
-    let out = pgstate()
+    let out = pgstate_command()
         .args(["render", "-c", &fixture("calculator.yaml"), "--out-dir"])
         .arg(dir.path())
         .output()
@@ -230,7 +215,7 @@ fn a_config_typo_points_at_its_line() {
 fn unwritable_output_exits_3_and_leaves_no_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let target = dir.path().join("missing-folder").join("out.yaml");
-    let out = pgstate()
+    let out = pgstate_command()
         .args(["render", "-c", &fixture("calculator.yaml"), "-o"])
         .arg(&target)
         .output()
@@ -269,87 +254,6 @@ fn environment_overlay_is_chosen_with_env() {
         pgstate_in(dir.path()).args(["render", "--env", "prd"])
     );
 }
-
-/// A stand-in kubectl, first on PATH, that records its arguments and stdin, and refuses what
-/// the real kubectl refuses before it reaches a cluster: a `--dry-run` other than none, client
-/// or server, and `--dry-run=client` together with `--server-side`.
-pub(crate) struct FakeKubectl {
-    dir: tempfile::TempDir,
-}
-
-impl FakeKubectl {
-    pub(crate) fn new() -> Self {
-        use std::os::unix::fs::PermissionsExt as _;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let script = dir.path().join("kubectl");
-        std::fs::write(&script, FAKE_KUBECTL).expect("write");
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        FakeKubectl { dir }
-    }
-
-    /// pgstate run in `dir` with this kubectl first on PATH; `exit` is kubectl's exit code
-    /// when it accepts its arguments.
-    pub(crate) fn command_in(&self, dir: &Path, exit: i32) -> Command {
-        let mut cmd = self.command(exit);
-        cmd.current_dir(dir);
-        cmd
-    }
-
-    /// Whether kubectl was run at all.
-    pub(crate) fn ran(&self) -> bool {
-        self.dir.path().join("argv").exists()
-    }
-
-    pub(crate) fn command(&self, exit: i32) -> Command {
-        let mut cmd = pgstate_in(Path::new(env!("CARGO_MANIFEST_DIR")));
-        let path = format!(
-            "{}:{}",
-            self.dir.path().display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        cmd.env("PATH", path)
-            .env("FAKE_KUBECTL_EXIT", exit.to_string());
-        cmd
-    }
-
-    pub(crate) fn argv(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.path().join("argv"))
-            .expect("kubectl ran")
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    pub(crate) fn stdin(&self) -> Vec<u8> {
-        std::fs::read(self.dir.path().join("stdin")).expect("kubectl ran")
-    }
-}
-
-const FAKE_KUBECTL: &str = r#"#!/bin/sh
-dir=$(dirname "$0")
-printf '%s\n' "$@" > "$dir/argv"
-cat > "$dir/stdin"
-server_side=false
-dry_run=none
-for arg in "$@"; do
-  case "$arg" in
-    --) break ;;
-    --server-side | --server-side=true) server_side=true ;;
-    --server-side=false) server_side=false ;;
-    --dry-run=*) dry_run=${arg#--dry-run=} ;;
-  esac
-done
-case "$dry_run" in
-  none | client | server) ;;
-  *) echo "error: Invalid dry-run value ($dry_run). Must be \"none\", \"server\", or \"client\"." >&2; exit 1 ;;
-esac
-if [ "$server_side" = true ] && [ "$dry_run" = client ]; then
-  echo "error: --dry-run=client doesn't work with --server-side (did you mean --dry-run=server instead?)" >&2
-  exit 1
-fi
-echo "kubectl says hello"
-exit "${FAKE_KUBECTL_EXIT:-0}"
-"#;
 
 #[test]
 fn apply_hands_kubectl_the_same_bytes_render_prints() {
@@ -412,7 +316,7 @@ fn apply_and_diff_take_every_database_of_a_folder() {
 
 /// What `pgstate render -c fixtures/<config>` prints.
 fn render_bytes(config: &str) -> Vec<u8> {
-    pgstate()
+    pgstate_command()
         .args(["render", "-c", &fixture(config)])
         .output()
         .expect("runs")
@@ -570,7 +474,7 @@ fn connection_secret_and_graph() {
 #[test]
 fn completions_for_every_shell() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let out = pgstate()
+        let out = pgstate_command()
             .args(["completions", shell])
             .output()
             .expect("runs");
@@ -618,7 +522,10 @@ fn init_writes_a_config_that_renders_and_never_overwrites() {
             .expect("runs");
         assert!(forced.status.success());
     }
-    let stdout = pgstate().args(["init", "-o", "-"]).output().expect("runs");
+    let stdout = pgstate_command()
+        .args(["init", "-o", "-"])
+        .output()
+        .expect("runs");
     assert!(String::from_utf8_lossy(&stdout.stdout).contains("name: postgresql"));
 }
 
@@ -719,8 +626,9 @@ fn check_allows_findings_with_a_reason_and_rejects_unknown_ids() {
 
 #[test]
 fn check_fails_on_errors() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("pgstate.yaml"), "name: shop\nnamespace: shop\npostgres: {image: \"postgres:17.2\"}\nbackup: {image: \"postgres:15.8\"}\n").expect("write");
+    let dir = folder_with_config(
+        "name: shop\nnamespace: shop\npostgres: {image: \"postgres:17.2\"}\nbackup: {image: \"postgres:15.8\"}\n",
+    );
     let out = pgstate_in(dir.path()).arg("check").output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("error[PGS008]"));
@@ -728,7 +636,7 @@ fn check_fails_on_errors() {
 
 #[test]
 fn schema_is_derived_from_the_config_types() {
-    let out = pgstate().arg("schema").output().expect("runs");
+    let out = pgstate_command().arg("schema").output().expect("runs");
     assert!(out.status.success());
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(schema["properties"]["postgres"]["$ref"], "#/$defs/Postgres");
@@ -773,7 +681,7 @@ const SHOP_CHANGED: &str = "name: shop\nnamespace: shop\nlabels: {team: new}\npo
 fn render_out_dir(config_dir: &Path, text: &str, out: &Path) -> (Option<i32>, String) {
     let config = config_dir.join("pgstate.yaml");
     std::fs::write(&config, text).expect("write");
-    let result = pgstate()
+    let result = pgstate_command()
         .args(["render", "-c"])
         .arg(&config)
         .arg("--out-dir")
@@ -853,7 +761,7 @@ fn output_file_failures_leave_no_temporaries() {
     let folder = dir.path().join("out.yaml");
     std::fs::create_dir(&folder).expect("mkdir");
     std::fs::write(folder.join("keep"), "x").expect("write");
-    let out = pgstate()
+    let out = pgstate_command()
         .args(["render", "-c", &fixture("calculator.yaml"), "-o"])
         .arg(&folder)
         .output()
@@ -864,7 +772,7 @@ fn output_file_failures_leave_no_temporaries() {
     // -o under a regular file: no temporary can even be created.
     let file = dir.path().join("plain-file");
     std::fs::write(&file, "previous").expect("write");
-    let out = pgstate()
+    let out = pgstate_command()
         .args(["render", "-c", &fixture("calculator.yaml"), "-o"])
         .arg(file.join("out.yaml"))
         .output()
@@ -873,7 +781,7 @@ fn output_file_failures_leave_no_temporaries() {
     assert_eq!(std::fs::read_to_string(&file).expect("read"), "previous");
     assert_eq!(temporaries(dir.path()), Vec::<String>::new());
     // --out-dir whose path is a regular file: nothing is created, the file is unchanged.
-    let out = pgstate()
+    let out = pgstate_command()
         .args(["render", "-c", &fixture("calculator.yaml"), "--out-dir"])
         .arg(&file)
         .output()

@@ -5,7 +5,8 @@
 use serde_json::Value;
 
 use crate::support::{
-    custom_resource_problems, documents, pgstate, render_config, validate_custom_resource,
+    custom_resource_problems, documents, find_named, pgstate, render_config,
+    validate_custom_resource,
 };
 
 const CONFIG: &str = "name: shop-db
@@ -24,17 +25,11 @@ app:
   image: ghcr.io/acme/shop:1.0.0
 ";
 
-fn object<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
-    docs.iter()
-        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind}/{name}"))
-}
-
 #[test]
 fn the_certificate_passes_cert_managers_crd_and_names_every_service() {
     let dir = tempfile::tempdir().expect("tempdir");
     let docs = render_config(dir.path(), CONFIG);
-    let cert = object(&docs, "Certificate", "shop-db-tls");
+    let cert = find_named(&docs, "Certificate", "shop-db-tls");
     validate_custom_resource(cert);
     // The check is not a rubber stamp: a misspelt key and a bad enum value fail it.
     let mut broken = cert.clone();
@@ -61,7 +56,7 @@ fn the_certificate_passes_cert_managers_crd_and_names_every_service() {
         assert!(names.contains(&name), "{name} is not in {names:?}");
     }
     // The pod mounts the Secret cert-manager writes, key and all, in the mode PostgreSQL takes.
-    let sts = object(&docs, "StatefulSet", "shop-db");
+    let sts = find_named(&docs, "StatefulSet", "shop-db");
     let tls = sts["spec"]["template"]["spec"]["volumes"]
         .as_array()
         .expect("volumes")
@@ -76,7 +71,7 @@ fn the_certificate_passes_cert_managers_crd_and_names_every_service() {
 fn pg_hba_puts_the_configs_rules_first_and_refuses_plaintext() {
     let dir = tempfile::tempdir().expect("tempdir");
     let docs = render_config(dir.path(), CONFIG);
-    let hba = object(&docs, "ConfigMap", "shop-db-hba")["data"]["pg_hba.conf"]
+    let hba = find_named(&docs, "ConfigMap", "shop-db-hba")["data"]["pg_hba.conf"]
         .as_str()
         .expect("pg_hba.conf")
         .to_owned();
@@ -96,7 +91,7 @@ fn pg_hba_puts_the_configs_rules_first_and_refuses_plaintext() {
             "hostssl all all all scram-sha-256",
         ]
     );
-    let sts = object(&docs, "StatefulSet", "shop-db");
+    let sts = find_named(&docs, "StatefulSet", "shop-db");
     let args = crate::support::strings(
         &sts["spec"]["template"]["spec"]["containers"][0]["args"],
         "args",
@@ -118,7 +113,7 @@ fn pg_hba_puts_the_configs_rules_first_and_refuses_plaintext() {
 fn the_app_and_the_backup_verify_the_server() {
     let dir = tempfile::tempdir().expect("tempdir");
     let docs = render_config(dir.path(), CONFIG);
-    let app = &object(&docs, "Deployment", "shop-db-app")["spec"]["template"]["spec"];
+    let app = &find_named(&docs, "Deployment", "shop-db-app")["spec"]["template"]["spec"];
     let env = &app["containers"][0]["env"];
     let var = |name: &str| -> Value {
         env.as_array()
@@ -148,7 +143,7 @@ fn the_app_and_the_backup_verify_the_server() {
         .expect("tls-ca volume");
     assert_eq!(ca["secret"]["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(ca["secret"]["items"][0]["key"], "ca.crt");
-    let job = &object(&docs, "CronJob", "shop-db-backup")["spec"]["jobTemplate"]["spec"]["template"]
+    let job = &find_named(&docs, "CronJob", "shop-db-backup")["spec"]["jobTemplate"]["spec"]["template"]
         ["spec"]["containers"][0];
     let text = job["env"].to_string();
     assert!(
@@ -190,7 +185,7 @@ postgres:
 app: {image: ghcr.io/acme/shop:1.0.0}
 ",
     );
-    let cluster = &object(&docs, "Cluster", "shop")["spec"];
+    let cluster = &find_named(&docs, "Cluster", "shop")["spec"];
     assert_eq!(cluster["certificates"]["serverTLSSecret"], "shop-tls");
     assert_eq!(cluster["certificates"]["serverCASecret"], "shop-tls");
     assert_eq!(
@@ -201,7 +196,7 @@ app: {image: ghcr.io/acme/shop:1.0.0}
             "hostnossl all all ::/0 reject"
         ])
     );
-    let cert = object(&docs, "Certificate", "shop-tls");
+    let cert = find_named(&docs, "Certificate", "shop-tls");
     validate_custom_resource(cert);
     let names = cert["spec"]["dnsNames"].to_string();
     for name in [
@@ -211,8 +206,8 @@ app: {image: ghcr.io/acme/shop:1.0.0}
     ] {
         assert!(names.contains(name), "{name} not in {names}");
     }
-    let app = object(&docs, "Deployment", "shop-app")["spec"]["template"]["spec"]["containers"][0]
-        ["env"]
+    let app = find_named(&docs, "Deployment", "shop-app")["spec"]["template"]["spec"]["containers"]
+        [0]["env"]
         .to_string();
     assert!(
         app.contains("verify-full") && app.contains("DB_SSLROOTCERT"),

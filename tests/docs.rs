@@ -244,7 +244,7 @@ fn rows(
 const TABLE_HEAD: &str = "| key | type | default | meaning |\n|---|---|---|---|\n";
 
 fn config_reference() -> String {
-    let (code, schema_text, err) = crate::render::pgstate(&["schema"]);
+    let (code, schema_text, err) = crate::support::pgstate_status(&["schema"]);
     assert_eq!(code, 0, "{err}");
     let schema: Value = serde_json::from_str(&schema_text).expect("the schema is JSON");
     let shared = uses(&schema);

@@ -2,15 +2,14 @@
 //! as file:line:col, the key path, and a hint. The exact text is snapshotted.
 
 /// Fixtures whose error has no `= help:` line, because no hint would help. Keep it short.
+use crate::support::{pgstate_bin, pgstate_status};
+
 const NO_HINT: &[&str] = &[];
 
 /// `pgstate render -c rel`, which must fail with exit 2, nothing on stdout, and an error on
 /// stderr; returns stderr.
 fn refused(rel: &str) -> String {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let code = pgstate::run(["pgstate", "render", "-c", rel], &mut out, &mut err);
-    let err = String::from_utf8(err).expect("stderr is UTF-8");
+    let (code, out, err) = pgstate_status(&["render", "-c", rel]);
     assert_eq!(code, 2, "{rel}: {err}");
     assert!(out.is_empty(), "{rel}: nothing on stdout");
     assert!(err.starts_with("error: "), "{rel}: {err}");
@@ -161,20 +160,9 @@ fn every_error_snapshot_has_its_fixture() {
 
 #[test]
 fn check_reports_the_same_config_errors() {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let code = pgstate::run(
-        [
-            "pgstate",
-            "check",
-            "-c",
-            "fixtures/invalid/storage-size-1GB.yaml",
-        ],
-        &mut out,
-        &mut err,
-    );
+    let (code, _, err) = pgstate_status(&["check", "-c", "fixtures/invalid/storage-size-1GB.yaml"]);
     assert_eq!(code, 2);
-    assert!(String::from_utf8_lossy(&err).contains("did you mean 1Gi?"));
+    assert!(err.contains("did you mean 1Gi?"));
 }
 
 #[test]
@@ -186,15 +174,8 @@ fn every_error_in_a_config_is_reported_at_once() {
         "name: Shop\npostgres:\n  image: postgres\n  port: 0\n  storage: {size: 1GB}\n",
     )
     .expect("write");
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let code = pgstate::run(
-        ["pgstate", "render", "-c", path.to_str().expect("utf-8")],
-        &mut out,
-        &mut err,
-    );
+    let (code, _, err) = pgstate_status(&["render", "-c", path.to_str().expect("utf-8")]);
     assert_eq!(code, 2);
-    let err = String::from_utf8(err).expect("utf-8");
     for needle in [
         "name:",
         "postgres.image:",
@@ -256,7 +237,7 @@ fn hostile_files_are_refused_quickly() {
 /// and a 10 s deadline: an error must come quickly, in bounded memory, with exit code 2.
 fn refused_in_bounds(path: &std::path::Path) -> String {
     use std::time::{Duration, Instant};
-    let bin = insta_cmd::get_cargo_bin("pgstate");
+    let bin = pgstate_bin();
     let start = Instant::now();
     let mut child = std::process::Command::new("sh")
         .arg("-c")

@@ -5,16 +5,9 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use insta_cmd::get_cargo_bin;
-
-use crate::cli::FakeKubectl;
-use crate::render::documents;
-
-fn pgstate_in(dir: &Path) -> Command {
-    let mut cmd = Command::new(get_cargo_bin("pgstate"));
-    cmd.current_dir(dir);
-    cmd
-}
+use crate::support::{
+    FakeKubectl, ci_test_with_cargo, documents, folder_with_config, pgstate_bin, pgstate_in,
+};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -203,7 +196,7 @@ fn with_umask(dir: &Path, umask: &str, args: &[&str]) -> Output {
         .current_dir(dir)
         .arg("-c")
         .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
-        .arg(get_cargo_bin("pgstate"))
+        .arg(pgstate_bin())
         .args(args)
         .output()
         .expect("runs");
@@ -274,7 +267,7 @@ fn init_says_how_to_render_the_file_it_wrote() {
             .current_dir(dir.path())
             .arg("-c")
             .arg(said.replacen("pgstate", "\"$0\"", 1))
-            .arg(get_cargo_bin("pgstate"))
+            .arg(pgstate_bin())
             .output()
             .expect("runs");
         assert!(run.status.success(), "{said}: {}", text(&run.stderr));
@@ -360,12 +353,9 @@ fn every_init_preset_passes_the_ci_step() {
 
 #[test]
 fn every_unknown_key_and_wrong_type_is_reported_then_the_value_rules() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("pgstate.yaml"),
+    let dir = folder_with_config(
         "name: shop\nreplicaz: 2\npostgres:\n  imag: postgres:17.2\n  port: \"5432\"\n  storage:\n    size: 10GB\n  replicas: two\napp:\n  imagee: ghcr.io/acme/shop:1.0.0\nbackup:\n  keep: 0\n",
-    )
-    .expect("write");
+    );
     let out = pgstate_in(dir.path()).arg("check").output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
@@ -397,35 +387,16 @@ fn every_unknown_key_and_wrong_type_is_reported_then_the_value_rules() {
 #[test]
 fn the_test_command_keeps_its_summary_when_a_test_fails() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ci = dir.path().join(".ci");
-    std::fs::create_dir(&ci).expect("mkdir");
-    std::fs::copy(root().join(".ci/test"), ci.join("test")).expect("copy");
-    std::fs::write(ci.join("test-deps"), "exit 0\n").expect("write");
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).expect("mkdir");
     // Two test binaries, the first failing: cargo goes on (--no-fail-fast) and exits 101.
-    std::fs::write(
-        bin.join("cargo"),
+    let out = ci_test_with_cargo(
+        dir.path(),
         "#!/bin/sh\ncase \" $* \" in *' --no-fail-fast '*) ;; *) echo 'no --no-fail-fast' >&2; exit 9 ;; esac\n\
          echo 'test result: FAILED. 70 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out'\n\
          echo 'test result: ok. 5 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out'\n\
          echo 'error: 1 target failed:' >&2\nexit 101\n",
     )
-    .expect("write");
-    std::fs::set_permissions(bin.join("cargo"), std::fs::Permissions::from_mode(0o755))
-        .expect("chmod");
-    let out = Command::new("bash")
-        .arg(ci.join("test"))
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .output()
-        .expect("runs");
+    .output()
+    .expect("runs");
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(101), "{stdout}");
     assert_eq!(
@@ -439,12 +410,9 @@ fn the_test_command_keeps_its_summary_when_a_test_fails() {
 /// items after it keep their own index and line.
 #[test]
 fn errors_in_list_items_keep_their_index() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("pgstate.yaml"),
+    let dir = folder_with_config(
         "postgres:\n  hba:\n    - {type: host, database: shop, user: r, address: 10.0.0.0/8, method: scram}\n    - {type: host, database: shop, user: r, address: 10.0.0.300/8, method: md5}\n    - {type: hots, database: shop, user: r, address: 10.0.0.0/8, method: md5}\n",
-    )
-    .expect("write");
+    );
     let out = pgstate_in(dir.path()).arg("check").output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);

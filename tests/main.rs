@@ -5,6 +5,7 @@ mod backup_e2e;
 mod bitnami;
 mod boundary;
 mod boundary_e2e;
+mod ci;
 mod cli;
 mod creds;
 mod creds_e2e;

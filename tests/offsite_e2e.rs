@@ -2,6 +2,8 @@
 //! the rendered backup CronJob (s3 check, dump, upload), restore Job (download, restore) and
 //! drill CronJob run step by step, verbatim, against a real PostgreSQL and a real S3 server
 //! (s3s-fs) on loopback, with Debian's rclone doing what the rclone image would.
+//!
+//! Over 500 lines: the pods' stand-ins and the scenarios that run them belong together.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -696,19 +698,6 @@ fn restore_command(
         .current_dir(&volumes["tmp"])
         .process_group(0);
     cmd
-}
-
-fn dir_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(dir)
-        .expect("dir")
-        .map(|e| {
-            let e = e.expect("e");
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read(e.path()).expect("read"),
-            )
-        })
-        .collect()
 }
 
 /// The PostgreSQL 17 client of the wheels (`bash .ci/pg-wheels`).

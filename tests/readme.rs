@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use insta_cmd::get_cargo_bin;
+use crate::support::{pgstate_bin, pgstate_in};
 
 fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
@@ -143,7 +143,7 @@ fn readme_first_screen_install_and_quick_start_run_as_written() {
     );
     let home = tempfile::tempdir().expect("tempdir");
     let work = tempfile::tempdir().expect("tempdir");
-    let bin = get_cargo_bin("pgstate");
+    let bin = pgstate_bin();
     let path = format!(
         "{}:{}",
         bin.parent().expect("a folder").display(),
@@ -215,11 +215,7 @@ fn readme_annotated_config_renders() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("pgstate.yaml"), yaml).expect("write");
     for args in [&["check"][..], &["render", "--env", "prod"]] {
-        let out = Command::new(get_cargo_bin("pgstate"))
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .expect("runs");
+        let out = pgstate_in(dir.path()).args(args).output().expect("runs");
         assert!(
             out.status.success(),
             "{args:?}: {}",

@@ -1,27 +1,10 @@
 //! Rendering the user stories: snapshots, determinism, safe quoting, and kustomize agreement.
-
-use std::path::Path;
-use std::process::Command;
+//!
+//! Over 500 lines: a split would rename its snapshots, whose file names hold the module name.
 
 use serde_json::Value;
 
-/// Runs pgstate in-process; returns (exit code, stdout, stderr).
-pub(crate) use crate::support::pgstate_status as pgstate;
-
-/// Every document of a multi-document YAML stream.
-pub fn documents(yaml: &str) -> Vec<Value> {
-    serde_saphyr::from_multiple::<Value>(yaml)
-        .expect("output parses as YAML")
-        .into_iter()
-        .filter(|v| !v.is_null())
-        .collect()
-}
-
-pub fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
-    docs.iter()
-        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind}/{name}"))
-}
+use crate::support::{by_identity, documents, find_named, kustomize, pgstate_status};
 
 #[test]
 fn every_fixture_renders_as_its_snapshot() {
@@ -31,7 +14,7 @@ fn every_fixture_renders_as_its_snapshot() {
             .and_then(|n| n.to_str())
             .expect("file name");
         let rel = format!("fixtures/{name}");
-        let (code, out, err) = pgstate(&["render", "-c", &rel]);
+        let (code, out, err) = pgstate_status(&["render", "-c", &rel]);
         assert_eq!(code, 0, "{rel}: {err}");
         insta::assert_snapshot!(out);
     });
@@ -51,7 +34,7 @@ fn every_fixture_folder_renders_as_its_snapshot() {
     assert!(!folders.is_empty(), "fixtures/course/ at least");
     for name in folders {
         let rel = format!("fixtures/{name}/");
-        let (code, out, err) = pgstate(&["render", "-c", &rel]);
+        let (code, out, err) = pgstate_status(&["render", "-c", &rel]);
         assert_eq!(code, 0, "{rel}: {err}");
         assert!(
             documents(&out)
@@ -67,10 +50,10 @@ fn every_fixture_folder_renders_as_its_snapshot() {
 
 #[test]
 fn output_is_byte_identical_run_after_run() {
-    let first = pgstate(&["render", "-c", "fixtures/tfvisualizer.yaml"]);
+    let first = pgstate_status(&["render", "-c", "fixtures/tfvisualizer.yaml"]);
     for _ in 0..3 {
         assert_eq!(
-            pgstate(&["render", "-c", "fixtures/tfvisualizer.yaml"]),
+            pgstate_status(&["render", "-c", "fixtures/tfvisualizer.yaml"]),
             first
         );
     }
@@ -78,10 +61,10 @@ fn output_is_byte_identical_run_after_run() {
 
 #[test]
 fn calculator_tells_the_story() {
-    let (code, out, _) = pgstate(&["render", "-c", "fixtures/calculator.yaml"]);
+    let (code, out, _) = pgstate_status(&["render", "-c", "fixtures/calculator.yaml"]);
     assert_eq!(code, 0);
     let docs = documents(&out);
-    let sts = find(&docs, "StatefulSet", "postgresql");
+    let sts = find_named(&docs, "StatefulSet", "postgresql");
     let pod = &sts["spec"]["template"]["spec"];
     let c = &pod["containers"][0];
     assert_eq!(sts["spec"]["serviceName"], "postgresql-hl");
@@ -115,10 +98,10 @@ fn calculator_tells_the_story() {
         env("POSTGRES_PASSWORD").is_none(),
         "the password is never a literal env value"
     );
-    find(&docs, "Service", "postgresql");
-    let headless = find(&docs, "Service", "postgresql-hl");
+    find_named(&docs, "Service", "postgresql");
+    let headless = find_named(&docs, "Service", "postgresql-hl");
     assert_eq!(headless["spec"]["clusterIP"], "None");
-    let app = find(&docs, "Deployment", "calculator-backend");
+    let app = find_named(&docs, "Deployment", "calculator-backend");
     let app_env = &app["spec"]["template"]["spec"]["containers"][0]["env"];
     assert!(
         app_env
@@ -141,7 +124,7 @@ fn calculator_tells_the_story() {
 
 #[test]
 fn the_database_pod_is_hardened() {
-    let (_, out, _) = pgstate(&["render", "-c", "fixtures/healthcare.yaml"]);
+    let (_, out, _) = pgstate_status(&["render", "-c", "fixtures/healthcare.yaml"]);
     let docs = documents(&out);
     for (kind, name, pod) in [
         ("StatefulSet", "postgres", "/spec/template/spec"),
@@ -151,7 +134,9 @@ fn the_database_pod_is_hardened() {
             "/spec/jobTemplate/spec/template/spec",
         ),
     ] {
-        let pod = find(&docs, kind, name).pointer(pod).expect("pod spec");
+        let pod = find_named(&docs, kind, name)
+            .pointer(pod)
+            .expect("pod spec");
         assert_eq!(pod["automountServiceAccountToken"], false, "{kind}");
         let sc = &pod["securityContext"];
         assert_eq!(sc["runAsNonRoot"], true);
@@ -173,7 +158,7 @@ fn the_database_pod_is_hardened() {
             "{kind}: the password is a file"
         );
     }
-    let pv = find(&docs, "PersistentVolume", "healthcare-data-postgres-0");
+    let pv = find_named(&docs, "PersistentVolume", "healthcare-data-postgres-0");
     assert_eq!(pv["spec"]["claimRef"]["name"], "data-postgres-0");
     assert_eq!(pv["spec"]["storageClassName"], "local-path");
     assert_eq!(
@@ -247,14 +232,14 @@ fn config_values_come_back_as_the_same_strings() {
     yaml.push_str("app:\n  image: example/app:1.0\n  password: {value: \"yes\"}\n");
     let path = dir.path().join("tricky.yaml");
     std::fs::write(&path, &yaml).expect("write");
-    let (code, out, err) = pgstate(&["render", "-c", path.to_str().expect("utf-8 path")]);
+    let (code, out, err) = pgstate_status(&["render", "-c", path.to_str().expect("utf-8 path")]);
     assert_eq!(code, 0, "{err}");
     let docs = documents(&out);
-    let sts = find(&docs, "StatefulSet", "tricky");
+    let sts = find_named(&docs, "StatefulSet", "tricky");
     for (i, v) in TRICKY_LABELS.iter().enumerate() {
         assert_eq!(sts["metadata"]["labels"][format!("l{i}")], *v, "label l{i}");
     }
-    let svc = find(&docs, "Service", "tricky");
+    let svc = find_named(&docs, "Service", "tricky");
     for (i, v) in TRICKY.iter().enumerate() {
         assert_eq!(
             svc["metadata"]["annotations"][format!("a{i}")],
@@ -278,7 +263,7 @@ fn config_values_come_back_as_the_same_strings() {
         // Kubernetes turns `$$` into `$`, so a literal `$` is written doubled.
         assert_eq!(value(&format!("E{i}")).replace("$$", "$"), *v, "env E{i}");
     }
-    let secret = find(&docs, "Secret", "tricky-credentials");
+    let secret = find_named(&docs, "Secret", "tricky-credentials");
     let data = secret["data"]["password"].as_str().expect("data");
     use base64::Engine as _;
     let decoded = base64::engine::general_purpose::STANDARD
@@ -287,38 +272,13 @@ fn config_values_come_back_as_the_same_strings() {
     assert_eq!(decoded, b"a: b #c $(X) ~");
 }
 
-/// Reads a folder the way `kubectl apply -k` would, offline.
-pub fn kustomize(dir: &Path) -> String {
-    let out = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .expect("kubectl must be installed for this test (.ci/run installs it)");
-    assert!(
-        out.status.success(),
-        "kubectl kustomize failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
-pub fn by_identity(mut docs: Vec<Value>) -> Vec<Value> {
-    docs.sort_by_key(|d| {
-        format!(
-            "{}/{}/{}",
-            d["kind"], d["metadata"]["namespace"], d["metadata"]["name"]
-        )
-    });
-    docs
-}
-
 #[test]
 fn kubectl_kustomize_accepts_out_dir_and_sees_the_same_objects() {
     for fixture in ["calculator", "tfvisualizer", "healthcare"] {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = format!("fixtures/{fixture}.yaml");
         let out_dir = dir.path().join("k8s-files");
-        let (code, _, err) = pgstate(&[
+        let (code, _, err) = pgstate_status(&[
             "render",
             "-c",
             &config,
@@ -330,15 +290,16 @@ fn kubectl_kustomize_accepts_out_dir_and_sees_the_same_objects() {
         assert!(
             out_dir
                 .join(format!(
-                        "statefulset-{}.yaml",
-                        documents(&pgstate(&["render", "-c", &config, "--only", "StatefulSet"]).1)
-                            [0]["metadata"]["name"]
-                            .as_str()
-                            .expect("name")
-                    ))
+                    "statefulset-{}.yaml",
+                    documents(
+                        &pgstate_status(&["render", "-c", &config, "--only", "StatefulSet"]).1
+                    )[0]["metadata"]["name"]
+                        .as_str()
+                        .expect("name")
+                ))
                 .is_file()
         );
-        let (_, stdout, _) = pgstate(&["render", "-c", &config]);
+        let (_, stdout, _) = pgstate_status(&["render", "-c", &config]);
         let via_kustomize = by_identity(documents(&kustomize(&out_dir)));
         let direct = by_identity(documents(&stdout));
         assert_eq!(
@@ -362,7 +323,7 @@ fn kubectl_reads_tricky_strings_the_same_way() {
     let config = dir.path().join("c.yaml");
     std::fs::write(&config, yaml).expect("write");
     let out_dir = dir.path().join("out");
-    let (code, _, err) = pgstate(&[
+    let (code, _, err) = pgstate_status(&[
         "render",
         "-c",
         config.to_str().expect("path"),
@@ -371,7 +332,7 @@ fn kubectl_reads_tricky_strings_the_same_way() {
     ]);
     assert_eq!(code, 0, "{err}");
     let docs = documents(&kustomize(&out_dir));
-    let svc = find(&docs, "Service", "tricky");
+    let svc = find_named(&docs, "Service", "tricky");
     for (i, v) in TRICKY.iter().enumerate() {
         assert_eq!(
             svc["metadata"]["annotations"][format!("a{i}")],
@@ -383,8 +344,8 @@ fn kubectl_reads_tricky_strings_the_same_way() {
 
 #[test]
 fn json_output_is_a_list_of_the_same_objects() {
-    let (_, yaml, _) = pgstate(&["render", "-c", "fixtures/healthcare.yaml"]);
-    let (code, json, _) = pgstate(&[
+    let (_, yaml, _) = pgstate_status(&["render", "-c", "fixtures/healthcare.yaml"]);
+    let (code, json, _) = pgstate_status(&[
         "render",
         "-c",
         "fixtures/healthcare.yaml",
@@ -399,7 +360,7 @@ fn json_output_is_a_list_of_the_same_objects() {
 
 #[test]
 fn only_filters_kinds() {
-    let (code, out, _) = pgstate(&[
+    let (code, out, _) = pgstate_status(&[
         "render",
         "-c",
         "fixtures/healthcare.yaml",
@@ -416,7 +377,7 @@ fn only_filters_kinds() {
 
 #[test]
 fn restore_job_names_the_dump() {
-    let (code, out, err) = pgstate(&[
+    let (code, out, err) = pgstate_status(&[
         "restore",
         "-c",
         "fixtures/healthcare.yaml",
@@ -425,7 +386,7 @@ fn restore_job_names_the_dump() {
     ]);
     assert_eq!(code, 0, "{err}");
     let docs = documents(&out);
-    let job = find(&docs, "Job", "postgres-restore");
+    let job = find_named(&docs, "Job", "postgres-restore");
     let env = job["spec"]["template"]["spec"]["containers"][0]["env"]
         .as_array()
         .expect("env");
@@ -453,10 +414,10 @@ fn the_metrics_exporter_connects_to_its_own_database() {
         text("{enabled: true, port: 9300, serviceMonitor: true}"),
     )
     .expect("write");
-    let (code, out, err) = pgstate(&["render", "-c", &config.to_string_lossy()]);
+    let (code, out, err) = pgstate_status(&["render", "-c", &config.to_string_lossy()]);
     assert_eq!(code, 0, "{err}");
     let docs = documents(&out);
-    let sts = find(&docs, "StatefulSet", "shop");
+    let sts = find_named(&docs, "StatefulSet", "shop");
     let pod = &sts["spec"]["template"];
     let containers = pod["spec"]["containers"].as_array().expect("containers");
     let names: Vec<&str> = containers
@@ -512,14 +473,14 @@ fn the_metrics_exporter_connects_to_its_own_database() {
     );
     assert_eq!(exporter["readinessProbe"]["httpGet"]["port"], "metrics");
     assert_eq!(pod["metadata"]["annotations"]["prometheus.io/port"], "9300");
-    let service = find(&docs, "Service", "shop");
+    let service = find_named(&docs, "Service", "shop");
     let ports = service["spec"]["ports"].as_array().expect("ports");
     assert!(
         ports
             .iter()
             .any(|p| p["name"] == "metrics" && p["port"] == 9300 && p["targetPort"] == "metrics")
     );
-    let monitor = find(&docs, "ServiceMonitor", "shop");
+    let monitor = find_named(&docs, "ServiceMonitor", "shop");
     assert_eq!(monitor["spec"]["endpoints"][0]["port"], "metrics");
     let wanted = monitor["spec"]["selector"]["matchLabels"]
         .as_object()
@@ -529,15 +490,15 @@ fn the_metrics_exporter_connects_to_its_own_database() {
             .iter()
             .all(|(k, v)| service["metadata"]["labels"][k] == *v)
     );
-    let policy = find(&docs, "NetworkPolicy", "shop");
+    let policy = find_named(&docs, "NetworkPolicy", "shop");
     assert_eq!(policy["spec"]["ingress"][1]["ports"][0]["port"], 9300);
 
     // Off: one container, one Service port, no ServiceMonitor.
     std::fs::write(&config, text("{enabled: false, serviceMonitor: true}")).expect("write");
-    let (code, out, err) = pgstate(&["render", "-c", &config.to_string_lossy()]);
+    let (code, out, err) = pgstate_status(&["render", "-c", &config.to_string_lossy()]);
     assert_eq!(code, 0, "{err}");
     let docs = documents(&out);
-    let sts = find(&docs, "StatefulSet", "shop");
+    let sts = find_named(&docs, "StatefulSet", "shop");
     assert_eq!(
         sts["spec"]["template"]["spec"]["containers"]
             .as_array()
@@ -545,7 +506,7 @@ fn the_metrics_exporter_connects_to_its_own_database() {
         Some(1)
     );
     assert_eq!(
-        find(&docs, "Service", "shop")["spec"]["ports"]
+        find_named(&docs, "Service", "shop")["spec"]["ports"]
             .as_array()
             .map(Vec::len),
         Some(1)

@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
-use crate::render::{documents, pgstate};
-use crate::support::{custom_resource_problems, validate_custom_resource};
+use crate::support::{
+    custom_resource_problems, documents, pgstate_status, validate_custom_resource,
+};
 
 /// Configs that reach the branches the fixtures do not: our own basic-auth Secret, percona
 /// with an S3 repository and no pooler, no backup, a single instance.
@@ -70,7 +71,7 @@ fn every_custom_resource_passes_its_crd_strictly() {
     let mut problems = Vec::new();
     for (name, args) in &renders {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (code, out, err) = pgstate(&args);
+        let (code, out, err) = pgstate_status(&args);
         assert_eq!(code, 0, "{name}: {err}");
         for doc in documents(&out) {
             kinds.insert(doc["kind"].as_str().unwrap_or_default().to_owned());
@@ -102,7 +103,7 @@ fn every_custom_resource_passes_its_crd_strictly() {
 
 #[test]
 fn the_crd_check_rejects_unknown_fields_and_wrong_types() {
-    let out = pgstate(&["render", "-c", "fixtures/direktiv-ha.yaml"]).1;
+    let out = pgstate_status(&["render", "-c", "fixtures/direktiv-ha.yaml"]).1;
     let docs = documents(&out);
     let cluster = docs
         .iter()
@@ -144,7 +145,7 @@ fn var<'a>(env: &'a [Value], name: &str) -> &'a Value {
 
 #[test]
 fn percona_wires_the_app_to_the_operators_user_secret_and_pgbouncer() {
-    let (code, out, err) = pgstate(&["render", "-c", "fixtures/direktiv-ha.yaml"]);
+    let (code, out, err) = pgstate_status(&["render", "-c", "fixtures/direktiv-ha.yaml"]);
     assert_eq!(code, 0, "{err}");
     let docs = documents(&out);
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
@@ -178,7 +179,7 @@ fn percona_wires_the_app_to_the_operators_user_secret_and_pgbouncer() {
 
 #[test]
 fn cloudnativepg_wires_the_app_to_the_pooler_and_the_app_secret() {
-    let (code, out, err) = pgstate(&["render", "-c", "fixtures/direktiv-ha-cnpg.yaml"]);
+    let (code, out, err) = pgstate_status(&["render", "-c", "fixtures/direktiv-ha-cnpg.yaml"]);
     assert_eq!(code, 0, "{err}");
     let docs = documents(&out);
     let env = env_of(&docs, "direktiv");
@@ -201,7 +202,7 @@ fn cloudnativepg_wires_the_app_to_the_pooler_and_the_app_secret() {
         "two instances keep their PDB"
     );
 
-    let (code, out, _) = pgstate(&[
+    let (code, out, _) = pgstate_status(&[
         "render",
         "-c",
         "fixtures/direktiv-ha-cnpg.yaml",
@@ -213,8 +214,8 @@ fn cloudnativepg_wires_the_app_to_the_pooler_and_the_app_secret() {
 
 #[test]
 fn external_keeps_the_app_wiring_and_adds_the_ssl_mode() {
-    let (_, dev, _) = pgstate(&["render", "-c", "fixtures/course-hybrid.yaml"]);
-    let (code, prod, err) = pgstate(&[
+    let (_, dev, _) = pgstate_status(&["render", "-c", "fixtures/course-hybrid.yaml"]);
+    let (code, prod, err) = pgstate_status(&[
         "render",
         "-c",
         "fixtures/course-hybrid.yaml",
@@ -258,7 +259,7 @@ fn external_keeps_the_app_wiring_and_adds_the_ssl_mode() {
 
 #[test]
 fn only_knows_the_operator_kinds() {
-    let (code, out, err) = pgstate(&[
+    let (code, out, err) = pgstate_status(&[
         "render",
         "-c",
         "fixtures/direktiv-ha-cnpg.yaml",
@@ -271,7 +272,7 @@ fn only_knows_the_operator_kinds() {
         .filter_map(|l| l.strip_prefix("kind: "))
         .collect();
     assert_eq!(kinds, ["Cluster", "ScheduledBackup"]);
-    let (code, _, err) = pgstate(&["render", "--only", "PerconaPGClustr"]);
+    let (code, _, err) = pgstate_status(&["render", "--only", "PerconaPGClustr"]);
     assert_eq!(code, 2);
     assert!(err.contains("did you mean PerconaPGCluster?"), "{err}");
 }
@@ -281,7 +282,7 @@ fn only_knows_the_operator_kinds() {
 #[test]
 fn the_digest_finding_names_the_image_that_runs() {
     let findings = |args: &[&str]| -> Vec<(String, String)> {
-        let (code, out, err) = pgstate(args);
+        let (code, out, err) = pgstate_status(args);
         assert!(code <= 1, "{err}");
         let report: Value = serde_json::from_str(&out).expect("json");
         report["findings"]

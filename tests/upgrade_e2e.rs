@@ -2,6 +2,8 @@
 //! pods would (the pod's UID, the volumes as folders owned by its fsGroup, the Secret file with
 //! its mode), on real servers: Debian's PostgreSQL 15 and the 17 and 18 wheels. Only the host,
 //! the port, the binary folders and the volume paths are mapped.
+//!
+//! Over 500 lines: the Jobs' stand-ins and the scenarios that run them belong together.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -13,7 +15,7 @@ use serde_json::Value;
 use crate::support::{
     DATA_SQL, Output, PASSWORD, PodUser, USER, USER_TABLES, bounded, custom_resource_problems,
     documents, fingerprint_sql, free_port, literal_env, localized_env, mount_paths, pg_major_bin,
-    pgstate, pgstate_status, strings, validate_custom_resource, volume_dir,
+    pgstate, pgstate_command, pgstate_status, strings, validate_custom_resource, volume_dir,
 };
 
 const DATABASE: &str = "clinic";
@@ -847,7 +849,7 @@ fn diff_reads_the_deployed_major() {
     )
     .expect("write");
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
-    let out = Command::new(env!("CARGO_BIN_EXE_pgstate"))
+    let out = pgstate_command()
         .args(["diff", "-c", file.to_str().expect("utf-8")])
         .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
         .output()
