@@ -30,7 +30,7 @@ fn whole_path(c: &mut Criterion) {
                     &ProcessEnv::default(),
                 )
                 .expect("loads");
-                pgstate::render::render(&loaded.config, &ProcessEnv::default()).expect("renders")
+                pgstate::pipeline::render(&loaded.config, &ProcessEnv::default()).expect("renders")
             });
         });
     }
@@ -41,7 +41,7 @@ fn stages(c: &mut Criterion) {
     let (name, text) = FIXTURES[1];
     let loaded =
         pgstate::config::load(SourceId(0), text, None, &ProcessEnv::default()).expect("loads");
-    let docs = pgstate::render::render(&loaded.config, &ProcessEnv::default()).expect("renders");
+    let docs = pgstate::pipeline::render(&loaded.config, &ProcessEnv::default()).expect("renders");
     let mut group = c.benchmark_group(format!("stages/{name}"));
     group.bench_function("parse (YAML -> node tree)", |b| {
         b.iter(|| pgstate::config::node::parse(SourceId(0), black_box(text)).expect("parses"));
@@ -52,13 +52,13 @@ fn stages(c: &mut Criterion) {
         });
     });
     group.bench_function("render (templates, read back, check)", |b| {
-        b.iter(|| pgstate::render::render(black_box(&loaded.config), &ProcessEnv::default()));
+        b.iter(|| pgstate::pipeline::render(black_box(&loaded.config), &ProcessEnv::default()));
     });
     group.bench_function("read back (fast reader)", |b| {
         b.iter(|| {
             for doc in &docs {
                 let arena = bumpalo::Bump::new();
-                black_box(pgstate::render::readback::fast(&doc.yaml, &arena).is_some());
+                black_box(pgstate::readback::fast(&doc.yaml, &arena).is_some());
             }
         });
     });
@@ -72,9 +72,9 @@ fn stages(c: &mut Criterion) {
     });
     group.bench_function("typed check", |b| {
         let arena = bumpalo::Bump::new();
-        let trees: Vec<pgstate::render::tree::Node> = docs
+        let trees: Vec<pgstate::readback::tree::Node> = docs
             .iter()
-            .map(|d| pgstate::render::tree::Node::from_value(&arena, &d.value))
+            .map(|d| pgstate::readback::tree::Node::from_value(&arena, &d.value))
             .collect();
         b.iter(|| {
             for tree in &trees {

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use crate::config::{Configs, Loaded};
 use crate::error::{Diagnostic, Error, Location};
-use crate::render::tree::Node;
+use crate::readback::tree::Node;
 
 /// What a StatefulSet's or a Deployment's selector does to the pods it picks.
 const OWN: &str = "it would count them as its own";

@@ -108,7 +108,7 @@ pub fn connection(config: &Config, ctx: &Context, format: crate::cli::Connection
             }
         },
         ConnectionFormat::Yaml => {
-            let q = |s: &str| crate::render::yaml_json(s).unwrap_or_default();
+            let q = |s: &str| crate::yaml::yaml_json(s).unwrap_or_default();
             let _ = writeln!(out, "target: {}", ctx.target);
             for (key, _, field) in fields {
                 let _ = match field {
@@ -225,7 +225,7 @@ pub fn secret_manifests(
             keys.push((role.key, password()?));
         }
     }
-    let q = |s: &str| crate::render::yaml_json(s).unwrap_or_default();
+    let q = |s: &str| crate::yaml::yaml_json(s).unwrap_or_default();
     let mut out = String::new();
     for (namespace, name, keys) in &secrets {
         if secrets.len() > 1 {
@@ -475,7 +475,7 @@ fn draw(
         }
         crate::cli::GraphFormat::Dot => {
             out.push_str("digraph pgstate {\n  rankdir=LR;\n");
-            let quote = |s: &str| crate::render::yaml_json(s).unwrap_or_default();
+            let quote = |s: &str| crate::yaml::yaml_json(s).unwrap_or_default();
             for (i, (title, nodes, _)) in parts.iter().enumerate() {
                 if boxed {
                     let _ = writeln!(

@@ -4,15 +4,19 @@ pub mod bitnami;
 pub mod check;
 pub mod cli;
 pub mod collide;
+pub mod commands;
 pub mod config;
 pub mod drift;
 pub mod error;
 pub mod inspect;
 pub mod manifest;
 pub mod output;
+pub mod pipeline;
 mod pool;
+pub mod readback;
 pub mod render;
 pub mod upgrade;
+pub mod yaml;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -20,10 +24,10 @@ use std::io::Write;
 use clap::Parser;
 
 use clap::CommandFactory;
-use cli::{Cli, Command, ConfigArgs, DryRun, KubectlArgs, RenderArgs, RestoreArgs};
+use cli::{Cli, Command, ConfigArgs, DryRun, KubectlArgs, RenderArgs};
 use config::vars::{ProcessEnv, Vars};
 use error::{Error, closest};
-use render::Document;
+use pipeline::Document;
 
 /// Runs pgstate with these arguments; returns the exit code. Manifests and asked-for data go
 /// to `stdout`, everything else to `stderr`.
@@ -62,7 +66,7 @@ fn dispatch(
 ) -> Result<u8, Error> {
     match command {
         Command::Render(args) => render_command(&args, stdout, stderr, vars),
-        Command::Restore(args) => restore_command(&args, stdout, stderr, vars),
+        Command::Restore(args) => commands::restore::restore_command(&args, stdout, stderr, vars),
         Command::Check(args) => check::run(&args, stdout, stderr, vars),
         Command::Upgrade(args) => upgrade::run(&args, stdout, stderr, vars),
         Command::Schema => {
@@ -236,7 +240,7 @@ fn about(configs: &config::Configs, loaded: &config::Loaded) -> String {
 }
 
 /// "N databases were given (a, b, ...)", for errors that ask to pick one.
-fn several(configs: &config::Configs) -> String {
+pub(crate) fn several(configs: &config::Configs) -> String {
     const SHOWN: usize = 5;
     let mut names: Vec<&str> = configs
         .items
@@ -384,16 +388,17 @@ pub(crate) fn load_and_render(
     // One config cannot collide with another.
     let many = configs.items.len() > 1;
     let want = match keep {
-        Keep::All => render::Want::Json,
-        Keep::Nothing | Keep::Text => render::Want::Yaml,
+        Keep::All => pipeline::Want::Json,
+        Keep::Nothing | Keep::Text => pipeline::Want::Yaml,
     };
     let rendered = pool::each(&configs.items, |loaded| {
         let mut claims = many.then(|| collide::Claims::new(loaded));
-        let mut docs = render::render_with(&loaded.config, vars, want, &mut |kind, name, tree| {
-            if let Some(claims) = &mut claims {
-                claims.object(loaded, kind, name, tree);
-            }
-        })?;
+        let mut docs =
+            pipeline::render_with(&loaded.config, vars, want, &mut |kind, name, tree| {
+                if let Some(claims) = &mut claims {
+                    claims.object(loaded, kind, name, tree);
+                }
+            })?;
         if keep == Keep::Nothing {
             docs.clear();
         }
@@ -577,92 +582,5 @@ fn render_command(
              pgstate secret --generate | kubectl apply -f -"
         );
     }
-    Ok(0)
-}
-
-/// A bucket key the download step may fetch: plain characters, no empty, `.` or `..` folder,
-/// the file a dump.
-fn is_dump_key(key: &str) -> bool {
-    key.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
-        && key
-            .split('/')
-            .all(|part| !part.is_empty() && part != "." && part != "..")
-        && !key.rsplit('/').next().unwrap_or(key).starts_with('.')
-        && (key.ends_with(".dump") || key.ends_with(".sql.gz"))
-}
-
-fn restore_command(
-    args: &RestoreArgs,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-    vars: &dyn Vars,
-) -> Result<u8, Error> {
-    if args.from.is_none() && !args.latest {
-        return Err(Error::Usage(
-            "restore needs the dump to restore: --latest for the newest one, or --from DUMP for \
-             a file name on the backup volume or s3://BUCKET/KEY (the backup job's log names each \
-             dump it writes)"
-                .into(),
-        ));
-    }
-    let (configs, _) = render_all(&args.config, vars)?;
-    example_note(&configs, stderr);
-    if configs.items.len() != 1 {
-        return Err(Error::Usage(format!(
-            "restore works on one database, and {}; pick one with --name NAME",
-            several(&configs)
-        )));
-    }
-    let loaded = &configs.items[0];
-    let config = &loaded.config;
-    let s3 = config.backup.as_ref().and_then(|b| b.s3.as_ref());
-    let source = match (&args.from, args.latest) {
-        (Some(from), false) => match from.strip_prefix("s3://") {
-            Some(rest) => {
-                let Some(s3) = s3 else {
-                    return Err(Error::Usage(format!(
-                        "`{from}` is in a bucket, and this config has no backup.s3 to read it with"
-                    )));
-                };
-                let key = match rest.split_once('/') {
-                    Some((bucket, key)) if bucket == s3.bucket => key,
-                    _ => {
-                        return Err(Error::Usage(format!(
-                            "`{from}` is not in the bucket of backup.s3; give s3://{}/KEY",
-                            s3.bucket
-                        )));
-                    }
-                };
-                if !is_dump_key(key) {
-                    return Err(Error::Usage(format!(
-                        "`{from}` is not a dump pgstate reads: a key of letters, digits, `.`, `_`, `-` and `/` (no `..`) ending in .dump or .sql.gz, such as s3://{}/{}/{}-20260101T020000Z-00.dump",
-                        s3.bucket,
-                        render::context::s3_folder(config, s3),
-                        config.name
-                    )));
-                }
-                render::RestoreSource::Bucket(key.to_owned())
-            }
-            None => {
-                if from.contains('/') || from.starts_with('.') || from.is_empty() {
-                    return Err(Error::Usage(format!(
-                        "--from takes a file name on the backup volume, such as {}-20260101T020000Z-00.dump, or s3://BUCKET/KEY, not `{from}`",
-                        config.name
-                    )));
-                }
-                render::RestoreSource::Volume(from.clone())
-            }
-        },
-        // With a bucket, the newest dump there: it outlives the cluster and its volumes.
-        _ if s3.is_some() => render::RestoreSource::Bucket("latest".to_owned()),
-        _ => render::RestoreSource::Volume("latest".to_owned()),
-    };
-    let docs = render::restore_job(config, &source, vars)?;
-    let group = output::Group {
-        folder: String::new(),
-        docs,
-    };
-    output::emit(&[group], &args.output, stdout)?;
     Ok(0)
 }

@@ -18,8 +18,9 @@ use crate::config::model::{Config, Target};
 use crate::config::names::PASSWORD_FILE;
 use crate::config::vars::Vars;
 use crate::error::Error;
+use crate::pipeline::{self, Document};
 use crate::render::context::{self, EnvVar, Map};
-use crate::render::{self, Context, Document, TemplateId};
+use crate::render::{self, Context, TemplateId};
 
 /// The newest major version pgstate knows an upgrade image for.
 pub const NEWEST_MAJOR: i64 = 18;
@@ -168,7 +169,7 @@ pub fn objects(
         Target::Statefulset => statefulset(config, args, m, file, vars, notes),
         Target::Cloudnativepg => {
             no_method(args, "cloudnativepg", "CloudNativePG 1.26 and newer upgrade the major version in place when the Cluster's imageName changes")?;
-            let docs = render::render(config, vars)?;
+            let docs = pipeline::render(config, vars)?;
             notes.push(crate::render::targets::cnpg_major_note(config, m.from, m.to));
             Ok(docs.into_iter().filter(|d| d.kind == "Cluster").collect())
         }
@@ -194,7 +195,7 @@ pub fn objects(
                 from = m.from,
                 to = m.to,
             ));
-            Ok(vec![render::render_template(
+            Ok(vec![pipeline::render_template(
                 TemplateId::PerconaUpgrade,
                 &render::view(&view),
             )?])
@@ -381,14 +382,14 @@ fn statefulset(
                 selector: context::selector(config, "upgrade"),
             },
         };
-        docs.push(render::render_template(
+        docs.push(pipeline::render_template(
             TemplateId::UpgradeNetworkPolicy,
             &render::view(&view),
         )?);
     }
     for job in jobs {
         let view = JobView { ctx: &ctx, job };
-        docs.push(render::render_template(
+        docs.push(pipeline::render_template(
             TemplateId::UpgradeJob,
             &render::view(&view),
         )?);

@@ -155,7 +155,7 @@ fn the_printer_escapes_what_yaml_1_1_reads_differently() {
     }
     // Inside a pass-through field, printed as one line of JSON.
     config.postgres.tolerations[0]["value"] = Value::from(HARD);
-    let docs = pgstate::render::render(config, &NoVars).expect("renders");
+    let docs = pgstate::pipeline::render(config, &NoVars).expect("renders");
     let yaml: String = docs.iter().map(|d| format!("---\n{}", d.yaml)).collect();
     for ch in [
         '\u{85}', '\u{2028}', '\u{2029}', '\u{feff}', '\u{7f}', '\u{9b}', '\u{fffe}',
@@ -348,19 +348,19 @@ fn the_boundary_oracle_holds_for_every_fixture_and_catches_breaches() {
         }
         let text = fs::read_to_string(&config).expect("read");
         let loaded = pgstate::config::load(SourceId(0), &text, None, &NoVars).expect("loads");
-        let mut docs = pgstate::render::render(&loaded.config, &NoVars).expect("renders");
+        let mut docs = pgstate::pipeline::render(&loaded.config, &NoVars).expect("renders");
         if loaded.config.backup.is_some() {
             docs.extend(
-                pgstate::render::restore_job(
+                pgstate::commands::restore::restore_job(
                     &loaded.config,
-                    &pgstate::render::RestoreSource::Volume("latest".into()),
+                    &pgstate::commands::restore::RestoreSource::Volume("latest".into()),
                     &NoVars,
                 )
                 .unwrap_or_default(),
             );
         }
         for doc in &docs {
-            let found = pgstate::manifest::boundary::breaches(&loaded.config, &doc.value);
+            let found = pgstate::render::boundary::breaches(&loaded.config, &doc.value);
             assert!(found.is_empty(), "{config}: {found:?}");
         }
     }
@@ -368,17 +368,17 @@ fn the_boundary_oracle_holds_for_every_fixture_and_catches_breaches() {
     // metrics, init SQL (what fuzzing first found the oracle did not know: the TLS folder).
     let every_part = "name: shop\npostgres:\n  image: postgres:17.2\n  password: {value: s3cret}\n  tls: {secret: shop-tls}\n  hba: [{type: hostssl, database: shop, user: shop_app, address: 10.0.0.0/8, method: scram-sha-256}]\n  statements: true\n  metrics: {enabled: true}\n  initSql: \"SELECT 1;\"\nbackup: {}\napp: {image: ghcr.io/acme/shop:1.0.0, password: {value: app-s3cret}}\nredis: {image: redis:7.4-alpine}\n";
     let loaded = pgstate::config::load(SourceId(0), every_part, None, &NoVars).expect("loads");
-    let mut docs = pgstate::render::render(&loaded.config, &NoVars).expect("renders");
+    let mut docs = pgstate::pipeline::render(&loaded.config, &NoVars).expect("renders");
     docs.extend(
-        pgstate::render::restore_job(
+        pgstate::commands::restore::restore_job(
             &loaded.config,
-            &pgstate::render::RestoreSource::Volume("latest".into()),
+            &pgstate::commands::restore::RestoreSource::Volume("latest".into()),
             &NoVars,
         )
         .expect("restore"),
     );
     for doc in &docs {
-        let found = pgstate::manifest::boundary::breaches(&loaded.config, &doc.value);
+        let found = pgstate::render::boundary::breaches(&loaded.config, &doc.value);
         assert!(found.is_empty(), "{}: {found:?}", doc.kind);
     }
     let config = pgstate::config::Config::default();
@@ -399,16 +399,16 @@ fn the_boundary_oracle_holds_for_every_fixture_and_catches_breaches() {
             "volumes": [{"name": "root", "hostPath": {"path": "/"}}]
         }}}
     });
-    let found = pgstate::manifest::boundary::breaches(&config, &bad);
+    let found = pgstate::render::boundary::breaches(&config, &bad);
     assert_eq!(found.len(), 7, "{found:#?}");
     // The StatefulSet's container has args only: the image's entrypoint runs them.
     let args_only = serde_json::json!({"containers": [{"name": "postgres", "args": ["postgres", "-c", "shared_preload_libraries=/tmp/x"]}]});
     assert_eq!(
-        pgstate::manifest::boundary::breaches(&config, &args_only).len(),
+        pgstate::render::boundary::breaches(&config, &args_only).len(),
         1
     );
     let pv = serde_json::json!({"kind": "PersistentVolume", "spec": {"local": {"path": "/etc/kubernetes"}}});
-    assert_eq!(pgstate::manifest::boundary::breaches(&config, &pv).len(), 1);
+    assert_eq!(pgstate::render::boundary::breaches(&config, &pv).len(), 1);
 }
 
 /// `fromEnv` reads PGSTATE_* variables, and others only when the command line names them.

@@ -2,7 +2,7 @@
 //! validate) -> render -> the typed check -> lint -> what it takes in the cluster -> both output
 //! formats, as one database and split in two. Anything may be an error; nothing may panic, hang
 //! or allocate without bound. What is accepted must keep the input boundary: no rendered object
-//! may break `pgstate::manifest::boundary::breaches` (a script with anything from the config in
+//! may break `pgstate::render::boundary::breaches` (a script with anything from the config in
 //! it, a host path in a system folder, a variable the shell or libpq reads, ...), and every
 //! string must read the same to a YAML 1.1 reader (no character it reads differently).
 #![no_main]
@@ -24,12 +24,12 @@ impl Vars for FakeEnv {
 }
 
 /// The boundary oracle on every object, and no character YAML 1.1 reads differently in the text.
-fn keeps_the_boundary(config: &pgstate::config::Config, docs: &[pgstate::render::Document]) {
+fn keeps_the_boundary(config: &pgstate::config::Config, docs: &[pgstate::pipeline::Document]) {
     for doc in docs {
-        let breaches = pgstate::manifest::boundary::breaches(config, &doc.value);
+        let breaches = pgstate::render::boundary::breaches(config, &doc.value);
         assert!(breaches.is_empty(), "{breaches:?}\n{}", doc.yaml);
         assert!(
-            !doc.yaml.chars().any(pgstate::render::needs_yaml_escape),
+            !doc.yaml.chars().any(pgstate::yaml::needs_yaml_escape),
             "{}",
             doc.yaml
         );
@@ -49,24 +49,24 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = pgstate::manifest::lint::lint(&loaded);
-    if let Ok(docs) = pgstate::render::render(&loaded.config, &FakeEnv) {
+    if let Ok(docs) = pgstate::pipeline::render(&loaded.config, &FakeEnv) {
         keeps_the_boundary(&loaded.config, &docs);
         // The fast reader answers only when it reads what serde-saphyr reads.
         for doc in &docs {
             let arena = bumpalo::Bump::new();
-            if let Some(fast) = pgstate::render::readback::fast(&doc.yaml, &arena) {
+            if let Some(fast) = pgstate::readback::fast(&doc.yaml, &arena) {
                 let slow: Option<serde_json::Value> = serde_saphyr::from_str(&doc.yaml).ok();
                 assert_eq!(Some(fast.to_value()), slow, "{}", doc.yaml);
             }
         }
         let mut claims = pgstate::collide::Claims::new(&loaded);
         for doc in &docs {
-            pgstate::render::tree::with_tree(&doc.value, |tree| {
+            pgstate::readback::tree::with_tree(&doc.value, |tree| {
                 claims.object(&loaded, &doc.kind, &doc.name, tree);
             });
         }
         let (first, second) = docs.split_at(docs.len() / 2);
-        let group = |folder: &str, docs: &[pgstate::render::Document]| pgstate::output::Group {
+        let group = |folder: &str, docs: &[pgstate::pipeline::Document]| pgstate::output::Group {
             folder: folder.to_owned(),
             docs: docs.to_vec(),
         };
@@ -77,9 +77,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = pgstate::output::stream(&one, Format::Json);
         let _ = pgstate::output::files(&one, Format::Yaml);
     }
-    if let Ok(docs) = pgstate::render::restore_job(
+    if let Ok(docs) = pgstate::commands::restore::restore_job(
         &loaded.config,
-        &pgstate::render::RestoreSource::Volume("latest".into()),
+        &pgstate::commands::restore::RestoreSource::Volume("latest".into()),
         &FakeEnv,
     ) {
         keeps_the_boundary(&loaded.config, &docs);

@@ -1,7 +1,7 @@
 //! Overlay merging: two YAML texts (split at the first line `---8<---`) parsed into node
 //! trees, the second merged over the first, the result typed as a config. Checks that merging
 //! never panics and that merging an empty map changes nothing. A merged config that validates
-//! must render objects that keep the input boundary (`pgstate::manifest::boundary::breaches`):
+//! must render objects that keep the input boundary (`pgstate::render::boundary::breaches`):
 //! an overlay cannot bring in what the base config could not.
 #![no_main]
 
@@ -54,9 +54,9 @@ fuzz_target!(|data: &[u8]| {
     if !pgstate::config::validate::validate(&config, &base, &NoVars).is_empty() {
         return;
     }
-    if let Ok(docs) = pgstate::render::render(&config, &NoVars) {
+    if let Ok(docs) = pgstate::pipeline::render(&config, &NoVars) {
         for doc in &docs {
-            let breaches = pgstate::manifest::boundary::breaches(&config, &doc.value);
+            let breaches = pgstate::render::boundary::breaches(&config, &doc.value);
             assert!(breaches.is_empty(), "{breaches:?}\n{}", doc.yaml);
         }
     }

@@ -119,7 +119,7 @@ fn check_written(converted: &(Converted, Origins), source: SourceId) -> Result<(
                 .map(|(_, text)| text.clone());
         }
     }
-    crate::render::render(&config, &vars).map_err(Checked::Bug)?;
+    crate::pipeline::render(&config, &vars).map_err(Checked::Bug)?;
     Ok(())
 }
 

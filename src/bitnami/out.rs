@@ -85,8 +85,7 @@ impl Config {
 pub fn scalar(value: &Value) -> String {
     match value {
         Value::String(s) => {
-            let plain =
-                s.bytes().any(|b| b.is_ascii_alphabetic()) && crate::render::plain_is_safe(s);
+            let plain = s.bytes().any(|b| b.is_ascii_alphabetic()) && crate::yaml::plain_is_safe(s);
             if plain {
                 s.clone()
             } else {

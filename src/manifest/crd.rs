@@ -517,7 +517,7 @@ pub struct PgBackRestVolume {
 }
 
 /// Rules of the CRDs that a type alone does not say.
-pub fn rules(value: &crate::render::tree::Node) -> Result<(), String> {
+pub fn rules(value: &crate::readback::tree::Node) -> Result<(), String> {
     let kind = value["kind"].as_str().unwrap_or("");
     let spec = &value["spec"];
     match kind {

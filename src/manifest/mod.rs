@@ -2,7 +2,6 @@
 //! come back unchanged. k8s-openapi ignores keys it does not know, so a key that disappears is
 //! a template typo that Kubernetes would reject (or, worse, silently ignore).
 
-pub mod boundary;
 pub mod crd;
 pub mod lint;
 mod same;
@@ -12,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::diff::first_difference;
-use crate::render::tree::Node;
+use crate::readback::tree::Node;
 
 #[cfg(test)]
 thread_local! {
@@ -88,7 +87,7 @@ pub fn check(value: &Node) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::tree::with_tree;
+    use crate::readback::tree::with_tree;
     use serde_json::json;
 
     #[test]
@@ -103,7 +102,7 @@ mod tests {
     #[test]
     fn fixture_renders_take_the_fast_path() {
         let before = SLOW_CHECKS.with(std::cell::Cell::get);
-        let renders = crate::render::fixture_renders();
+        let renders = crate::pipeline::fixture_renders();
         assert!(renders.len() > 60);
         assert_eq!(SLOW_CHECKS.with(std::cell::Cell::get), before);
     }

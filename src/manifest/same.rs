@@ -9,7 +9,7 @@
 //! nothing is allocated (map keys are looked up as they are serialized). It answers only "yes, reproduced"; whenever it says no, the caller takes
 //! the slow path that builds the tree and names the first differing path.
 
-use crate::render::tree::{Map, Node};
+use crate::readback::tree::{Map, Node};
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
@@ -455,7 +455,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::render::tree::with_tree;
+    use crate::readback::tree::with_tree;
     use serde_json::json;
 
     #[derive(Serialize)]

@@ -1,23 +1,20 @@
 //! Rendering: the view model through the embedded templates, each document checked.
 
+pub mod boundary;
 pub mod context;
-pub mod readback;
 pub mod redis;
 pub mod targets;
-pub mod tree;
 
 use std::sync::OnceLock;
 
 use minijinja::value::ValueKind;
 use minijinja::{Environment, Template, UndefinedBehavior};
-use serde_json::Value;
 
 use crate::config::Config;
 use crate::config::vars::Vars;
 use crate::error::Error;
-use crate::manifest;
+use crate::yaml::{plain_is_safe, yaml_json};
 pub use context::Context;
-use tree::Node;
 
 /// Declares every object template once: its `TemplateId` variant and its file, embedded.
 macro_rules! templates {
@@ -193,7 +190,7 @@ const OBJECTS: &str = "objects.yaml.j2";
 /// What ends each object in the output of [`OBJECTS`]: a control character that a printed
 /// value never contains (the formatter JSON-quotes such strings) and no template contains. An
 /// ASCII byte, so it never occurs inside the bytes of another character.
-const END: u8 = 0x1e;
+pub(crate) const END: u8 = 0x1e;
 
 /// The template environment, made once per process. Templates are compiled on first use (a run
 /// compiles only what it renders), by the environment's loader, which knows every embedded one.
@@ -321,48 +318,6 @@ fn block(text: &str) -> Result<minijinja::Value, minijinja::Error> {
     Ok(minijinja::Value::from_safe_string(out))
 }
 
-/// serde_json's compact output, but with every character that YAML 1.1 and YAML 1.2 would
-/// read differently (or not at all) written as a `\u` escape: DEL, the C1 controls (NEL is a
-/// line break to YAML 1.1), the line and paragraph separators, the byte order mark and the
-/// non-characters U+FFFE and U+FFFF. serde_json already escapes the C0 controls. Both YAML
-/// versions read `\uXXXX` in a double-quoted string as that character.
-struct YamlSafe;
-
-/// Whether a character is written as an escape by [`YamlSafe`].
-pub fn needs_yaml_escape(ch: char) -> bool {
-    matches!(
-        ch,
-        '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-    )
-}
-
-impl serde_json::ser::Formatter for YamlSafe {
-    fn write_string_fragment<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> std::io::Result<()> {
-        let mut start = 0;
-        for (i, ch) in fragment.char_indices() {
-            if needs_yaml_escape(ch) {
-                writer.write_all(&fragment.as_bytes()[start..i])?;
-                write!(writer, "\\u{:04x}", u32::from(ch))?;
-                start = i + ch.len_utf8();
-            }
-        }
-        writer.write_all(&fragment.as_bytes()[start..])
-    }
-}
-
-/// A value as one line of JSON that reads back as the same value under YAML 1.1 and 1.2.
-pub fn yaml_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
-    let mut out = Vec::with_capacity(64);
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, YamlSafe);
-    value.serialize(&mut ser)?;
-    // serde_json writes only UTF-8, and the escapes are ASCII.
-    Ok(String::from_utf8(out).unwrap_or_default())
-}
-
 /// How the YAML templates print a value: marked-safe strings as they are, other strings plain
 /// when that is safe (see [`plain_is_safe`]) and JSON-quoted otherwise, anything else (numbers,
 /// booleans, none, lists, maps) as one-line JSON.
@@ -430,81 +385,6 @@ fn render_objects(ids: &[TemplateId], view: &minijinja::Value) -> Result<Vec<Str
         )));
     }
     Ok(yamls)
-}
-
-/// Whether a string reads back as the same string when printed as a plain YAML scalar, under
-/// YAML 1.2 and under the YAML 1.1 rules kubectl's parser still applies (yes/no/on/off, octal,
-/// sexagesimal). Anything else is printed JSON-quoted by the auto-escaper. The reader of the
-/// templates' output (readback.rs) applies the same rules, from the same helpers.
-pub fn plain_is_safe(text: &str) -> bool {
-    const UNITS: &[&str] = &[
-        "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
-    ];
-    match text.as_bytes().first() {
-        Some(first) if first.is_ascii_alphabetic() || *first == b'/' => {
-            is_name(text) && !is_keyword(text)
-        }
-        _ => is_quantity(text, UNITS),
-    }
-}
-
-/// The characters of plain names, paths, label keys and quantities: letters, digits, `._/-`.
-pub(crate) fn is_name_byte(b: u8) -> bool {
-    NAME_BYTES[usize::from(b)]
-}
-
-/// [`is_name_byte`] of every byte, looked up once per character of every key and word read back.
-static NAME_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-');
-        b += 1;
-    }
-    table
-};
-
-/// Non-empty, and only [`is_name_byte`] characters.
-pub(crate) fn is_name(text: &str) -> bool {
-    !text.is_empty() && text.bytes().all(is_name_byte)
-}
-
-/// A word YAML 1.1 or 1.2 reads as a boolean or null, in any case.
-pub(crate) fn is_keyword(text: &str) -> bool {
-    ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
-        .iter()
-        .any(|word| text.eq_ignore_ascii_case(word))
-}
-
-/// A Kubernetes quantity such as 500m, 1Gi or 0.5: digits, at most one inner dot, one of `units`.
-pub(crate) fn is_quantity(text: &str, units: &[&str]) -> bool {
-    let digits = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    text.starts_with(|c: char| c.is_ascii_digit())
-        && number.matches('.').count() <= 1
-        && !number.ends_with('.')
-        && units.contains(&unit)
-}
-
-/// One rendered Kubernetes object.
-#[derive(Debug, Clone)]
-pub struct Document {
-    pub kind: String,
-    pub name: String,
-    /// The YAML as the template printed it (what `render` writes).
-    pub yaml: String,
-    /// The same object parsed, for the typed check and JSON output.
-    pub value: Value,
-}
-
-impl Document {
-    /// The file name used by `--out-dir`, e.g. `statefulset-postgresql.yaml`.
-    pub fn file_name(&self) -> String {
-        format!("{}-{}.yaml", self.kind.to_ascii_lowercase(), self.name)
-    }
 }
 
 /// Where a kind of object goes in the output: Helm's install order, so that `kubectl apply`
@@ -637,82 +517,13 @@ fn database_templates(ctx: &Context) -> Vec<TemplateId> {
     ids
 }
 
-/// Renders one template with a view (see [`view`]) and checks the object it produced.
-pub fn render_template(id: TemplateId, view: &minijinja::Value) -> Result<Document, Error> {
-    let yaml = render_objects(&[id], view)?.pop().unwrap_or_default();
-    checked(id, yaml, Want::Json, &mut |_, _, _| {})
-}
-
-/// Whether a rendered [`Document`] carries its parsed value.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Want {
-    /// Only the printed YAML; `value` is null.
-    Yaml,
-    /// The YAML and the value (for JSON output).
-    Json,
-}
-
-/// Reads the YAML template `id` printed back and checks it against its Kubernetes type; `seen`
-/// gets the kind, name and tree of the object.
-fn checked(
-    id: TemplateId,
-    yaml: String,
-    want: Want,
-    seen: &mut dyn FnMut(&str, &str, &Node),
-) -> Result<Document, Error> {
-    // The templates' regular YAML is read by a fast reader; anything it is not sure of goes
-    // through serde-saphyr, so the tree is the same either way (see readback.rs).
-    let arena = bumpalo::Bump::with_capacity(yaml.len() * 4);
-    let tree: Node = match readback::fast(&yaml, &arena) {
-        Some(tree) => tree,
-        None => {
-            let value = serde_saphyr::from_str::<Value>(&yaml).map_err(|e| {
-                Error::Bug(format!(
-                    "template {} printed YAML that does not parse: {e}\n{yaml}",
-                    id.file()
-                ))
-            })?;
-            Node::from_value(&arena, &value)
-        }
-    };
-    manifest::check(&tree).map_err(|e| Error::Bug(format!("template {}: {e}", id.file())))?;
-    let kind = tree["kind"].as_str().unwrap_or_default().to_owned();
-    let name = tree["metadata"]["name"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    seen(&kind, &name, &tree);
-    let value = match want {
-        Want::Json => tree.to_value(),
-        Want::Yaml => Value::Null,
-    };
-    drop(arena);
-    Ok(Document {
-        kind,
-        name,
-        yaml,
-        value,
-    })
-}
-
 /// What the templates see: the context converted once, shared by every template of a config.
 pub fn view<S: serde::Serialize>(ctx: &S) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(ctx))
 }
 
-/// Renders every object of one config.
-pub fn render(config: &Config, vars: &dyn Vars) -> Result<Vec<Document>, Error> {
-    render_with(config, vars, Want::Json, &mut |_, _, _| {})
-}
-
-/// [`render`], with the value only if `want` says so; `seen` gets each object's kind, name and
-/// tree as it is checked.
-pub fn render_with(
-    config: &Config,
-    vars: &dyn Vars,
-    want: Want,
-    seen: &mut dyn FnMut(&str, &str, &Node),
-) -> Result<Vec<Document>, Error> {
+/// Renders every object of one config: the YAML of each template [`templates_for`] picks.
+pub fn objects(config: &Config, vars: &dyn Vars) -> Result<Vec<(TemplateId, String)>, Error> {
     let init_files = config.postgres.init_sql.iter().flat_map(|i| &i.files);
     if let Some(file) = init_files.into_iter().find(|f| f.text.is_none()) {
         return Err(Error::Bug(format!(
@@ -724,137 +535,12 @@ pub fn render_with(
     let view = view(&ctx);
     let ids = templates_for(&ctx);
     let yamls = render_objects(&ids, &view)?;
-    ids.into_iter()
-        .zip(yamls)
-        .map(|(id, yaml)| checked(id, yaml, want, seen))
-        .collect()
+    Ok(ids.into_iter().zip(yamls).collect())
 }
 
-#[derive(serde::Serialize)]
-struct RestoreView<'a> {
-    #[serde(flatten)]
-    ctx: &'a Context,
-    restore: Restore,
-}
-
-#[derive(serde::Serialize)]
-struct Restore {
-    name: String,
-    env: Vec<context::EnvVar>,
-    /// The bucket's key the download step fetches first (or "latest"); none: from the volume.
-    s3_key: Option<String>,
-}
-
-/// Where a restore reads its dump.
-pub enum RestoreSource {
-    /// A file name on the backup volume, or "latest".
-    Volume(String),
-    /// A key in the bucket of `backup.s3`, or "latest".
-    Bucket(String),
-}
-
-/// A Job that restores a dump, after the NetworkPolicy that closes backup and restore pods to
-/// ingress (so the Job is safe on its own). From the bucket, a download step comes first and
-/// the backup volume is an empty folder: it works on a new cluster without the old claim.
-pub fn restore_job(
-    config: &Config,
-    source: &RestoreSource,
-    vars: &dyn Vars,
-) -> Result<Vec<Document>, Error> {
-    if config.target != crate::config::model::Target::Statefulset {
-        return Err(Error::Usage(format!(
-            "restore reads pg_dump files of the statefulset target; with `target: {}` restore with the operator's or the provider's own recovery",
-            crate::config::names::target_name(config.target)
-        )));
-    }
-    let ctx = Context::new(config, vars);
-    let Some(backup) = &ctx.backup else {
-        return Err(Error::Usage(
-            "restore reads dumps from the backup volume, and this config has no `backup:`".into(),
-        ));
-    };
-    let mut env: Vec<context::EnvVar> = backup
-        .env
-        .iter()
-        .filter(|e| !matches!(e.name.as_str(), "FORMAT" | "KEEP" | "COMPRESSION"))
-        .map(|e| context::EnvVar {
-            name: e.name.clone(),
-            value: e.value.clone(),
-            secret: None,
-        })
-        .collect();
-    let (dump, s3_key) = match source {
-        RestoreSource::Volume(dump) => (dump.clone(), None),
-        RestoreSource::Bucket(key) => {
-            if backup.s3.is_none() {
-                return Err(Error::Usage(
-                    "restore from s3:// reads the bucket of `backup.s3`, and this config has none"
-                        .into(),
-                ));
-            }
-            let name = key.rsplit('/').next().unwrap_or(key).to_owned();
-            (name, Some(key.clone()))
-        }
-    };
-    env.push(context::EnvVar {
-        name: "DUMP".into(),
-        value: Some(context::literal(&dump)),
-        secret: None,
-    });
-    env.push(context::EnvVar {
-        name: "JOBS".into(),
-        value: Some(context::RESTORE_JOBS.into()),
-        secret: None,
-    });
-    let view = RestoreView {
-        restore: Restore {
-            name: format!("{}-restore", config.name),
-            env,
-            s3_key,
-        },
-        ctx: &ctx,
-    };
-    let mut docs = Vec::new();
-    if ctx.network_policy.is_some() {
-        docs.push(render_template(
-            TemplateId::BackupNetworkPolicy,
-            &self::view(&ctx),
-        )?);
-    }
-    docs.push(render_template(TemplateId::RestoreJob, &self::view(&view))?);
-    Ok(docs)
-}
-
-/// Every document every fixture renders, each environment too, named by file, environment
-/// and kind: the tests of the fast paths run over all of them.
-#[cfg(test)]
-pub(crate) fn fixture_renders() -> Vec<(String, Document)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut files: Vec<_> = ["", "course"]
-        .iter()
-        .flat_map(|sub| std::fs::read_dir(dir.join(sub)).expect("fixtures"))
-        .map(|entry| entry.expect("fixture").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    let vars = crate::config::vars::ProcessEnv::default();
-    let mut renders = Vec::new();
-    for path in &files {
-        let text = std::fs::read_to_string(path).expect("fixture");
-        for env in [None, Some("prod")] {
-            let id = crate::error::SourceId(0);
-            let Ok(mut loaded) = crate::config::load(id, &text, env, &vars) else {
-                assert!(env.is_some(), "{} loads", path.display());
-                continue;
-            };
-            let found = crate::config::read_init_files(&mut loaded, path.parent());
-            assert!(found.is_empty(), "{}: {found:?}", path.display());
-            for doc in render(&loaded.config, &vars).expect("renders") {
-                renders.push((format!("{} {env:?} {}", path.display(), doc.kind), doc));
-            }
-        }
-    }
-    renders
+/// The YAML of one template rendered with a view (see [`view`]).
+pub fn object(id: TemplateId, view: &minijinja::Value) -> Result<String, Error> {
+    Ok(render_objects(&[id], view)?.pop().unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -950,59 +636,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn only_unambiguous_strings_are_printed_plain() {
-        for plain in [
-            "postgresql",
-            "ReadWriteOnce",
-            "1Gi",
-            "500m",
-            "/var/lib/postgresql/data",
-            "app.kubernetes.io/name",
-            "PG_HOST",
-        ] {
-            assert!(plain_is_safe(plain), "{plain}");
-        }
-        for quoted in [
-            "", "yes", "No", "ON", "off", "y", "true", "null", "~", "0755", "1e3", "1:20", "2",
-            "1.5", "1_000", "a: b", "a #c", "-x", ".inf", "*a", "&a", "!x", "@d", "%x", "a b", "é",
-            "1.Gi", "5432",
-        ] {
-            assert!(!plain_is_safe(quoted), "{quoted}");
-        }
-    }
-
-    /// The character that ends each object in the one run of the object templates cannot come
-    /// from a config: the config refuses it, and a value holding it all the same is printed
-    /// quoted, and every object comes back whole.
-    #[test]
-    fn a_value_with_the_end_character_stays_inside_its_object() {
-        let vars = crate::config::vars::ProcessEnv::default();
-        let text =
-            "name: shop\napp:\n  image: ghcr.io/acme/shop:1.0.0\n  env: {NOTE: \"a\\u001eb\"}\n";
-        let refused = crate::config::load(crate::error::SourceId(0), text, None, &vars)
-            .expect_err("a control character is refused");
-        assert_eq!(refused[0].path, "app.env.NOTE");
-        let text = "name: shop\napp:\n  image: ghcr.io/acme/shop:1.0.0\n  env: {NOTE: ab}\n";
-        let mut loaded =
-            crate::config::load(crate::error::SourceId(0), text, None, &vars).expect("loads");
-        if let Some(app) = loaded.config.app.as_mut() {
-            app.env.insert("NOTE".into(), "a\u{1e}b".into());
-        }
-        let plain = render(&loaded.config, &vars).expect("renders");
-        let ids = templates_for(&Context::new(&loaded.config, &vars));
-        assert_eq!(plain.len(), ids.len());
-        let app = plain.iter().find(|d| d.kind == "Deployment").expect("app");
-        assert!(!app.yaml.contains(char::from(END)), "{}", app.yaml);
-        let env = &app.value["spec"]["template"]["spec"]["containers"][0]["env"];
-        let note = env
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|e| e["name"] == "NOTE");
-        assert_eq!(note.map(|e| &e["value"]), Some(&Value::from("a\u{1e}b")));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use bumpalo::collections::Vec as ArenaVec;
 use serde_json::Value;
 
 use super::tree::{Map, Node};
-use super::{is_keyword, is_name, is_name_byte, is_quantity};
+use crate::yaml::{is_keyword, is_name, is_name_byte, is_quantity};
 
 /// The value serde-saphyr would read from `yaml` (its lists and maps in `arena`), or `None`
 /// when this reader is not sure.
@@ -468,7 +468,7 @@ mod tests {
     /// fails here rather than quietly taking the slow path.
     #[test]
     fn agrees_with_serde_saphyr_on_every_fixture_render() {
-        let renders = crate::render::fixture_renders();
+        let renders = crate::pipeline::fixture_renders();
         for (place, doc) in &renders {
             let arena = Bump::new();
             let fast = fast(&doc.yaml, &arena)

@@ -1,0 +1,3 @@
+//! The command bodies, one file per command; each runs the pipeline as far as it needs.
+
+pub mod restore;

@@ -1,0 +1,166 @@
+//! One config through the stages after loading: render its objects, read each back, check it
+//! against its Kubernetes type; what comes out is a [`Document`] per object.
+
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::config::vars::Vars;
+use crate::error::Error;
+use crate::manifest;
+use crate::readback::{self, tree::Node};
+use crate::render::{self, TemplateId};
+
+/// One rendered Kubernetes object.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub kind: String,
+    pub name: String,
+    /// The YAML as the template printed it (what `render` writes).
+    pub yaml: String,
+    /// The same object parsed, for the typed check and JSON output.
+    pub value: Value,
+}
+
+impl Document {
+    /// The file name used by `--out-dir`, e.g. `statefulset-postgresql.yaml`.
+    pub fn file_name(&self) -> String {
+        format!("{}-{}.yaml", self.kind.to_ascii_lowercase(), self.name)
+    }
+}
+
+/// Renders every object of one config.
+pub fn render(config: &Config, vars: &dyn Vars) -> Result<Vec<Document>, Error> {
+    render_with(config, vars, Want::Json, &mut |_, _, _| {})
+}
+
+/// [`render`], with the value only if `want` says so; `seen` gets each object's kind, name and
+/// tree as it is checked.
+pub fn render_with(
+    config: &Config,
+    vars: &dyn Vars,
+    want: Want,
+    seen: &mut dyn FnMut(&str, &str, &Node),
+) -> Result<Vec<Document>, Error> {
+    render::objects(config, vars)?
+        .into_iter()
+        .map(|(id, yaml)| checked(id, yaml, want, seen))
+        .collect()
+}
+
+/// Renders one template with a view (see [`render::view`]) and checks the object it produced.
+pub fn render_template(id: TemplateId, view: &minijinja::Value) -> Result<Document, Error> {
+    let yaml = render::object(id, view)?;
+    checked(id, yaml, Want::Json, &mut |_, _, _| {})
+}
+
+/// Whether a rendered [`Document`] carries its parsed value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Only the printed YAML; `value` is null.
+    Yaml,
+    /// The YAML and the value (for JSON output).
+    Json,
+}
+
+/// Reads the YAML template `id` printed back and checks it against its Kubernetes type; `seen`
+/// gets the kind, name and tree of the object.
+fn checked(
+    id: TemplateId,
+    yaml: String,
+    want: Want,
+    seen: &mut dyn FnMut(&str, &str, &Node),
+) -> Result<Document, Error> {
+    let arena = bumpalo::Bump::with_capacity(yaml.len() * 4);
+    let tree = readback::read(&yaml, &arena).map_err(|e| {
+        Error::Bug(format!(
+            "template {} printed YAML that does not parse: {e}\n{yaml}",
+            id.file()
+        ))
+    })?;
+    manifest::check(&tree).map_err(|e| Error::Bug(format!("template {}: {e}", id.file())))?;
+    let kind = tree["kind"].as_str().unwrap_or_default().to_owned();
+    let name = tree["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    seen(&kind, &name, &tree);
+    let value = match want {
+        Want::Json => tree.to_value(),
+        Want::Yaml => Value::Null,
+    };
+    drop(arena);
+    Ok(Document {
+        kind,
+        name,
+        yaml,
+        value,
+    })
+}
+
+/// Every document every fixture renders, each environment too, named by file, environment
+/// and kind: the tests of the fast paths run over all of them.
+#[cfg(test)]
+pub(crate) fn fixture_renders() -> Vec<(String, Document)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut files: Vec<_> = ["", "course"]
+        .iter()
+        .flat_map(|sub| std::fs::read_dir(dir.join(sub)).expect("fixtures"))
+        .map(|entry| entry.expect("fixture").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let vars = crate::config::vars::ProcessEnv::default();
+    let mut renders = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("fixture");
+        for env in [None, Some("prod")] {
+            let id = crate::error::SourceId(0);
+            let Ok(mut loaded) = crate::config::load(id, &text, env, &vars) else {
+                assert!(env.is_some(), "{} loads", path.display());
+                continue;
+            };
+            let found = crate::config::read_init_files(&mut loaded, path.parent());
+            assert!(found.is_empty(), "{}: {found:?}", path.display());
+            for doc in render(&loaded.config, &vars).expect("renders") {
+                renders.push((format!("{} {env:?} {}", path.display(), doc.kind), doc));
+            }
+        }
+    }
+    renders
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The character that ends each object in the one run of the object templates cannot come
+    /// from a config: the config refuses it, and a value holding it all the same is printed
+    /// quoted, and every object comes back whole.
+    #[test]
+    fn a_value_with_the_end_character_stays_inside_its_object() {
+        let vars = crate::config::vars::ProcessEnv::default();
+        let text =
+            "name: shop\napp:\n  image: ghcr.io/acme/shop:1.0.0\n  env: {NOTE: \"a\\u001eb\"}\n";
+        let refused = crate::config::load(crate::error::SourceId(0), text, None, &vars)
+            .expect_err("a control character is refused");
+        assert_eq!(refused[0].path, "app.env.NOTE");
+        let text = "name: shop\napp:\n  image: ghcr.io/acme/shop:1.0.0\n  env: {NOTE: ab}\n";
+        let mut loaded =
+            crate::config::load(crate::error::SourceId(0), text, None, &vars).expect("loads");
+        if let Some(app) = loaded.config.app.as_mut() {
+            app.env.insert("NOTE".into(), "a\u{1e}b".into());
+        }
+        let plain = render(&loaded.config, &vars).expect("renders");
+        let ids = render::templates_for(&render::Context::new(&loaded.config, &vars));
+        assert_eq!(plain.len(), ids.len());
+        let app = plain.iter().find(|d| d.kind == "Deployment").expect("app");
+        assert!(!app.yaml.contains(char::from(render::END)), "{}", app.yaml);
+        let env = &app.value["spec"]["template"]["spec"]["containers"][0]["env"];
+        let note = env
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["name"] == "NOTE");
+        assert_eq!(note.map(|e| &e["value"]), Some(&Value::from("a\u{1e}b")));
+    }
+}
