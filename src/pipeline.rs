@@ -3,12 +3,80 @@
 
 use serde_json::Value;
 
-use crate::config::Config;
+use crate::cli::ConfigArgs;
 use crate::config::vars::Vars;
+use crate::config::{self, Config};
 use crate::error::Error;
 use crate::manifest;
 use crate::readback::{self, tree::Node};
 use crate::render::{self, TemplateId};
+use crate::{collide, pool, select};
+
+/// Loads and renders every config of a run, checks that no two of them collide, and keeps the
+/// ones `--name` picks (all without it), each with its objects.
+pub fn render_all(
+    args: &ConfigArgs,
+    vars: &dyn Vars,
+) -> Result<(config::Configs, Vec<Vec<Document>>), Error> {
+    load_and_render(args, vars, Keep::All)
+}
+
+/// What [`load_and_render`] keeps of each config's objects once they are checked and their
+/// claims taken: dropping them at once keeps a run over many configs small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// Nothing: the lists returned are empty.
+    Nothing,
+    /// The printed YAML, not the parsed values (left as null).
+    Text,
+    /// Everything.
+    All,
+}
+
+/// [`render_all`], keeping what `keep` says of the objects.
+pub(crate) fn load_and_render(
+    args: &ConfigArgs,
+    vars: &dyn Vars,
+    keep: Keep,
+) -> Result<(config::Configs, Vec<Vec<Document>>), Error> {
+    let mut configs = config::load_all(&args.config, args.env.as_deref(), vars)?;
+    // One config cannot collide with another.
+    let many = configs.items.len() > 1;
+    let want = match keep {
+        Keep::All => Want::Json,
+        Keep::Nothing | Keep::Text => Want::Yaml,
+    };
+    let rendered = pool::each(&configs.items, |loaded| {
+        let mut claims = many.then(|| collide::Claims::new(loaded));
+        let mut docs = render_with(&loaded.config, vars, want, &mut |kind, name, tree| {
+            if let Some(claims) = &mut claims {
+                claims.object(loaded, kind, name, tree);
+            }
+        })?;
+        if keep == Keep::Nothing {
+            docs.clear();
+        }
+        Ok((docs, claims))
+    })?;
+    let (docs, claims): (Vec<_>, Vec<_>) = rendered.into_iter().unzip();
+    if many {
+        let claims: Vec<collide::Claims> = claims.into_iter().flatten().collect();
+        collide::check(&configs, &claims)?;
+    }
+    if args.names.is_empty() {
+        return Ok((configs, docs));
+    }
+    let picked = select::select(&configs, &args.names)?;
+    let (items, docs) = configs
+        .items
+        .into_iter()
+        .zip(docs)
+        .zip(picked)
+        .filter_map(|(pair, picked)| picked.then_some(pair))
+        .unzip();
+    configs.items = items;
+    Ok((configs, docs))
+}
 
 /// One rendered Kubernetes object.
 #[derive(Debug, Clone)]

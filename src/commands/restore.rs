@@ -2,13 +2,15 @@
 
 use std::io::Write;
 
+use super::{example_note, several};
 use crate::cli::RestoreArgs;
 use crate::config::Config;
 use crate::config::vars::Vars;
 use crate::error::Error;
+use crate::output;
+use crate::pipeline::render_all;
 use crate::pipeline::{self, Document};
 use crate::render::{self, Context, TemplateId, context};
-use crate::{example_note, output, render_all, several};
 
 /// A bucket key the download step may fetch: plain characters, no empty, `.` or `..` folder,
 /// the file a dump.
@@ -22,7 +24,7 @@ fn is_dump_key(key: &str) -> bool {
         && (key.ends_with(".dump") || key.ends_with(".sql.gz"))
 }
 
-pub(crate) fn restore_command(
+pub(crate) fn run(
     args: &RestoreArgs,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,

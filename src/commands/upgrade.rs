@@ -404,7 +404,7 @@ pub fn run(
     stderr: &mut dyn Write,
     vars: &dyn Vars,
 ) -> Result<u8, Error> {
-    let (configs, _) = crate::render_all(&args.config, vars)?;
+    let (configs, _) = crate::pipeline::render_all(&args.config, vars)?;
     if configs.items.len() != 1 {
         return Err(Error::Usage(format!(
             "upgrade works on one database, and {} were given; pick one with --name NAME",

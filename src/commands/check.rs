@@ -21,7 +21,11 @@ pub fn run(
 ) -> Result<u8, Error> {
     // The typed check of every object happens while rendering (a failure is a pgstate bug);
     // each config's objects are dropped once checked.
-    let configs = match crate::load_and_render(&args.config, vars, crate::Keep::Nothing) {
+    let configs = match crate::pipeline::load_and_render(
+        &args.config,
+        vars,
+        crate::pipeline::Keep::Nothing,
+    ) {
         Ok((configs, _)) => configs,
         Err(Error::Config {
             sources,
@@ -35,7 +39,7 @@ pub fn run(
         }
         Err(e) => return Err(e),
     };
-    crate::example_note(&configs, stderr);
+    super::example_note(&configs, stderr);
     let mut findings = Vec::new();
     let mut allowed = 0usize;
     for loaded in &configs.items {
