@@ -111,14 +111,14 @@ pub fn render_with(
 ) -> Result<Vec<Document>, Error> {
     render::objects(config, vars)?
         .into_iter()
-        .map(|(id, yaml)| checked(id, yaml, want, seen))
+        .map(|(id, yaml)| verified(id, yaml, want, seen))
         .collect()
 }
 
 /// Renders one template with a view (see [`render::view`]) and checks the object it produced.
 pub fn render_template(id: TemplateId, view: &minijinja::Value) -> Result<Document, Error> {
     let yaml = render::object(id, view)?;
-    checked(id, yaml, Want::Json, &mut |_, _, _| {})
+    verified(id, yaml, Want::Json, &mut |_, _, _| {})
 }
 
 /// Whether a rendered [`Document`] carries its parsed value.
@@ -132,7 +132,7 @@ pub enum Want {
 
 /// Reads the YAML template `id` printed back and checks it against its Kubernetes type; `seen`
 /// gets the kind, name and tree of the object.
-fn checked(
+fn verified(
     id: TemplateId,
     yaml: String,
     want: Want,
@@ -145,7 +145,7 @@ fn checked(
             id.file()
         ))
     })?;
-    manifest::check(&tree).map_err(|e| Error::Bug(format!("template {}: {e}", id.file())))?;
+    manifest::verify(&tree).map_err(|e| Error::Bug(format!("template {}: {e}", id.file())))?;
     let kind = tree["kind"].as_str().unwrap_or_default().to_owned();
     let name = tree["metadata"]["name"]
         .as_str()
