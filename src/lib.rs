@@ -5,7 +5,7 @@ pub mod cli;
 pub mod collide;
 pub mod commands;
 pub mod config;
-pub mod drift;
+mod drift;
 pub mod error;
 pub mod manifest;
 pub mod output;

@@ -1,3 +1,5 @@
+//! The pgstate binary: runs `pgstate::run` on the process's arguments and exits with its code.
+
 fn main() {
     let code = pgstate::run(
         std::env::args_os(),

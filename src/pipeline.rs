@@ -1,5 +1,8 @@
-//! One config through the stages after loading: render its objects, read each back, check it
-//! against its Kubernetes type; what comes out is a [`Document`] per object.
+//! The stages of a run, in order: load and validate every config (config), then per config
+//! view and render (render), read each object back (readback) and check it against its
+//! Kubernetes type (manifest::verify); then collisions across configs (collide) and `--name`
+//! (select). [`load_and_render`] is the whole run, [`render`] one config's part; what comes out
+//! is a [`Document`] per object.
 
 use serde_json::Value;
 
@@ -39,6 +42,7 @@ pub(crate) fn load_and_render(
     vars: &dyn Vars,
     keep: Keep,
 ) -> Result<(config::Configs, Vec<Vec<Document>>), Error> {
+    // load → validate
     let mut configs = config::load_all(&args.config, args.env.as_deref(), vars)?;
     // One config cannot collide with another.
     let many = configs.items.len() > 1;
@@ -46,6 +50,7 @@ pub(crate) fn load_and_render(
         Keep::All => Want::Json,
         Keep::Nothing | Keep::Text => Want::Yaml,
     };
+    // view → render → read back → typed check, each config on the pool
     let rendered = pool::each(&configs.items, |loaded| {
         let mut claims = many.then(|| collide::Claims::new(loaded));
         let mut docs = render_with(&loaded.config, vars, want, &mut |kind, name, tree| {
@@ -59,6 +64,7 @@ pub(crate) fn load_and_render(
         Ok((docs, claims))
     })?;
     let (docs, claims): (Vec<_>, Vec<_>) = rendered.into_iter().unzip();
+    // collisions
     if many {
         let claims: Vec<collide::Claims> = claims.into_iter().flatten().collect();
         collide::check(&configs, &claims)?;
@@ -66,6 +72,7 @@ pub(crate) fn load_and_render(
     if args.names.is_empty() {
         return Ok((configs, docs));
     }
+    // selection
     let picked = select::select(&configs, &args.names)?;
     let (items, docs) = configs
         .items

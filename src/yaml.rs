@@ -46,7 +46,7 @@ pub fn yaml_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, serd
 /// Whether a string reads back as the same string when printed as a plain YAML scalar, under
 /// YAML 1.2 and under the YAML 1.1 rules kubectl's parser still applies (yes/no/on/off, octal,
 /// sexagesimal). Anything else is printed JSON-quoted by the auto-escaper. The reader of the
-/// templates' output (readback.rs) applies the same rules, from the same helpers.
+/// templates' output (readback/reader.rs) applies the same rules, from the same helpers.
 pub fn plain_is_safe(text: &str) -> bool {
     const UNITS: &[&str] = &[
         "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",

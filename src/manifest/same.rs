@@ -8,6 +8,9 @@
 //! template printed must come out of the type unchanged, keys the type adds are ignored, and
 //! nothing is allocated (map keys are looked up as they are serialized). It answers only "yes, reproduced"; whenever it says no, the caller takes
 //! the slow path that builds the tree and names the first differing path.
+//!
+//! Over 500 lines because a serde `Serializer` has one method per data-model type; its tests
+//! start at the `#[cfg(test)]` module below.
 
 use crate::readback::tree::{Map, Node};
 use serde::Serialize;
