@@ -1,7 +1,7 @@
 //! Reading configs: file -> node tree (with places) -> overlay -> typed config -> validated.
 //!
 //! config is the ground floor: it imports nothing of pgstate but `error` and `pool`
-//! (see the test at the bottom). `load()` takes one config text the whole way; `load_all()`
+//! (leaf.rs holds the test that says so). `load()` takes one config text the whole way; `load_all()`
 //! (in load.rs) finds and reads the files of a run.
 
 pub mod cron;
@@ -10,6 +10,8 @@ pub mod defaults;
 pub mod diff;
 pub mod image;
 mod init_sql;
+#[cfg(test)]
+mod leaf;
 pub mod lint_id;
 mod load;
 pub mod model;
@@ -112,7 +114,7 @@ pub fn load(
 
 #[cfg(test)]
 mod tests {
-    use super::vars::Vars;
+    use crate::config::vars::Vars;
 
     /// Variables where only the one named is set.
     pub(super) struct Only(pub(super) &'static str);
