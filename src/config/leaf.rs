@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[&str] = &["config", "error", "pool"];
 
 /// Every path in `source` that leaves config for a module not in [`ALLOWED`]. `depth` is how
-/// many modules deep the file is under `config` (config/mod.rs 0, config/model.rs 1,
+/// many modules deep the file is under `config` (config/mod.rs 0, config/names.rs 1,
 /// config/validate/app.rs 2). Comment lines are skipped. A `super::` chain is counted from the
 /// file's own module, so one inside an inline module (`mod tests`) that climbs out is caught
 /// even when it would land back in config: write `crate::config::...` there instead.
