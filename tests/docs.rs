@@ -1,5 +1,5 @@
 //! Generated docs stay current: the config reference (from the JSON Schema, whose text is the
-//! doc comments of `src/config/model.rs`) and the man pages (from the clap definitions). Each
+//! doc comments of `src/config/model/`) and the man pages (from the clap definitions). Each
 //! test fails when its file is stale and says how to regenerate it:
 //!
 //! ```sh
@@ -37,7 +37,7 @@ fn current(path: &str, want: &str) {
 // The config reference
 
 const REFERENCE_HEAD: &str = "\
-<!-- Generated from the config's JSON Schema (the doc comments in src/config/model.rs) by
+<!-- Generated from the config's JSON Schema (the doc comments in src/config/model/) by
      tests/docs.rs. Do not edit: change the doc comments, then run
      PGSTATE_REGENERATE=1 cargo test --test main docs:: -->
 
@@ -318,7 +318,7 @@ fn config_reference_documents_every_key() {
             .map_or("", |m| m.trim_end_matches('|').trim());
         assert!(
             columns.len() == 4 && !meaning.is_empty(),
-            "a key without a doc comment in src/config/model.rs: {row}"
+            "a key without a doc comment in src/config/model/: {row}"
         );
     }
     for key in [

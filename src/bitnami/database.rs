@@ -410,7 +410,7 @@ pub(super) fn postgres_conf(v: &mut Values<'_>, cfg: &mut out::Config) {
 
 /// One pg_hba.conf rule as a `postgres.hba` entry, or why it has none.
 pub(super) fn hba_rule(r: &conf::HbaRule, tls: bool) -> Result<Value, String> {
-    use crate::config::validate::{is_hba_address, is_hba_name};
+    use crate::config::validate::names::{is_hba_address, is_hba_name};
     let kind = match r.kind.as_str() {
         "local" => return Err(
             "the socket's rules are pgstate's (its start step and the image's entrypoint use them)"

@@ -270,7 +270,7 @@ pub fn init_command(
     }
     let text =
         String::from_utf8(bytes).map_err(|_| Error::Usage(format!("{shown} is not UTF-8 text")))?;
-    use crate::config::validate::{MAX_NAME, is_dns_label};
+    use crate::config::validate::names::{MAX_NAME, is_dns_label};
     for (flag, value, max) in [
         ("--name", &args.name, MAX_NAME),
         ("--namespace", &args.namespace, 63),

@@ -27,7 +27,7 @@ const OWN_MOUNTS: &[&str] = &[
 ];
 
 /// Variables pgstate gives the database container itself (the others come from the config).
-use crate::config::validate::GENERATED_PG_ENV as OWN_DATABASE_ENV;
+use crate::config::validate::postgres::GENERATED_PG_ENV as OWN_DATABASE_ENV;
 
 /// A script with every run of digits as `0` (ports are numbers the config chooses), trimmed.
 fn masked(script: &str) -> String {
