@@ -15,6 +15,32 @@ pub(crate) use env::END;
 use env::{OBJECTS, compiled};
 pub use env::{TemplateId, embedded_scripts, environment};
 
+/// What the templates see: the context converted once, shared by every template of a config.
+pub fn view<S: serde::Serialize>(ctx: &S) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(ctx))
+}
+
+/// Renders every object of one config: the YAML of each template [`templates_for`] picks.
+pub fn objects(config: &Config, vars: &dyn Vars) -> Result<Vec<(TemplateId, String)>, Error> {
+    let init_files = config.postgres.init_sql.iter().flat_map(|i| &i.files);
+    if let Some(file) = init_files.into_iter().find(|f| f.text.is_none()) {
+        return Err(Error::Bug(format!(
+            "the init SQL file {} was not read before rendering",
+            file.path
+        )));
+    }
+    let ctx = Context::new(config, vars);
+    let view = view(&ctx);
+    let ids = templates_for(&ctx);
+    let yamls = render_objects(&ids, &view)?;
+    Ok(ids.into_iter().zip(yamls).collect())
+}
+
+/// The YAML of one template rendered with a view (see [`view`]).
+pub fn object(id: TemplateId, view: &minijinja::Value) -> Result<String, Error> {
+    Ok(render_objects(&[id], view)?.pop().unwrap_or_default())
+}
+
 /// The YAML of each template of `ids`, rendered with `view` in one run of [`OBJECTS`].
 fn render_objects(ids: &[TemplateId], view: &minijinja::Value) -> Result<Vec<String>, Error> {
     let names: Vec<&str> = ids.iter().map(|id| id.file()).collect();
@@ -168,30 +194,4 @@ fn database_templates(ctx: &Context) -> Vec<TemplateId> {
         }
     }
     ids
-}
-
-/// What the templates see: the context converted once, shared by every template of a config.
-pub fn view<S: serde::Serialize>(ctx: &S) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(ctx))
-}
-
-/// Renders every object of one config: the YAML of each template [`templates_for`] picks.
-pub fn objects(config: &Config, vars: &dyn Vars) -> Result<Vec<(TemplateId, String)>, Error> {
-    let init_files = config.postgres.init_sql.iter().flat_map(|i| &i.files);
-    if let Some(file) = init_files.into_iter().find(|f| f.text.is_none()) {
-        return Err(Error::Bug(format!(
-            "the init SQL file {} was not read before rendering",
-            file.path
-        )));
-    }
-    let ctx = Context::new(config, vars);
-    let view = view(&ctx);
-    let ids = templates_for(&ctx);
-    let yamls = render_objects(&ids, &view)?;
-    Ok(ids.into_iter().zip(yamls).collect())
-}
-
-/// The YAML of one template rendered with a view (see [`view`]).
-pub fn object(id: TemplateId, view: &minijinja::Value) -> Result<String, Error> {
-    Ok(render_objects(&[id], view)?.pop().unwrap_or_default())
 }
