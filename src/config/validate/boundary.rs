@@ -415,7 +415,7 @@ pub(super) fn check(c: &mut Checker<'_>, config: &Config) {
         ("mountPath", Some(&pg.mount_path)),
         ("pgdata", pg.pgdata.as_ref()),
     ] {
-        // Relative paths and `..` have their own message in validate.rs.
+        // Relative paths and `..` have their own message in postgres.rs.
         if let Some(path) = value
             && path.starts_with('/')
             && !path.split('/').any(|p| p == "." || p == "..")
@@ -429,7 +429,7 @@ pub(super) fn check(c: &mut Checker<'_>, config: &Config) {
         }
     }
     for name in pg.env.keys() {
-        // pgstate's own variables have their clash message in validate.rs.
+        // pgstate's own variables have their clash message in postgres.rs.
         if super::postgres::GENERATED_PG_ENV.contains(&name.as_str()) {
             continue;
         }
@@ -448,7 +448,7 @@ pub(super) fn check(c: &mut Checker<'_>, config: &Config) {
         .map(String::as_str)
         .collect();
     for (key, value) in &pg.settings {
-        // pgstate's own settings (hba_file, ...) have their message in validate.rs.
+        // pgstate's own settings (hba_file, ...) have their message in credentials.rs.
         let said = c
             .root
             .entry(&["postgres", "settings", key])
