@@ -71,7 +71,7 @@ fn graph_parts(ctx: &Context) -> (Vec<GraphNode<'_>>, Vec<GraphEdge<'_>>) {
                 ("rsecret", "app", "password env"),
             ]);
         }
-        if redis.policy_from.is_some() {
+        if redis.workload.policy.is_some() {
             nodes.push(("rnp", format!("NetworkPolicy {}", redis.name), "policy"));
             edges.push(("rnp", "rsts", "guards"));
             if ctx.app.is_some() {
@@ -144,7 +144,7 @@ fn database_graph<'a>(
             });
         }
     }
-    if let Some(np) = &ctx.network_policy {
+    if let Some(np) = ctx.network_policy() {
         nodes.push(("np", format!("NetworkPolicy {}", np.name), "policy"));
         edges.push(("np", "sts", "guards"));
         if ctx.app.is_some() {

@@ -184,7 +184,7 @@ pub fn restore_job(
         ctx: &ctx,
     };
     let mut docs = Vec::new();
-    if ctx.network_policy.is_some() {
+    if ctx.network_policy().is_some() {
         docs.push(pipeline::render_template(
             TemplateId::BackupNetworkPolicy,
             &render::view(&ctx),

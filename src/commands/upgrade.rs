@@ -20,7 +20,7 @@ use crate::config::vars::Vars;
 use crate::error::Error;
 use crate::pipeline::{self, Document};
 use crate::render::context::{self, EnvVar, Map};
-use crate::render::{self, Context, TemplateId};
+use crate::render::{self, Context, TemplateId, workload};
 
 /// The newest major version pgstate knows an upgrade image for.
 pub const NEWEST_MAJOR: i64 = 18;
@@ -250,7 +250,7 @@ fn statefulset(
     }
     let method = args.method.unwrap_or(UpgradeMethod::Link);
     let step_labels = |step: &str, network: bool| {
-        let mut labels = context::labels(config, "upgrade", "postgresql");
+        let mut labels = workload::labels(config, "upgrade", "postgresql");
         labels.insert(STEP_LABEL.into(), step.into());
         if network {
             // The database's NetworkPolicy lets pods with this label in.
@@ -368,18 +368,18 @@ fn statefulset(
     }
     let _ = &notes;
     let mut docs = Vec::new();
-    if ctx.network_policy.is_some() {
+    if ctx.network_policy().is_some() {
         let view = PolicyView {
             ctx: &ctx,
             upgrade: Policy {
                 name: format!("{}-upgrade", config.name),
                 // Every step's `kubectl apply -l '... in (all,STEP)'` applies it too.
                 labels: {
-                    let mut labels = context::labels(config, "upgrade", "postgresql");
+                    let mut labels = workload::labels(config, "upgrade", "postgresql");
                     labels.insert(STEP_LABEL.into(), "all".into());
                     labels
                 },
-                selector: context::selector(config, "upgrade"),
+                selector: workload::selector(config, "upgrade"),
             },
         };
         docs.push(pipeline::render_template(

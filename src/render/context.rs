@@ -9,19 +9,14 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use super::targets::{self, Cnpg, ExternalView, Percona};
-use crate::config::defaults::{
-    APP_RESOURCES, DATABASE_GRACE_SECONDS, JOB_RESOURCES, METRICS_RESOURCES, POSTGRES_RESOURCES,
-    ResolvedResources, SHM_SIZE, STOP_MARGIN, resolve_resources,
-};
-use crate::config::model::{App, BackupFormat, Config, Password, ProbeTiming, SslMode, Target};
+use super::workload::{Policy, UID, Workload, labels, selector};
+use crate::config::defaults::{APP_RESOURCES, JOB_RESOURCES, ResolvedResources, resolve_resources};
+use crate::config::model::{App, BackupFormat, Config, Password, SslMode, Target};
 use crate::config::names::{
     APP_PASSWORD_KEY, PASSWORD_FILE, app_role_name, credentials_secret, target_name,
 };
 use crate::config::vars::Vars;
 
-/// The UID, GID and fsGroup every pgstate container runs as: high enough that it is no
-/// host user, and any UID works with the postgres image (its entrypoint fakes a passwd entry).
-pub const UID: i64 = 10001;
 /// Where the database container finds the whole credentials Secret (the app role's password).
 pub const APP_SECRET_DIR: &str = "/etc/pgstate-app";
 /// Where the server's certificate, key and CA are mounted (the CA alone in the clients).
@@ -51,12 +46,15 @@ pub struct Context {
     pub selector: Components<Map>,
     pub secret: Secret,
     pub postgres: Postgres,
+    /// The database's StatefulSet, Services and NetworkPolicy (statefulset target).
+    pub database: Option<Workload>,
+    /// The Service names and annotations: the external target's Service prints them, `graph`
+    /// names them (the statefulset target's Services print the workload's).
     pub service: Service,
     pub local_volume: Option<LocalVolume>,
     pub app: Option<AppView>,
     pub redis: Option<super::redis::RedisView>,
     pub backup: Option<Backup>,
-    pub network_policy: Option<NetworkPolicy>,
     /// The ConfigMap of SQL scripts run when the database is created.
     pub initdb: Option<Initdb>,
     /// The exporter container beside postgres (statefulset target, `postgres.metrics.enabled`).
@@ -141,22 +139,7 @@ pub struct Postgres {
     pub user: String,
     pub mount_path: String,
     pub pgdata: String,
-    /// The start step (templates/partials/start.sh) runs before the image's entrypoint.
-    pub start: bool,
-    pub args: Vec<String>,
-    pub env: Vec<EnvVar>,
-    pub resources: ResolvedResources,
-    pub probe_command: Vec<String>,
-    /// preStop: a fast shutdown, so a pod deletion never waits for clients (SIGTERM's
-    /// "smart" mode) and ends in a kill and crash recovery.
-    pub stop_command: Vec<String>,
-    pub probes: BTreeMap<&'static str, ProbeView>,
     pub storage: Storage,
-    pub node_selector: Map,
-    pub tolerations: Vec<serde_json::Value>,
-    pub affinity: Option<serde_json::Value>,
-    pub topology_spread: Vec<serde_json::Value>,
-    pub pod: PodView,
 }
 
 /// What a pod template gets from `postgres.pod`, `backup.pod` or `app.pod`, merged with what
@@ -170,7 +153,6 @@ pub struct PodView {
     pub service_account_name: Option<String>,
     pub automount_token: bool,
     pub termination_grace_period_seconds: Option<i64>,
-    pub shm_size: String,
 }
 
 /// The pod settings of `pod` over pgstate's `labels` and `annotations` (pgstate's win: they
@@ -188,7 +170,6 @@ pub fn pod_view(pod: &crate::config::model::Pod, labels: &Map, annotations: &Map
         service_account_name: pod.service_account_name.clone(),
         automount_token: pod.automount_service_account_token.unwrap_or(false),
         termination_grace_period_seconds: pod.termination_grace_period_seconds,
-        shm_size: pod.shm_size.clone().unwrap_or_else(|| SHM_SIZE.to_owned()),
     }
 }
 
@@ -218,14 +199,6 @@ pub struct Service {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub annotations: Map,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ProbeView {
-    pub initial_delay_seconds: i64,
-    pub period_seconds: i64,
-    pub timeout_seconds: i64,
-    pub failure_threshold: i64,
 }
 
 /// A container variable: a literal value, or a key of a Secret.
@@ -562,12 +535,8 @@ pub fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
 /// The postgres_exporter container, its Service port and its scrape annotations.
 #[derive(Debug, Serialize)]
 pub struct MetricsView {
-    pub image: String,
     pub port: i64,
     pub path: &'static str,
-    pub args: Vec<String>,
-    pub env: Vec<EnvVar>,
-    pub resources: ResolvedResources,
     /// `prometheus.io/*` annotations of the pod template.
     pub annotations: Map,
     /// Pods with this label, in any namespace, may scrape the metrics port.
@@ -600,39 +569,9 @@ fn metrics_view(config: &Config) -> Option<MetricsView> {
     if !(m.enabled && config.target == Target::Statefulset) {
         return None;
     }
-    let lit = |name: &str, value: String| EnvVar {
-        name: name.into(),
-        value: Some(value),
-        secret: None,
-    };
     Some(MetricsView {
-        image: m.image.clone(),
         port: m.port,
         path: METRICS_PATH,
-        args: vec![
-            format!("--web.listen-address=:{}", m.port),
-            format!("--web.telemetry-path={METRICS_PATH}"),
-        ],
-        env: vec![
-            lit(
-                "DATA_SOURCE_URI",
-                format!(
-                    "127.0.0.1:{}/{}?sslmode={}",
-                    pg.port,
-                    percent_encode(&pg.database),
-                    // In the pod, over loopback: encrypted when the server has TLS; the
-                    // certificate names the Services, not 127.0.0.1.
-                    if pg.tls.is_some() {
-                        "require"
-                    } else {
-                        "disable"
-                    }
-                ),
-            ),
-            lit("DATA_SOURCE_USER", literal(&pg.user)),
-            lit("DATA_SOURCE_PASS_FILE", PASSWORD_FILE.into()),
-        ],
-        resources: resolve_resources(&m.resources, &METRICS_RESOURCES),
         annotations: BTreeMap::from([
             ("prometheus.io/scrape".into(), "true".into()),
             ("prometheus.io/port".into(), m.port.to_string()),
@@ -641,13 +580,6 @@ fn metrics_view(config: &Config) -> Option<MetricsView> {
         client: BTreeMap::from([(format!("{}-metrics-client", config.name), "true".to_owned())]),
         service_monitor: m.service_monitor.then(|| config.name.clone()),
     })
-}
-
-#[derive(Debug, Serialize)]
-pub struct NetworkPolicy {
-    pub name: String,
-    /// Pod label selectors admitted to the database port.
-    pub from: Vec<Map>,
 }
 
 /// The password pgstate writes into a Secret: `value`, or the variable `fromEnv` names; `None`
@@ -667,34 +599,6 @@ pub(crate) fn base64(text: &str) -> String {
 /// keeps a value from the config exactly as written.
 pub fn literal(value: &str) -> String {
     value.replace('$', "$$")
-}
-
-pub(crate) fn probe(timing: &ProbeTiming, period: i64, timeout: i64, failures: i64) -> ProbeView {
-    ProbeView {
-        initial_delay_seconds: timing.initial_delay_seconds.unwrap_or(0),
-        period_seconds: timing.period_seconds.unwrap_or(period),
-        timeout_seconds: timing.timeout_seconds.unwrap_or(timeout),
-        failure_threshold: timing.failure_threshold.unwrap_or(failures),
-    }
-}
-
-/// The labels of a component's objects: the config's own, the selector, and the well-known
-/// `app.kubernetes.io` ones with `name` (what runs: postgresql, redis, the app's name).
-pub(crate) fn labels(config: &Config, component: &str, name: &str) -> Map {
-    let mut labels = config.labels.clone();
-    labels.extend(selector(config, component));
-    labels.insert("app.kubernetes.io/name".into(), name.into());
-    labels.insert("app.kubernetes.io/part-of".into(), config.name.clone());
-    labels.insert("app.kubernetes.io/managed-by".into(), "pgstate".into());
-    labels
-}
-
-/// What selects a component's pods: the config's name and the component.
-pub(crate) fn selector(config: &Config, component: &str) -> Map {
-    BTreeMap::from([
-        ("app.kubernetes.io/instance".into(), config.name.clone()),
-        ("app.kubernetes.io/component".into(), component.into()),
-    ])
 }
 
 /// The connection variables an app gets, with the names it asked for.
@@ -898,6 +802,11 @@ pub fn hba_text(config: &Config) -> String {
 }
 
 impl Context {
+    /// The database's NetworkPolicy (statefulset target, `networkPolicy` on).
+    pub fn network_policy(&self) -> Option<&Policy> {
+        self.database.as_ref()?.policy.as_ref()
+    }
+
     /// Builds the view model of a validated config. `vars` supplies `password.fromEnv`.
     pub fn new(config: &Config, vars: &dyn Vars) -> Context {
         let pg = &config.postgres;
@@ -932,98 +841,8 @@ impl Context {
             .pgdata
             .clone()
             .unwrap_or_else(|| format!("{}/pgdata", pg.mount_path.trim_end_matches('/')));
-        let mut env = vec![
-            EnvVar {
-                name: "POSTGRES_USER".into(),
-                value: Some(literal(&pg.user)),
-                secret: None,
-            },
-            EnvVar {
-                name: "POSTGRES_DB".into(),
-                value: Some(literal(&pg.database)),
-                secret: None,
-            },
-            EnvVar {
-                name: "POSTGRES_PASSWORD_FILE".into(),
-                value: Some(PASSWORD_FILE.into()),
-                secret: None,
-            },
-            EnvVar {
-                name: "PGDATA".into(),
-                value: Some(literal(&pgdata)),
-                secret: None,
-            },
-            EnvVar {
-                name: "PGPORT".into(),
-                value: Some(pg.port.to_string()),
-                secret: None,
-            },
-        ];
         let app_role = app_role_name(config);
-        if in_cluster {
-            env.push(EnvVar {
-                name: "PGSTATE_PASSWORD_FILE".into(),
-                value: Some(PASSWORD_FILE.into()),
-                secret: None,
-            });
-        }
-        if let Some(role) = &app_role {
-            env.push(EnvVar {
-                name: "PGSTATE_APP_ROLE".into(),
-                value: Some(literal(role)),
-                secret: None,
-            });
-            env.push(EnvVar {
-                name: "PGSTATE_APP_PASSWORD_FILE".into(),
-                value: Some(format!("{APP_SECRET_DIR}/{APP_PASSWORD_KEY}")),
-                secret: None,
-            });
-        }
-        if let Some(args) = &pg.initdb_args {
-            env.push(EnvVar {
-                name: "POSTGRES_INITDB_ARGS".into(),
-                value: Some(literal(args)),
-                secret: None,
-            });
-        }
-        env.extend(pg.env.iter().map(|(k, v)| EnvVar {
-            name: k.clone(),
-            value: Some(literal(v)),
-            secret: None,
-        }));
-        let mut args = vec!["postgres".to_owned()];
         let tls = tls_view(config);
-        let mut settings = settings_with_preload(pg);
-        if in_cluster {
-            settings.insert("hba_file".into(), format!("{HBA_DIR}/pg_hba.conf"));
-        }
-        if let Some(t) = &tls {
-            settings.insert("ssl".into(), "on".into());
-            settings.insert("ssl_cert_file".into(), format!("{}/tls.crt", t.dir));
-            settings.insert("ssl_key_file".into(), format!("{}/tls.key", t.dir));
-            settings.insert("ssl_ca_file".into(), t.ca_file.clone());
-            settings
-                .entry("ssl_min_protocol_version".into())
-                .or_insert_with(|| "TLSv1.2".into());
-        }
-        for (key, value) in &settings {
-            args.push("-c".into());
-            args.push(format!("{key}={value}"));
-        }
-        let probe_command = vec![
-            "pg_isready".into(),
-            "--quiet".into(),
-            "--host=127.0.0.1".into(),
-            format!("--port={}", pg.port),
-            // No --dbname: libpq reads a database name with `=` or a URL prefix as a
-            // connection string, and the answer does not depend on the database anyway.
-            format!("--username={}", pg.user),
-        ];
-        let probes = BTreeMap::from([
-            ("startup", probe(&pg.probes.startup, 5, 5, 60)),
-            ("readiness", probe(&pg.probes.readiness, 5, 5, 3)),
-            ("liveness", probe(&pg.probes.liveness, 10, 5, 6)),
-        ]);
         let st = &pg.storage;
         let pvc_name = format!("{}-{}-0", st.claim_name, config.name);
         let local_volume = st
@@ -1123,33 +942,55 @@ impl Context {
                 drill,
             }
         });
-        let network_policy = (config.network_policy && in_cluster).then(|| {
-            let mut from = Vec::new();
-            if config.app.is_some() {
-                from.push(selector(config, "app"));
-            }
-            if config.backup.is_some() {
-                from.push(selector(config, "backup"));
-            }
-            from.push(BTreeMap::from([(
-                format!("{}-client", config.name),
-                "true".to_owned(),
-            )]));
-            NetworkPolicy {
-                name: config.name.clone(),
-                from,
-            }
-        });
         let app_name = app.as_ref().map_or(String::new(), |a| a.name.clone());
         let redis = super::redis::view(config, vars);
         let metrics = metrics_view(config);
         let metrics_annotations = metrics
             .as_ref()
             .map_or_else(Map::new, |m| m.annotations.clone());
-        let grace = pg
-            .pod
-            .termination_grace_period_seconds
-            .unwrap_or(DATABASE_GRACE_SECONDS);
+        let database_labels = labels(config, "database", "postgresql");
+        let database_selector = selector(config, "database");
+        let app_role = app_role.map(|name| AppRole {
+            name,
+            secret: app_secret,
+            key: APP_PASSWORD_KEY,
+            dir: APP_SECRET_DIR,
+            data: config
+                .app
+                .as_ref()
+                .and_then(|a| a.password.as_ref())
+                .and_then(|p| self::rendered_password(p, vars))
+                .filter(|_| owned)
+                .map(|p| base64(&p)),
+        });
+        let hba = in_cluster.then(|| HbaView {
+            name: format!("{}-hba", config.name),
+            dir: HBA_DIR,
+            text: hba_text(config),
+        });
+        let initdb = match config.target {
+            Target::Statefulset => initdb(config, true),
+            Target::Cloudnativepg => initdb(config, false),
+            Target::Percona | Target::External => None,
+        };
+        let database = in_cluster.then(|| {
+            super::postgres::workload(super::postgres::Parts {
+                config,
+                labels: &database_labels,
+                selector: &database_selector,
+                secret: &secret,
+                storage: &storage,
+                pgdata: &pgdata,
+                pod: pod_view(&pg.pod, &database_labels, &metrics_annotations),
+                metrics: metrics
+                    .as_ref()
+                    .map(|m| (m, super::postgres::metrics_container(config, m))),
+                app_role: app_role.as_ref(),
+                tls: tls.as_ref(),
+                hba: hba.as_ref(),
+                initdb: initdb.as_ref(),
+            })
+        });
         Context {
             name: config.name.clone(),
             target: target_name(config.target),
@@ -1161,12 +1002,12 @@ impl Context {
             namespace: config.namespace.clone(),
             uid: UID,
             labels: Components {
-                database: labels(config, "database", "postgresql"),
+                database: database_labels.clone(),
                 app: labels(config, "app", &app_name),
                 backup: labels(config, "backup", "postgresql"),
             },
             selector: Components {
-                database: selector(config, "database"),
+                database: database_selector.clone(),
                 app: selector(config, "app"),
                 backup: selector(config, "backup"),
             },
@@ -1178,34 +1019,9 @@ impl Context {
                 user: pg.user.clone(),
                 mount_path: pg.mount_path.clone(),
                 pgdata: pgdata.clone(),
-                start: in_cluster,
-                args,
-                env,
-                resources: resolve_resources(&pg.resources, &POSTGRES_RESOURCES),
-                probe_command,
-                stop_command: vec![
-                    "pg_ctl".into(),
-                    "stop".into(),
-                    format!("--pgdata={pgdata}"),
-                    "--mode=fast".into(),
-                    "--wait".into(),
-                    format!("--timeout={}", grace - STOP_MARGIN),
-                ],
-                probes,
                 storage,
-                node_selector: pg.node_selector.clone(),
-                tolerations: pg.tolerations.clone(),
-                affinity: pg.affinity.clone(),
-                topology_spread: pg.topology_spread.clone(),
-                pod: PodView {
-                    termination_grace_period_seconds: Some(grace),
-                    ..pod_view(
-                        &pg.pod,
-                        &labels(config, "database", "postgresql"),
-                        &metrics_annotations,
-                    )
-                },
             },
+            database,
             service: Service {
                 name: config.name.clone(),
                 headless: format!("{}-hl", config.name),
@@ -1216,31 +1032,10 @@ impl Context {
             app,
             redis,
             backup,
-            network_policy,
-            app_role: app_role.map(|name| AppRole {
-                name,
-                secret: app_secret,
-                key: APP_PASSWORD_KEY,
-                dir: APP_SECRET_DIR,
-                data: config
-                    .app
-                    .as_ref()
-                    .and_then(|a| a.password.as_ref())
-                    .and_then(|p| self::rendered_password(p, vars))
-                    .filter(|_| owned)
-                    .map(|p| base64(&p)),
-            }),
+            app_role,
             tls,
-            hba: in_cluster.then(|| HbaView {
-                name: format!("{}-hba", config.name),
-                dir: HBA_DIR,
-                text: hba_text(config),
-            }),
-            initdb: match config.target {
-                Target::Statefulset => initdb(config, true),
-                Target::Cloudnativepg => initdb(config, false),
-                Target::Percona | Target::External => None,
-            },
+            hba,
+            initdb,
             metrics,
             app_policy: config.network_policy && config.app.is_some(),
             password_file: PASSWORD_FILE,

@@ -74,10 +74,26 @@ templates! {
     ExternalService => "external/service.yaml.j2",
     RedisSecret => "redis/secret.yaml.j2",
     RedisConfig => "redis/configmap.yaml.j2",
-    RedisHeadlessService => "redis/service-headless.yaml.j2",
-    RedisService => "redis/service.yaml.j2",
-    RedisStatefulSet => "redis/statefulset.yaml.j2",
-    RedisNetworkPolicy => "redis/networkpolicy.yaml.j2",
+    RedisHeadlessService => "service-headless.yaml.j2",
+    RedisService => "service.yaml.j2",
+    RedisStatefulSet => "statefulset.yaml.j2",
+    RedisNetworkPolicy => "networkpolicy.yaml.j2",
+}
+
+impl TemplateId {
+    /// The workload an object template renders as `w` (see templates/objects.yaml.j2): Redis's
+    /// for the Redis objects, else the database's.
+    pub(super) fn workload(self) -> &'static str {
+        match self {
+            TemplateId::RedisSecret
+            | TemplateId::RedisConfig
+            | TemplateId::RedisHeadlessService
+            | TemplateId::RedisService
+            | TemplateId::RedisStatefulSet
+            | TemplateId::RedisNetworkPolicy => "redis",
+            _ => "database",
+        }
+    }
 }
 
 /// The templates that are not objects: the one that renders a config's objects ([`OBJECTS`])
@@ -160,21 +176,33 @@ const SHARED: &[(&str, &str)] = &[
         "partials/drill.sh",
         include_str!("../../templates/partials/drill.sh"),
     ),
+    (
+        "redis/redis.conf",
+        include_str!("../../templates/redis/redis.conf"),
+    ),
+    (
+        "redis/start.sh",
+        include_str!("../../templates/redis/start.sh"),
+    ),
+    (
+        "redis/probe.sh",
+        include_str!("../../templates/redis/probe.sh"),
+    ),
 ];
 
 /// The shell scripts pgstate puts in objects, as written (the Redis probe with port 0): the
 /// boundary oracle checks that every script rendered is one of these, whatever the config.
 pub fn embedded_scripts() -> Vec<String> {
     // Each shell partial as the templates include it (its own includes resolved); none of them
-    // prints a value.
-    let mut scripts: Vec<String> = SHARED
+    // prints a value from the config but Redis's port.
+    let ctx = minijinja::context! {
+        redis => minijinja::context! { port => 0, paths => super::view(&redis::PATHS) },
+    };
+    SHARED
         .iter()
         .filter(|(name, _)| name.ends_with(".sh"))
-        .filter_map(|(name, _)| compiled(name).ok()?.render(()).ok())
-        .collect();
-    scripts.push(redis::start_script());
-    scripts.push(redis::probe_script(0));
-    scripts
+        .filter_map(|(name, _)| compiled(name).ok()?.render(&ctx).ok())
+        .collect()
 }
 
 /// The template that renders a config's objects: it imports the shared macros once as `c` and

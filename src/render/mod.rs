@@ -4,8 +4,10 @@
 pub mod boundary;
 pub mod context;
 mod env;
+pub mod postgres;
 pub mod redis;
 pub mod targets;
+pub mod workload;
 
 use crate::config::Config;
 use crate::config::vars::Vars;
@@ -44,7 +46,8 @@ pub fn object(id: TemplateId, view: &minijinja::Value) -> Result<String, Error> 
 /// The YAML of each template of `ids`, rendered with `view` in one run of [`OBJECTS`].
 fn render_objects(ids: &[TemplateId], view: &minijinja::Value) -> Result<Vec<String>, Error> {
     let names: Vec<&str> = ids.iter().map(|id| id.file()).collect();
-    let ctx = minijinja::context! { objects => &names, ..view.clone() };
+    let objects: Vec<[&str; 2]> = ids.iter().map(|id| [id.file(), id.workload()]).collect();
+    let ctx = minijinja::context! { objects => &objects, ..view.clone() };
     let text = compiled(OBJECTS)?
         .render(ctx)
         .map_err(|e| Error::Bug(format!("template {} failed: {e:#}", names.join(", "))))?;
@@ -108,7 +111,7 @@ fn ordered_templates(ctx: &Context) -> Vec<TemplateId> {
             TemplateId::RedisService,
             TemplateId::RedisStatefulSet,
         ]);
-        if redis.policy_from.is_some() {
+        if redis.workload.policy.is_some() {
             ids.push(TemplateId::RedisNetworkPolicy);
         }
     }
@@ -184,7 +187,7 @@ fn database_templates(ctx: &Context) -> Vec<TemplateId> {
     {
         ids.push(TemplateId::ServiceMonitor);
     }
-    if ctx.network_policy.is_some() {
+    if ctx.network_policy().is_some() {
         ids.push(TemplateId::NetworkPolicy);
         if ctx.app.is_some() {
             ids.push(TemplateId::AppNetworkPolicy);

@@ -4,14 +4,17 @@
 //! container mounts the Secret as a file, and a short start script appends a `requirepass` line
 //! (the password escaped for redis.conf) to a copy of the rendered redis.conf in a memory-backed
 //! folder only the Redis user can read, then execs `redis-server` on that copy. The probes read
-//! the same file into `REDISCLI_AUTH` for `redis-cli ping`, which must answer PONG.
-
-use std::collections::BTreeMap;
+//! the same file into `REDISCLI_AUTH` for `redis-cli ping`, which must answer PONG. redis.conf,
+//! the start script and the probe are templates (templates/redis/); the StatefulSet, both
+//! Services and the NetworkPolicy are the database's templates, rendering Redis's [`Workload`].
 
 use serde::Serialize;
 
-use super::context::{
-    Map, ProbeView, SecretRef, base64, labels, literal, probe, rendered_password, selector,
+use super::context::PodView;
+use super::context::{Map, SecretRef, base64, literal, rendered_password};
+use super::workload::{
+    self, Claim, ClientService, Command, Container, Mount, Peer, Policy, PolicyRule, Port,
+    ProbeDefaults, Volume, Workload,
 };
 use crate::config::defaults::{REDIS_RESOURCES, ResolvedResources, resolve_resources};
 use crate::config::model::{Config, Redis};
@@ -21,7 +24,7 @@ use crate::config::vars::Vars;
 
 /// Redis runs as pgstate's high UID, like the database: redis-server needs no passwd entry,
 /// and the volumes are writable through the matching fsGroup.
-pub const REDIS_UID: i64 = super::context::UID;
+pub const REDIS_UID: i64 = workload::UID;
 /// Where the Redis password file is mounted.
 pub const REDIS_SECRET_DIR: &str = "/etc/pgstate-redis";
 /// Where the rendered redis.conf (without the password) is mounted.
@@ -30,34 +33,38 @@ pub const REDIS_CONF_DIR: &str = "/etc/redis";
 pub const REDIS_RUN_DIR: &str = "/run/redis";
 /// Where Redis keeps its data (the volume).
 pub const REDIS_DATA_DIR: &str = "/data";
+/// The pod's grace period, written out (Kubernetes' default).
+const GRACE_SECONDS: i64 = 30;
+/// The probes' default timings: startup, readiness, liveness.
+const PROBES: [ProbeDefaults; 3] = [
+    ProbeDefaults {
+        period: 5,
+        timeout: 5,
+        failures: 60,
+    },
+    ProbeDefaults {
+        period: 5,
+        timeout: 3,
+        failures: 3,
+    },
+    ProbeDefaults {
+        period: 10,
+        timeout: 5,
+        failures: 6,
+    },
+];
 
+/// What Redis adds to its [`Workload`]: the password's Secret, redis.conf's values, and the
+/// folders its scripts (templates/redis/start.sh, probe.sh) name.
 #[derive(Debug, Serialize)]
 pub struct RedisView {
     pub name: String,
-    pub headless: String,
-    pub image: String,
     pub port: i64,
-    pub labels: Map,
-    pub selector: Map,
     pub secret: RedisSecret,
-    /// redis.conf as rendered into the ConfigMap (no password in it).
-    pub config: String,
-    /// The start script: password into the config copy, then exec redis-server.
-    pub start: String,
-    pub probe_command: Vec<String>,
-    pub probes: BTreeMap<&'static str, ProbeView>,
-    pub resources: ResolvedResources,
-    pub size: String,
-    pub class: Option<String>,
-    pub access_mode: &'static str,
-    pub retention: &'static str,
-    pub uid: i64,
-    pub conf_dir: &'static str,
-    pub secret_dir: &'static str,
-    pub run_dir: &'static str,
-    pub data_dir: &'static str,
-    /// Pod label selectors admitted to the Redis port (NetworkPolicy), when there is one.
-    pub policy_from: Option<Vec<Map>>,
+    /// The values of templates/redis/redis.conf.
+    pub conf: RedisConf,
+    pub paths: RedisPaths,
+    pub workload: Workload,
 }
 
 #[derive(Debug, Serialize)]
@@ -67,6 +74,30 @@ pub struct RedisSecret {
     /// Base64 of the password when pgstate renders the Secret (fromEnv / value).
     pub data: Option<String>,
 }
+
+#[derive(Debug, Serialize)]
+pub struct RedisConf {
+    /// `yes` or `no`.
+    pub append_only: &'static str,
+    pub max_memory: Option<u64>,
+    pub eviction_policy: String,
+}
+
+/// The folders Redis's container mounts, as its scripts name them.
+#[derive(Debug, Serialize)]
+pub struct RedisPaths {
+    pub conf_dir: &'static str,
+    pub secret_dir: &'static str,
+    pub run_dir: &'static str,
+    pub data_dir: &'static str,
+}
+
+pub const PATHS: RedisPaths = RedisPaths {
+    conf_dir: REDIS_CONF_DIR,
+    secret_dir: REDIS_SECRET_DIR,
+    run_dir: REDIS_RUN_DIR,
+    data_dir: REDIS_DATA_DIR,
+};
 
 /// The Secret and key holding Redis's password.
 fn secret_ref(config: &Config, redis: &Redis) -> SecretRef {
@@ -92,45 +123,6 @@ fn max_memory(redis: &Redis, resources: &ResolvedResources) -> Option<u64> {
     }
 }
 
-fn redis_conf(redis: &Redis, max_memory: Option<u64>) -> String {
-    let mut conf = String::from(
-        "# Rendered by pgstate. The start script appends requirepass from the mounted Secret.\n",
-    );
-    conf.push_str(&format!("port {}\n", redis.port));
-    conf.push_str(&format!("dir {REDIS_DATA_DIR}\n"));
-    let append = if redis.append_only { "yes" } else { "no" };
-    conf.push_str(&format!("appendonly {append}\n"));
-    conf.push_str("appendfsync everysec\n");
-    if let Some(bytes) = max_memory {
-        conf.push_str(&format!("maxmemory {bytes}\n"));
-    }
-    let policy = redis.eviction_policy.as_deref().unwrap_or("noeviction");
-    conf.push_str(&format!("maxmemory-policy {policy}\n"));
-    conf
-}
-
-pub fn start_script() -> String {
-    format!(
-        "set -eu\n\
-         password={REDIS_SECRET_DIR}/password\n\
-         [ -s \"$password\" ] || {{ echo \"pgstate: $password is empty; Redis would run without a password\" >&2; exit 1; }}\n\
-         # Every byte of the password as \\xHH, which redis.conf reads inside double quotes (quotes,\n\
-         # backslashes, a trailing newline included), into a copy of redis.conf only this user can\n\
-         # read: the password is never on a command line or in the environment.\n\
-         umask 077\n\
-         hex=$(od -An -v -tx1 \"$password\" | tr -d ' \\n' | sed 's/../\\\\x&/g')\n\
-         {{ cat {REDIS_CONF_DIR}/redis.conf; printf 'requirepass \"%s\"\\n' \"$hex\"; }} > {REDIS_RUN_DIR}/redis.conf\n\
-         exec redis-server {REDIS_RUN_DIR}/redis.conf\n"
-    )
-}
-
-/// The probe's script: `PONG` from Redis on `port`, with the password from its file.
-pub fn probe_script(port: i64) -> String {
-    format!(
-        "REDISCLI_AUTH=\"$(cat {REDIS_SECRET_DIR}/password; echo .)\"; export REDISCLI_AUTH=\"${{REDISCLI_AUTH%.}}\"; [ \"$(redis-cli -h 127.0.0.1 -p {port} ping 2>&1)\" = PONG ]"
-    )
-}
-
 /// The view of `redis:`, or `None` without it.
 pub fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
     let redis = config.redis.as_ref()?;
@@ -143,53 +135,105 @@ pub fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
     };
     let resources = resolve_resources(&redis.resources, &REDIS_RESOURCES);
     let max = max_memory(redis, &resources);
-    let policy_from = config.network_policy.then(|| {
-        let app = config.app.as_ref().map(|_| selector(config, "app"));
-        let mut from: Vec<Map> = app.into_iter().collect();
-        from.push(BTreeMap::from([(
-            format!("{name}-client"),
-            "true".to_owned(),
-        )]));
-        from
-    });
-    let probe_command = vec![
-        "sh".into(),
-        "-c".into(),
-        // `$(cat)` would drop a trailing newline the password may have; redis-cli exits 0 even
-        // when refused, and a Redis without a password answers PONG after a failed AUTH
-        // warning: only exactly PONG passes.
-        probe_script(redis.port),
-    ];
-    Some(RedisView {
-        headless: format!("{name}-hl"),
-        image: redis.image.clone(),
+    let labels = workload::labels(config, "redis", "redis");
+    let port = || Port {
+        name: "redis",
         port: redis.port,
-        labels: labels(config, "redis", "redis"),
-        selector: selector(config, "redis"),
-        secret,
-        config: redis_conf(redis, max),
-        start: start_script(),
-        probe_command,
-        probes: BTreeMap::from([
-            ("startup", probe(&redis.probes.startup, 5, 5, 60)),
-            ("readiness", probe(&redis.probes.readiness, 5, 3, 3)),
-            ("liveness", probe(&redis.probes.liveness, 10, 5, 6)),
-        ]),
+    };
+    let policy = config.network_policy.then(|| {
+        let app = config
+            .app
+            .as_ref()
+            .map(|_| workload::selector(config, "app"));
+        let mut from: Vec<Peer> = app.into_iter().map(Peer::pods).collect();
+        from.push(Peer::pods(workload::client_label(&name)));
+        Policy {
+            name: name.clone(),
+            rules: vec![PolicyRule {
+                from,
+                port: redis.port,
+            }],
+        }
+    });
+    let container = Container {
+        name: "redis",
+        image: redis.image.clone(),
+        command: Some(Command {
+            shell: "sh",
+            script: "redis/start.sh",
+            args: Vec::new(),
+        }),
+        args: Vec::new(),
+        port: port(),
+        env: Vec::new(),
         resources,
-        size: redis.storage.size.clone(),
-        class: redis.storage.class.clone(),
-        access_mode: redis.storage.access_mode.as_str(),
-        retention: if redis.storage.retain {
-            "Retain"
-        } else {
-            "Delete"
+        probe_command: vec!["sh".into(), "-c".into()],
+        probe_script: Some("redis/probe.sh"),
+        probes: workload::exec_probes(&redis.probes, &PROBES),
+        stop_command: Vec::new(),
+        mounts: vec![
+            Mount::new("data", REDIS_DATA_DIR, false),
+            Mount::new("config", REDIS_CONF_DIR, true),
+            Mount::new("run", REDIS_RUN_DIR, false),
+            Mount::new("tmp", "/tmp", false),
+            Mount::new("credentials", REDIS_SECRET_DIR, true),
+        ],
+    };
+    let workload = Workload {
+        name: name.clone(),
+        headless: format!("{name}-hl"),
+        selector: workload::selector(config, "redis"),
+        port: port(),
+        service: ClientService {
+            name: name.clone(),
+            kind: "ClusterIP",
+            annotations: Map::new(),
+            ports: vec![port()],
+        },
+        policy,
+        pod: PodView {
+            labels: labels.clone(),
+            annotations: Map::new(),
+            image_pull_secrets: Vec::new(),
+            priority_class_name: None,
+            service_account_name: None,
+            automount_token: false,
+            termination_grace_period_seconds: Some(GRACE_SECONDS),
         },
         uid: REDIS_UID,
-        conf_dir: REDIS_CONF_DIR,
-        secret_dir: REDIS_SECRET_DIR,
-        run_dir: REDIS_RUN_DIR,
-        data_dir: REDIS_DATA_DIR,
-        policy_from,
+        node_selector: Map::new(),
+        tolerations: Vec::new(),
+        affinity: None,
+        topology_spread: Vec::new(),
+        containers: vec![container],
+        volumes: vec![
+            Volume::config_map("config", &name, None),
+            Volume::empty_dir("run", Some("Memory"), "1Mi"),
+            Volume::empty_dir("tmp", None, "64Mi"),
+            Volume::credentials(&secret.name, &secret.key),
+        ],
+        claim: Claim {
+            name: "data".into(),
+            size: redis.storage.size.clone(),
+            class: redis.storage.class.clone(),
+            access_mode: redis.storage.access_mode.as_str(),
+            retention: workload::retention(redis.storage.retain),
+        },
+        labels,
+    };
+    Some(RedisView {
+        port: redis.port,
+        secret,
+        conf: RedisConf {
+            append_only: if redis.append_only { "yes" } else { "no" },
+            max_memory: max,
+            eviction_policy: redis
+                .eviction_policy
+                .clone()
+                .unwrap_or_else(|| "noeviction".into()),
+        },
+        paths: PATHS,
+        workload,
         name,
     })
 }

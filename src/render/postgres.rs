@@ -1,0 +1,395 @@
+//! The database's [`Workload`] on the statefulset target: the postgres container (its start
+//! script, settings, probes and fast stop), the exporter beside it, and the pod's volumes.
+
+use std::collections::BTreeMap;
+
+use super::context::{
+    APP_SECRET_DIR, AppRole, EnvVar, HBA_DIR, HbaView, Initdb, MetricsView, PodView, Secret,
+    Storage, TlsView, literal, settings_with_preload,
+};
+use super::workload::{
+    self, CONFIG_MODE, Claim, ClientService, Command, Container, HttpGet, Mount, Peer, Policy,
+    PolicyRule, Port, Probe, ProbeDefaults, SECRET_MODE, UID, Volume, Workload,
+};
+use crate::config::defaults::{
+    DATABASE_GRACE_SECONDS, METRICS_RESOURCES, POSTGRES_RESOURCES, SHM_SIZE, STOP_MARGIN,
+    resolve_resources,
+};
+use crate::config::model::Config;
+use crate::config::names::{APP_PASSWORD_KEY, PASSWORD_FILE, SECRET_DIR};
+
+/// The postgres container's probes' default timings: startup, readiness, liveness.
+const PROBES: [ProbeDefaults; 3] = [
+    ProbeDefaults {
+        period: 5,
+        timeout: 5,
+        failures: 60,
+    },
+    ProbeDefaults {
+        period: 5,
+        timeout: 5,
+        failures: 3,
+    },
+    ProbeDefaults {
+        period: 10,
+        timeout: 5,
+        failures: 6,
+    },
+];
+/// The size of the socket folder and of /tmp in the database pod.
+const RUN_SIZE: &str = "16Mi";
+const TMP_SIZE: &str = "256Mi";
+/// Where the postgres image keeps its socket.
+pub const SOCKET_DIR: &str = "/var/run/postgresql";
+/// `defaultMode` 0640 of the TLS Secret: PostgreSQL accepts a key owned by root with group
+/// fsGroup and this mode.
+const TLS_MODE: i64 = 0o640;
+
+/// What the database's workload is made of, decided by `Context::new` for the other objects
+/// too.
+pub struct Parts<'a> {
+    pub config: &'a Config,
+    pub labels: &'a BTreeMap<String, String>,
+    pub selector: &'a BTreeMap<String, String>,
+    pub secret: &'a Secret,
+    pub storage: &'a Storage,
+    pub pgdata: &'a str,
+    /// The pod settings of `postgres.pod` (the grace period is decided here).
+    pub pod: PodView,
+    pub metrics: Option<(&'a MetricsView, Container)>,
+    pub app_role: Option<&'a AppRole>,
+    pub tls: Option<&'a TlsView>,
+    pub hba: Option<&'a HbaView>,
+    pub initdb: Option<&'a Initdb>,
+}
+
+/// The database's StatefulSet, Services and NetworkPolicy.
+pub fn workload(parts: Parts<'_>) -> Workload {
+    let Parts {
+        config,
+        secret,
+        metrics,
+        ..
+    } = parts;
+    let pg = &config.postgres;
+    let st = &pg.storage;
+    let grace = pg
+        .pod
+        .termination_grace_period_seconds
+        .unwrap_or(DATABASE_GRACE_SECONDS);
+    let port = || Port {
+        name: "postgres",
+        port: pg.port,
+    };
+    let mut mounts = vec![
+        Mount::new(&st.claim_name, &pg.mount_path, false),
+        Mount::new("run", SOCKET_DIR, false),
+        Mount::new("tmp", "/tmp", false),
+        Mount::new("shm", "/dev/shm", false),
+        Mount::new("credentials", SECRET_DIR, true),
+    ];
+    let mut volumes = vec![
+        Volume::empty_dir("run", None, RUN_SIZE),
+        Volume::empty_dir("tmp", None, TMP_SIZE),
+        Volume::empty_dir(
+            "shm",
+            Some("Memory"),
+            pg.pod.shm_size.as_deref().unwrap_or(SHM_SIZE),
+        ),
+        Volume::credentials(&secret.name, &secret.key),
+    ];
+    if let Some(role) = parts.app_role {
+        mounts.push(Mount::new("app-credentials", role.dir, true));
+        // The whole credentials Secret, optional: the app role keeps its password when the
+        // Secret has no key app-password yet (the start step says so in the log).
+        volumes.push(Volume::secret(
+            "app-credentials",
+            &role.secret,
+            SECRET_MODE,
+            &[],
+            true,
+        ));
+    }
+    if let Some(tls) = parts.tls {
+        mounts.push(Mount::new("tls", tls.dir, true));
+        volumes.push(Volume::secret(
+            "tls",
+            &tls.secret,
+            TLS_MODE,
+            &[
+                ("tls.crt", "tls.crt"),
+                ("tls.key", "tls.key"),
+                ("ca.crt", "ca.crt"),
+            ],
+            false,
+        ));
+    }
+    if let Some(hba) = parts.hba {
+        mounts.push(Mount::new("hba", hba.dir, true));
+        volumes.push(Volume::config_map("hba", &hba.name, Some(CONFIG_MODE)));
+    }
+    if let Some(initdb) = parts.initdb {
+        mounts.push(Mount::new("initdb", initdb.mount_path, true));
+        volumes.push(Volume::config_map(
+            "initdb",
+            &initdb.name,
+            Some(CONFIG_MODE),
+        ));
+    }
+    let mut containers = vec![Container {
+        name: "postgres",
+        image: pg.image.clone(),
+        command: Some(Command {
+            shell: "bash",
+            script: "partials/start.sh",
+            args: vec!["pgstate-start"],
+        }),
+        args: args(pg, parts.tls),
+        port: port(),
+        env: env(
+            config,
+            parts.pgdata,
+            parts.app_role.map(|r| r.name.as_str()),
+        ),
+        resources: resolve_resources(&pg.resources, &POSTGRES_RESOURCES),
+        probe_command: probe_command(pg),
+        probe_script: None,
+        probes: workload::exec_probes(&pg.probes, &PROBES),
+        // preStop: a fast shutdown, so a pod deletion never waits for clients (SIGTERM's
+        // "smart" mode) and ends in a kill and crash recovery.
+        stop_command: vec![
+            "pg_ctl".into(),
+            "stop".into(),
+            format!("--pgdata={}", parts.pgdata),
+            "--mode=fast".into(),
+            "--wait".into(),
+            format!("--timeout={}", grace - STOP_MARGIN),
+        ],
+        mounts,
+    }];
+    let mut service_ports = vec![port()];
+    let mut rules = vec![PolicyRule {
+        from: Vec::new(),
+        port: pg.port,
+    }];
+    if let Some((m, container)) = metrics {
+        service_ports.push(Port {
+            name: "metrics",
+            port: m.port,
+        });
+        rules.push(PolicyRule {
+            from: vec![Peer {
+                any_namespace: true,
+                labels: m.client.clone(),
+            }],
+            port: m.port,
+        });
+        containers.push(container);
+    }
+    let policy = config.network_policy.then(|| {
+        let mut from = Vec::new();
+        if config.app.is_some() {
+            from.push(Peer::pods(workload::selector(config, "app")));
+        }
+        if config.backup.is_some() {
+            from.push(Peer::pods(workload::selector(config, "backup")));
+        }
+        from.push(Peer::pods(workload::client_label(&config.name)));
+        rules[0].from = from;
+        Policy {
+            name: config.name.clone(),
+            rules,
+        }
+    });
+    Workload {
+        name: config.name.clone(),
+        headless: format!("{}-hl", config.name),
+        labels: parts.labels.clone(),
+        selector: parts.selector.clone(),
+        port: port(),
+        service: ClientService {
+            name: config.name.clone(),
+            kind: config.service.kind.as_str(),
+            annotations: config.service.annotations.clone(),
+            ports: service_ports,
+        },
+        policy,
+        pod: PodView {
+            termination_grace_period_seconds: Some(grace),
+            ..parts.pod
+        },
+        uid: UID,
+        node_selector: pg.node_selector.clone(),
+        tolerations: pg.tolerations.clone(),
+        affinity: pg.affinity.clone(),
+        topology_spread: pg.topology_spread.clone(),
+        containers,
+        volumes,
+        claim: Claim {
+            name: parts.storage.claim_name.clone(),
+            size: parts.storage.size.clone(),
+            class: parts.storage.class.clone(),
+            access_mode: parts.storage.access_mode,
+            retention: parts.storage.retention,
+        },
+    }
+}
+
+/// The exporter's container: its own port, HTTP probes of `/` on it, the password file.
+pub fn metrics_container(config: &Config, m: &MetricsView) -> Container {
+    let pg = &config.postgres;
+    let metrics = &pg.metrics;
+    let lit = |name: &str, value: String| EnvVar {
+        name: name.into(),
+        value: Some(value),
+        secret: None,
+    };
+    let http = |kind, period, failures| Probe {
+        kind,
+        http_get: Some(HttpGet {
+            path: "/".into(),
+            port: "metrics",
+        }),
+        tcp_socket: None,
+        initial_delay_seconds: None,
+        period_seconds: period,
+        timeout_seconds: Some(5),
+        failure_threshold: failures,
+    };
+    Container {
+        name: "metrics",
+        image: metrics.image.clone(),
+        command: None,
+        args: vec![
+            format!("--web.listen-address=:{}", m.port),
+            format!("--web.telemetry-path={}", m.path),
+        ],
+        port: Port {
+            name: "metrics",
+            port: m.port,
+        },
+        env: vec![
+            lit(
+                "DATA_SOURCE_URI",
+                format!(
+                    "127.0.0.1:{}/{}?sslmode={}",
+                    pg.port,
+                    super::context::percent_encode(&pg.database),
+                    // In the pod, over loopback: encrypted when the server has TLS; the
+                    // certificate names the Services, not 127.0.0.1.
+                    if pg.tls.is_some() {
+                        "require"
+                    } else {
+                        "disable"
+                    }
+                ),
+            ),
+            lit("DATA_SOURCE_USER", literal(&pg.user)),
+            lit("DATA_SOURCE_PASS_FILE", PASSWORD_FILE.into()),
+        ],
+        resources: resolve_resources(&metrics.resources, &METRICS_RESOURCES),
+        probe_command: Vec::new(),
+        probe_script: None,
+        probes: vec![http("readinessProbe", 10, 3), http("livenessProbe", 20, 6)],
+        stop_command: Vec::new(),
+        mounts: vec![Mount::new("credentials", SECRET_DIR, true)],
+    }
+}
+
+/// The postgres container's variables: the image's, pgstate's start step's, then the config's
+/// own `postgres.env`.
+fn env(config: &Config, pgdata: &str, app_role: Option<&str>) -> Vec<EnvVar> {
+    let pg = &config.postgres;
+    let mut env = vec![
+        EnvVar {
+            name: "POSTGRES_USER".into(),
+            value: Some(literal(&pg.user)),
+            secret: None,
+        },
+        EnvVar {
+            name: "POSTGRES_DB".into(),
+            value: Some(literal(&pg.database)),
+            secret: None,
+        },
+        EnvVar {
+            name: "POSTGRES_PASSWORD_FILE".into(),
+            value: Some(PASSWORD_FILE.into()),
+            secret: None,
+        },
+        EnvVar {
+            name: "PGDATA".into(),
+            value: Some(literal(pgdata)),
+            secret: None,
+        },
+        EnvVar {
+            name: "PGPORT".into(),
+            value: Some(pg.port.to_string()),
+            secret: None,
+        },
+    ];
+    env.push(EnvVar {
+        name: "PGSTATE_PASSWORD_FILE".into(),
+        value: Some(PASSWORD_FILE.into()),
+        secret: None,
+    });
+    if let Some(role) = app_role {
+        env.push(EnvVar {
+            name: "PGSTATE_APP_ROLE".into(),
+            value: Some(literal(role)),
+            secret: None,
+        });
+        env.push(EnvVar {
+            name: "PGSTATE_APP_PASSWORD_FILE".into(),
+            value: Some(format!("{APP_SECRET_DIR}/{APP_PASSWORD_KEY}")),
+            secret: None,
+        });
+    }
+    if let Some(args) = &pg.initdb_args {
+        env.push(EnvVar {
+            name: "POSTGRES_INITDB_ARGS".into(),
+            value: Some(literal(args)),
+            secret: None,
+        });
+    }
+    env.extend(pg.env.iter().map(|(k, v)| EnvVar {
+        name: k.clone(),
+        value: Some(literal(v)),
+        secret: None,
+    }));
+    env
+}
+
+/// The server's arguments: `postgres` and a `-c key=value` for each setting (the config's, the
+/// preload libraries, pg_hba.conf's file and TLS's files).
+fn args(pg: &crate::config::model::Postgres, tls: Option<&TlsView>) -> Vec<String> {
+    let mut args = vec!["postgres".to_owned()];
+    let mut settings = settings_with_preload(pg);
+    settings.insert("hba_file".into(), format!("{HBA_DIR}/pg_hba.conf"));
+    if let Some(t) = tls {
+        settings.insert("ssl".into(), "on".into());
+        settings.insert("ssl_cert_file".into(), format!("{}/tls.crt", t.dir));
+        settings.insert("ssl_key_file".into(), format!("{}/tls.key", t.dir));
+        settings.insert("ssl_ca_file".into(), t.ca_file.clone());
+        settings
+            .entry("ssl_min_protocol_version".into())
+            .or_insert_with(|| "TLSv1.2".into());
+    }
+    for (key, value) in &settings {
+        args.push("-c".into());
+        args.push(format!("{key}={value}"));
+    }
+    args
+}
+
+/// What the probes run: `pg_isready` over loopback.
+fn probe_command(pg: &crate::config::model::Postgres) -> Vec<String> {
+    vec![
+        "pg_isready".into(),
+        "--quiet".into(),
+        "--host=127.0.0.1".into(),
+        format!("--port={}", pg.port),
+        // No --dbname: libpq reads a database name with `=` or a URL prefix as a
+        // connection string, and the answer does not depend on the database anyway.
+        format!("--username={}", pg.user),
+    ]
+}
