@@ -9,7 +9,7 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use super::targets::{self, Cnpg, ExternalView, Percona};
-use super::workload::{Policy, UID, Workload, labels, selector};
+use super::workload::{HttpGet, Policy, Probe, UID, Workload, labels, selector};
 use crate::config::defaults::{APP_RESOURCES, JOB_RESOURCES, ResolvedResources, resolve_resources};
 use crate::config::model::{App, BackupFormat, Config, Password, SslMode, Target};
 use crate::config::names::{
@@ -321,7 +321,8 @@ pub struct AppView {
     pub port: i64,
     pub env: Vec<EnvVar>,
     pub resources: ResolvedResources,
-    pub health_path: Option<String>,
+    /// Readiness and liveness: an HTTP GET of `app.healthPath`, else a TCP connect.
+    pub probes: Vec<Probe>,
     pub uid: i64,
     pub read_only_root_filesystem: bool,
     /// The TLS Secret whose `ca.crt` the app mounts (`postgres.tls`).
@@ -678,7 +679,21 @@ fn app_view(config: &Config, app: &App, conn: &Connection) -> AppView {
         port: app.port,
         env,
         resources: resolve_resources(&app.resources, &APP_RESOURCES),
-        health_path: app.health_path.clone(),
+        probes: [("readinessProbe", 5, 3), ("livenessProbe", 10, 6)]
+            .into_iter()
+            .map(|(kind, period, failures)| Probe {
+                kind,
+                http_get: app.health_path.as_ref().map(|path| HttpGet {
+                    path: path.clone(),
+                    port: "http",
+                }),
+                tcp_socket: app.health_path.is_none().then_some("http"),
+                initial_delay_seconds: None,
+                period_seconds: period,
+                timeout_seconds: None,
+                failure_threshold: failures,
+            })
+            .collect(),
         uid: app.run_as_user,
         read_only_root_filesystem: app.read_only_root_filesystem,
         tls_secret: conn.ssl_root_cert.as_ref().map(|_| tls_secret(config)),
