@@ -46,7 +46,7 @@ pub(crate) fn run(
 /// the config decides, and for the rest the Secret and key the operator writes them to.
 pub fn connection(config: &Config, ctx: &Context, format: crate::cli::ConnectionFormat) -> String {
     use crate::cli::ConnectionFormat;
-    use crate::render::context::Field;
+    use crate::render::app::Field;
     let names = config
         .app
         .as_ref()

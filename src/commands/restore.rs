@@ -70,7 +70,7 @@ pub(crate) fn run(
                     return Err(Error::Usage(format!(
                         "`{from}` is not a dump pgstate reads: a key of letters, digits, `.`, `_`, `-` and `/` (no `..`) ending in .dump or .sql.gz, such as s3://{}/{}/{}-20260101T020000Z-00.dump",
                         s3.bucket,
-                        render::context::s3_folder(config, s3),
+                        render::backup::s3_folder(config, s3),
                         config.name
                     )));
                 }
@@ -172,7 +172,7 @@ pub fn restore_job(
     });
     env.push(context::EnvVar {
         name: "JOBS".into(),
-        value: Some(context::RESTORE_JOBS.into()),
+        value: Some(render::backup::RESTORE_JOBS.into()),
         secret: None,
     });
     let view = RestoreView {

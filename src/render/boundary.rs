@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::config::model::Config;
 use crate::config::validate::boundary as rules;
-use crate::render::{context, redis};
+use crate::render::{backup, postgres_files, redis};
 
 /// Where pgstate itself mounts volumes: its own folders, fine even under system folders.
 const OWN_MOUNTS: &[&str] = &[
@@ -16,11 +16,11 @@ const OWN_MOUNTS: &[&str] = &[
     "/tmp",
     "/dev/shm",
     crate::config::names::SECRET_DIR,
-    context::APP_SECRET_DIR,
-    context::TLS_DIR,
-    context::HBA_DIR,
-    context::S3_CREDENTIALS_DIR,
-    context::INITDB_DIR,
+    postgres_files::APP_SECRET_DIR,
+    postgres_files::TLS_DIR,
+    postgres_files::HBA_DIR,
+    backup::S3_CREDENTIALS_DIR,
+    postgres_files::INITDB_DIR,
     redis::REDIS_SECRET_DIR,
     redis::REDIS_CONF_DIR,
     redis::REDIS_RUN_DIR,
@@ -152,8 +152,8 @@ fn command_breaches(config: &Config, words: &[&str], found: &mut Vec<String>) {
                 continue;
             };
             // pgstate's own pg_hba.conf.
-            let own =
-                key == "hba_file" && value == format!("{}/pg_hba.conf", context::HBA_DIR).as_str();
+            let own = key == "hba_file"
+                && value == format!("{}/pg_hba.conf", postgres_files::HBA_DIR).as_str();
             let allowed = own
                 || config
                     .postgres

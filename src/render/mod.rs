@@ -1,10 +1,13 @@
 //! Rendering: which templates a config renders (`templates_for`) and each object's YAML from
 //! the view model; the pipeline reads that YAML back and checks it.
 
+pub mod app;
+pub mod backup;
 pub mod boundary;
 pub mod context;
 mod env;
 pub mod postgres;
+pub mod postgres_files;
 pub mod redis;
 pub mod targets;
 pub mod workload;

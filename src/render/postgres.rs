@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use super::context::{
-    APP_SECRET_DIR, AppRole, EnvVar, HBA_DIR, HbaView, Initdb, MetricsView, PodView, Secret,
-    Storage, TlsView, literal, settings_with_preload,
+use serde::Serialize;
+
+use super::context::{EnvVar, Map, PodView, Secret, Storage, literal};
+use super::postgres_files::{
+    APP_SECRET_DIR, AppRole, HBA_DIR, HbaView, Initdb, TlsView, settings_with_preload,
 };
 use super::workload::{
     self, CONFIG_MODE, Claim, ClientService, Command, Container, HttpGet, Mount, Peer, Policy,
@@ -15,7 +17,7 @@ use crate::config::defaults::{
     DATABASE_GRACE_SECONDS, METRICS_RESOURCES, POSTGRES_RESOURCES, SHM_SIZE, STOP_MARGIN,
     resolve_resources,
 };
-use crate::config::model::Config;
+use crate::config::model::{Config, Target};
 use crate::config::names::{APP_PASSWORD_KEY, PASSWORD_FILE, SECRET_DIR};
 
 /// The postgres container's probes' default timings: startup, readiness, liveness.
@@ -392,4 +394,39 @@ fn probe_command(pg: &crate::config::model::Postgres) -> Vec<String> {
         // connection string, and the answer does not depend on the database anyway.
         format!("--username={}", pg.user),
     ]
+}
+
+/// The postgres_exporter container, its Service port and its scrape annotations.
+#[derive(Debug, Serialize)]
+pub struct MetricsView {
+    pub port: i64,
+    pub path: &'static str,
+    /// `prometheus.io/*` annotations of the pod template.
+    pub annotations: Map,
+    /// Pods with this label, in any namespace, may scrape the metrics port.
+    pub client: Map,
+    /// The ServiceMonitor's name, when one is rendered.
+    pub service_monitor: Option<String>,
+}
+
+/// Where the exporter serves its metrics (its default).
+pub const METRICS_PATH: &str = "/metrics";
+
+pub fn metrics_view(config: &Config) -> Option<MetricsView> {
+    let pg = &config.postgres;
+    let m = &pg.metrics;
+    if !(m.enabled && config.target == Target::Statefulset) {
+        return None;
+    }
+    Some(MetricsView {
+        port: m.port,
+        path: METRICS_PATH,
+        annotations: BTreeMap::from([
+            ("prometheus.io/scrape".into(), "true".into()),
+            ("prometheus.io/port".into(), m.port.to_string()),
+            ("prometheus.io/path".into(), METRICS_PATH.into()),
+        ]),
+        client: BTreeMap::from([(format!("{}-metrics-client", config.name), "true".to_owned())]),
+        service_monitor: m.service_monitor.then(|| config.name.clone()),
+    })
 }

@@ -235,7 +235,7 @@ fn pooler(config: &Config, name: String) -> Option<PoolerView> {
 }
 
 fn s3_path(config: &Config, s3: &S3) -> String {
-    super::context::s3_folder(config, s3)
+    super::backup::s3_folder(config, s3)
 }
 
 pub fn cnpg(config: &Config, initdb_secret: Option<String>) -> Cnpg {
@@ -267,9 +267,9 @@ pub fn cnpg(config: &Config, initdb_secret: Option<String>) -> Cnpg {
             parameters.remove("shared_preload_libraries");
             parameters
         },
-        preload: super::context::preload_libraries(pg),
+        preload: super::postgres_files::preload_libraries(pg),
         post_init_sql: if pg.statements {
-            vec![super::context::STATEMENTS_SQL.trim_end().to_owned()]
+            vec![super::postgres_files::STATEMENTS_SQL.trim_end().to_owned()]
         } else {
             Vec::new()
         },
@@ -288,9 +288,13 @@ pub fn cnpg(config: &Config, initdb_secret: Option<String>) -> Cnpg {
         backup,
         pooler: pooler(config, format!("{}-pooler-rw", config.name)),
         rw_service: format!("{}-rw", config.name),
-        tls_secret: pg.tls.as_ref().map(|_| super::context::tls_secret(config)),
+        tls_secret: pg
+            .tls
+            .as_ref()
+            .map(|_| super::postgres_files::tls_secret(config)),
         pg_hba: {
-            let mut lines: Vec<String> = pg.hba.iter().map(super::context::hba_line).collect();
+            let mut lines: Vec<String> =
+                pg.hba.iter().map(super::postgres_files::hba_line).collect();
             if pg.tls.as_ref().is_some_and(|t| t.required) {
                 lines.push("hostnossl all all 0.0.0.0/0 reject".into());
                 lines.push("hostnossl all all ::/0 reject".into());
