@@ -8,13 +8,13 @@ use serde_json::Value;
 
 use crate::config::model::Config;
 use crate::config::validate::boundary as rules;
-use crate::render::{backup, postgres_files, redis};
+use crate::render::{backup, postgres, postgres_files, redis, workload};
 
 /// Where pgstate itself mounts volumes: its own folders, fine even under system folders.
 const OWN_MOUNTS: &[&str] = &[
-    "/var/run/postgresql",
-    "/tmp",
-    "/dev/shm",
+    postgres::SOCKET_DIR,
+    workload::TMP_DIR,
+    postgres::SHM_DIR,
     crate::config::names::SECRET_DIR,
     postgres_files::APP_SECRET_DIR,
     postgres_files::TLS_DIR,

@@ -11,7 +11,7 @@ use super::postgres_files::{
 };
 use super::workload::{
     self, CONFIG_MODE, Claim, ClientService, Command, Container, HttpGet, Mount, Peer, Policy,
-    PolicyRule, Port, Probe, ProbeDefaults, SECRET_MODE, UID, Volume, Workload,
+    PolicyRule, Port, Probe, ProbeDefaults, SECRET_MODE, TMP_DIR, UID, Volume, Workload,
 };
 use crate::config::defaults::{
     DATABASE_GRACE_SECONDS, METRICS_RESOURCES, POSTGRES_RESOURCES, SHM_SIZE, STOP_MARGIN,
@@ -43,6 +43,8 @@ const RUN_SIZE: &str = "16Mi";
 const TMP_SIZE: &str = "256Mi";
 /// Where the postgres image keeps its socket.
 pub const SOCKET_DIR: &str = "/var/run/postgresql";
+/// The database pod's in-memory shared memory folder.
+pub const SHM_DIR: &str = "/dev/shm";
 /// `defaultMode` 0640 of the TLS Secret: PostgreSQL accepts a key owned by root with group
 /// fsGroup and this mode.
 const TLS_MODE: i64 = 0o640;
@@ -86,8 +88,8 @@ pub fn workload(parts: Parts<'_>) -> Workload {
     let mut mounts = vec![
         Mount::new(&st.claim_name, &pg.mount_path, false),
         Mount::new("run", SOCKET_DIR, false),
-        Mount::new("tmp", "/tmp", false),
-        Mount::new("shm", "/dev/shm", false),
+        Mount::new("tmp", TMP_DIR, false),
+        Mount::new("shm", SHM_DIR, false),
         Mount::new("credentials", SECRET_DIR, true),
     ];
     let mut volumes = vec![

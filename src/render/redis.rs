@@ -175,7 +175,7 @@ pub fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
             Mount::new("data", REDIS_DATA_DIR, false),
             Mount::new("config", REDIS_CONF_DIR, true),
             Mount::new("run", REDIS_RUN_DIR, false),
-            Mount::new("tmp", "/tmp", false),
+            Mount::new("tmp", workload::TMP_DIR, false),
             Mount::new("credentials", REDIS_SECRET_DIR, true),
         ],
     };

@@ -14,6 +14,8 @@ use crate::config::model::{Config, ProbeTiming};
 /// The UID, GID and fsGroup every pgstate container runs as: high enough that it is no
 /// host user, and any UID works with the postgres image (its entrypoint fakes a passwd entry).
 pub const UID: i64 = 10001;
+/// Every pgstate container's writable /tmp (its root file system is read-only).
+pub const TMP_DIR: &str = "/tmp";
 /// `defaultMode` 0440 of a Secret volume: readable by the pod's group (fsGroup) only.
 pub const SECRET_MODE: i64 = 0o440;
 /// `defaultMode` 0444 of a ConfigMap volume whose files the container only reads.
