@@ -16,15 +16,15 @@ CronJob with retention, and the app's Deployment wired to the database.",
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
     /// Let `password.fromEnv` read this variable too (repeatable); without it a config reads
     /// only variables starting with PGSTATE_
     #[arg(long = "allow-env", value_name = "VAR", global = true)]
-    pub allow_env: Vec<String>,
+    pub(crate) allow_env: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Write the manifests (stdout by default)
     #[command(
         after_help = "Examples:\n  pgstate render                      # ./pgstate.yaml, or the built-in example\n  pgstate render -c db.yaml -o k8s-files/postgresql.yml\n  pgstate render --env prod --out-dir k8s-files\n  pgstate render --only StatefulSet,Service --format json"
@@ -89,7 +89,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct ConfigArgs {
+pub(crate) struct ConfigArgs {
     /// Config file, or a folder of them (repeatable); default ./pgstate.yaml, else the built-in example
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub config: Vec<PathBuf>,
@@ -102,7 +102,7 @@ pub struct ConfigArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RenderArgs {
+pub(crate) struct RenderArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
@@ -116,7 +116,7 @@ pub struct RenderArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// Exit 1 on warnings too
@@ -131,14 +131,14 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
+pub(crate) enum CheckFormat {
     Human,
     Json,
     Github,
 }
 
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// Only pretend: `server` = server-side apply that the API server checks and discards;
@@ -154,7 +154,7 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
@@ -162,7 +162,7 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct KubectlArgs {
+pub(crate) struct KubectlArgs {
     /// The kubeconfig context to use
     #[arg(long, value_name = "CONTEXT")]
     pub context: Option<String>,
@@ -175,13 +175,13 @@ pub struct KubectlArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DryRun {
+pub(crate) enum DryRun {
     Server,
     Client,
 }
 
 #[derive(Debug, Args)]
-pub struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     #[arg(long, value_enum, default_value_t = ConnectionFormat::Env)]
@@ -189,7 +189,7 @@ pub struct ConnectionArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ConnectionFormat {
+pub(crate) enum ConnectionFormat {
     Env,
     Url,
     Yaml,
@@ -197,7 +197,7 @@ pub enum ConnectionFormat {
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["generate", "from_env"])))]
-pub struct SecretArgs {
+pub(crate) struct SecretArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// A new random password (32 bytes from the OS, URL-safe)
@@ -209,7 +209,7 @@ pub struct SecretArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Which user story to start from
     #[arg(long, value_enum, default_value_t = Preset::Calculator)]
     pub preset: Preset,
@@ -235,7 +235,7 @@ pub struct InitArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Preset {
+pub(crate) enum Preset {
     /// One database and the backend that uses it
     Calculator,
     /// Sized for production, with a nightly backup
@@ -247,7 +247,7 @@ pub enum Preset {
 }
 
 #[derive(Debug, Args)]
-pub struct GraphArgs {
+pub(crate) struct GraphArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
@@ -255,13 +255,13 @@ pub struct GraphArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GraphFormat {
+pub(crate) enum GraphFormat {
     Mermaid,
     Dot,
 }
 
 #[derive(Debug, Args)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Write to this file (atomically) instead of stdout
     #[arg(short = 'o', long, value_name = "FILE", conflicts_with = "out_dir")]
     pub output: Option<PathBuf>,
@@ -274,7 +274,7 @@ pub struct OutputArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RestoreArgs {
+pub(crate) struct RestoreArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// The dump: its file name on the backup volume, or s3://BUCKET/KEY in the bucket of
@@ -295,7 +295,7 @@ pub enum Format {
 }
 
 #[derive(Debug, Args)]
-pub struct UpgradeArgs {
+pub(crate) struct UpgradeArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// The major version the database runs now, e.g. 15
@@ -315,7 +315,7 @@ pub struct UpgradeArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum UpgradeMethod {
+pub(crate) enum UpgradeMethod {
     Link,
     Dump,
 }

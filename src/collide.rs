@@ -306,7 +306,7 @@ fn qualified(namespace: &str, name: &str) -> String {
 
 /// Checks that no two configs take the same thing or select each other's pods. `claims[i]`
 /// belongs to `configs.items[i]`. Each pair of configs is reported once, at the later one.
-pub fn check(configs: &Configs, claims: &[Claims]) -> Result<(), Error> {
+pub(crate) fn check(configs: &Configs, claims: &[Claims]) -> Result<(), Error> {
     let items = &configs.items;
     let mut reported: HashSet<(usize, usize)> = HashSet::new();
     let mut diagnostics = Vec::new();

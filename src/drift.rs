@@ -10,13 +10,13 @@ use similar::TextDiff;
 
 /// The outcome: a unified diff (empty when in sync) and notes on immutable fields.
 #[derive(Debug, Default)]
-pub struct Drift {
+pub(crate) struct Drift {
     pub diff: String,
     pub notes: Vec<String>,
 }
 
 impl Drift {
-    pub fn is_clean(&self) -> bool {
+    pub(crate) fn is_clean(&self) -> bool {
         self.diff.is_empty()
     }
 }
@@ -53,7 +53,7 @@ fn unified(old: &str, new: &str, name: &str) -> String {
 }
 
 /// Compares one file with its rendered content.
-pub fn check_file(path: &Path, rendered: &str) -> Drift {
+pub(crate) fn check_file(path: &Path, rendered: &str) -> Drift {
     let mut links = Vec::new();
     let old = match (path.parent(), path.file_name().and_then(|n| n.to_str())) {
         (Some(dir), Some(file)) => read_inside(dir, file, &mut links),
@@ -69,7 +69,7 @@ pub fn check_file(path: &Path, rendered: &str) -> Drift {
 }
 
 /// Compares an `--out-dir` folder with the rendered files.
-pub fn check_dir(dir: &Path, files: &[(String, String)]) -> Drift {
+pub(crate) fn check_dir(dir: &Path, files: &[(String, String)]) -> Drift {
     let mut drift = Drift::default();
     let mut links = Vec::new();
     let mut old_all = String::new();
@@ -153,7 +153,7 @@ fn majors(yaml: &str) -> Vec<((String, String, String), i64)> {
 
 /// A change of PostgreSQL major version between the files on disk and the render: never let
 /// through silently, since the new server cannot start on the old data directory.
-pub fn major_changes(old: &str, new: &str) -> Vec<String> {
+pub(crate) fn major_changes(old: &str, new: &str) -> Vec<String> {
     let before = majors(old);
     let mut notes = Vec::new();
     for ((kind, ns, name), to) in majors(new) {

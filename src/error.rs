@@ -10,7 +10,7 @@ const SHOWN_CHARS: usize = 160;
 /// DEL, the C1 controls (NEL among them), the line and paragraph separators and the byte order
 /// mark (YAML 1.1 and 1.2 read those differently), non-characters, and the bidirectional
 /// overrides that make text read differently from what it is.
-pub fn is_forbidden_control(ch: char) -> bool {
+pub(crate) fn is_forbidden_control(ch: char) -> bool {
     matches!(ch,
         '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
         | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
@@ -21,7 +21,7 @@ pub fn is_forbidden_control(ch: char) -> bool {
 /// reads: line and paragraph separators, the byte order mark, bidirectional overrides) written
 /// as `\u{..}`, so that a value quoted in a message cannot move the cursor, start a line of
 /// its own (a `::warning` command in a GitHub log) or hide what follows. Tabs stay when `tabs`.
-pub fn visible(text: &str, tabs: bool) -> std::borrow::Cow<'_, str> {
+pub(crate) fn visible(text: &str, tabs: bool) -> std::borrow::Cow<'_, str> {
     let hidden = |c: char| (c.is_control() && !(tabs && c == '\t')) || is_forbidden_control(c);
     if !text.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(text);
@@ -51,7 +51,7 @@ pub struct Location {
 }
 
 impl Location {
-    pub fn new(source: SourceId, line: usize, col: usize, len: usize) -> Self {
+    pub(crate) fn new(source: SourceId, line: usize, col: usize, len: usize) -> Self {
         Location {
             source,
             line,
@@ -68,18 +68,18 @@ pub struct Sources {
 }
 
 impl Sources {
-    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> SourceId {
+    pub(crate) fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> SourceId {
         self.files.push((name.into(), text.into()));
         SourceId(u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX))
     }
 
-    pub fn name(&self, id: SourceId) -> &str {
+    pub(crate) fn name(&self, id: SourceId) -> &str {
         self.files
             .get(id.0 as usize)
             .map_or("<unknown>", |(name, _)| name.as_str())
     }
 
-    pub fn text(&self, id: SourceId) -> &str {
+    pub(crate) fn text(&self, id: SourceId) -> &str {
         self.files
             .get(id.0 as usize)
             .map_or("", |(_, text)| text.as_str())
@@ -89,15 +89,15 @@ impl Sources {
 /// One problem in a config: where, which key, what is wrong, and what would be right.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostic {
-    pub loc: Location,
+    pub(crate) loc: Location,
     /// The key path, e.g. `postgres.storage.size`; empty for the document itself.
     pub path: String,
-    pub message: String,
-    pub help: Option<String>,
+    pub(crate) message: String,
+    pub(crate) help: Option<String>,
 }
 
 impl Diagnostic {
-    pub fn new(loc: Location, message: impl Into<String>) -> Self {
+    pub(crate) fn new(loc: Location, message: impl Into<String>) -> Self {
         Diagnostic {
             loc,
             path: String::new(),
@@ -106,23 +106,28 @@ impl Diagnostic {
         }
     }
 
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
-    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+    pub(crate) fn with_path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
         self
     }
 
     /// Renders the diagnostic the way compilers do: message, file:line:col, the line, a caret.
-    pub fn render(&self, sources: &Sources) -> String {
+    pub(crate) fn render(&self, sources: &Sources) -> String {
         self.render_as(sources, "error", &[])
     }
 
     /// Renders under another label (e.g. `warning[PGS001]`), with extra `= name: text` lines.
-    pub fn render_as(&self, sources: &Sources, label: &str, notes: &[(&str, &str)]) -> String {
+    pub(crate) fn render_as(
+        &self,
+        sources: &Sources,
+        label: &str,
+        notes: &[(&str, &str)],
+    ) -> String {
         let mut out = String::new();
         let message = visible(&self.message, false);
         if self.path.is_empty() {
@@ -199,7 +204,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Error::Config { .. } | Error::Usage(_) => 2,
             Error::Io { .. } => 3,
@@ -207,7 +212,11 @@ impl Error {
         }
     }
 
-    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         Error::Io {
             path: path.into(),
             action,
@@ -256,7 +265,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Levenshtein distance, for "did you mean" hints.
-pub fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -273,7 +282,7 @@ pub fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest of `candidates` to `word`, if it is close enough to be a typo.
-pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (distance(word, c), *c))

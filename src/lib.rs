@@ -1,6 +1,6 @@
 //! pgstate: one small, typed YAML file in; the Kubernetes manifests that run PostgreSQL out.
 
-pub mod bitnami;
+mod bitnami;
 pub mod cli;
 pub mod collide;
 pub mod commands;

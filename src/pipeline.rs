@@ -17,7 +17,7 @@ use crate::{collide, pool, select};
 
 /// Loads and renders every config of a run, checks that no two of them collide, and keeps the
 /// ones `--name` picks (all without it), each with its objects.
-pub fn render_all(
+pub(crate) fn render_all(
     args: &ConfigArgs,
     vars: &dyn Vars,
 ) -> Result<(config::Configs, Vec<Vec<Document>>), Error> {
@@ -98,7 +98,7 @@ pub struct Document {
 
 impl Document {
     /// The file name used by `--out-dir`, e.g. `statefulset-postgresql.yaml`.
-    pub fn file_name(&self) -> String {
+    pub(crate) fn file_name(&self) -> String {
         format!("{}-{}.yaml", self.kind.to_ascii_lowercase(), self.name)
     }
 }
@@ -110,7 +110,7 @@ pub fn render(config: &Config, vars: &dyn Vars) -> Result<Vec<Document>, Error> 
 
 /// [`render`], with the value only if `want` says so; `seen` gets each object's kind, name and
 /// tree as it is checked.
-pub fn render_with(
+pub(crate) fn render_with(
     config: &Config,
     vars: &dyn Vars,
     want: Want,
@@ -123,14 +123,14 @@ pub fn render_with(
 }
 
 /// Renders one template with a view (see [`render::view`]) and checks the object it produced.
-pub fn render_template(id: TemplateId, view: &minijinja::Value) -> Result<Document, Error> {
+pub(crate) fn render_template(id: TemplateId, view: &minijinja::Value) -> Result<Document, Error> {
     let yaml = render::object(id, view)?;
     verified(id, yaml, Want::Json, &mut |_, _, _| {})
 }
 
 /// Whether a rendered [`Document`] carries its parsed value.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Want {
+pub(crate) enum Want {
     /// Only the printed YAML; `value` is null.
     Yaml,
     /// The YAML and the value (for JSON output).

@@ -35,7 +35,9 @@ impl serde_json::ser::Formatter for YamlSafe {
 }
 
 /// A value as one line of JSON that reads back as the same value under YAML 1.1 and 1.2.
-pub fn yaml_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+pub(crate) fn yaml_json<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<String, serde_json::Error> {
     let mut out = Vec::with_capacity(64);
     let mut ser = serde_json::Serializer::with_formatter(&mut out, YamlSafe);
     value.serialize(&mut ser)?;
@@ -47,7 +49,7 @@ pub fn yaml_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, serd
 /// YAML 1.2 and under the YAML 1.1 rules kubectl's parser still applies (yes/no/on/off, octal,
 /// sexagesimal). Anything else is printed JSON-quoted by the auto-escaper. The reader of the
 /// templates' output (readback/reader.rs) applies the same rules, from the same helpers.
-pub fn plain_is_safe(text: &str) -> bool {
+pub(crate) fn plain_is_safe(text: &str) -> bool {
     const UNITS: &[&str] = &[
         "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
     ];

@@ -3,7 +3,7 @@
 
 /// One `name = value` line of a postgresql.conf text; `line` counts from 0 in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Setting {
+pub(super) struct Setting {
     pub line: usize,
     pub name: String,
     pub value: String,
@@ -11,7 +11,7 @@ pub struct Setting {
 
 /// A line that is not a setting, a comment or blank: where and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfError {
+pub(super) struct ConfError {
     pub line: usize,
     pub col: usize,
     pub message: String,
@@ -19,14 +19,14 @@ pub struct ConfError {
 
 /// An `include` directive (pgstate cannot follow it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Include {
+pub(super) struct Include {
     pub line: usize,
     pub directive: String,
     pub target: String,
 }
 
 #[derive(Debug, Default)]
-pub struct Conf {
+pub(super) struct Conf {
     pub settings: Vec<Setting>,
     pub includes: Vec<Include>,
 }
@@ -35,7 +35,7 @@ pub struct Conf {
 /// a comment outside quotes, a value is one word or a single-quoted string (`''` or `\'` for a
 /// quote, backslash escapes), names are case-insensitive. The last of a repeated name wins, as
 /// in the server; the order of first appearance is kept.
-pub fn parse_conf(text: &str) -> Result<Conf, ConfError> {
+pub(super) fn parse_conf(text: &str) -> Result<Conf, ConfError> {
     let mut conf = Conf::default();
     for (n, raw) in text.lines().enumerate() {
         let line: Vec<char> = raw.chars().collect();
@@ -165,7 +165,7 @@ fn quoted(line: &[char], start: usize) -> Option<(String, usize)> {
 
 /// One pg_hba.conf rule, in the shape of pgstate's `postgres.hba` entries.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HbaRule {
+pub(super) struct HbaRule {
     pub line: usize,
     pub kind: String,
     pub database: String,
@@ -186,7 +186,7 @@ const HBA_TYPES: &[&str] = &[
 
 /// Parses pg_hba.conf rules: `local DATABASE USER METHOD [OPTIONS]` and
 /// `host* DATABASE USER ADDRESS [MASK] METHOD [OPTIONS]`; comments and blank lines skipped.
-pub fn parse_hba(text: &str) -> Result<Vec<HbaRule>, ConfError> {
+pub(super) fn parse_hba(text: &str) -> Result<Vec<HbaRule>, ConfError> {
     let mut rules = Vec::new();
     for (n, raw) in text.lines().enumerate() {
         let body = raw.split('#').next().unwrap_or_default();

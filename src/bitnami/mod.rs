@@ -30,7 +30,7 @@ use values::Values;
 
 /// What the command line adds to the values file.
 #[derive(Debug, Default, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     /// The Helm release's name: the chart's object names derive from it.
     pub release: Option<String>,
     /// The pgstate name to use instead of `<fullname>-pg`.
@@ -41,19 +41,21 @@ pub struct Options {
 
 /// The result: the config text, the SQL files it names (relative paths), and the report.
 #[derive(Debug)]
-pub struct Converted {
+pub(crate) struct Converted {
     pub config: String,
     pub files: Vec<(String, String)>,
     pub report: String,
-    /// The pgstate name chosen (for the next steps printed after writing).
-    pub name: String,
 }
 
 /// Each config key path and the values key (and place) it came from.
 type Origins = BTreeMap<String, (Location, String)>;
 
 /// Converts the values text (already added to `sources` as `source`).
-pub fn convert(sources: &Sources, source: SourceId, options: &Options) -> Result<Converted, Error> {
+pub(crate) fn convert(
+    sources: &Sources,
+    source: SourceId,
+    options: &Options,
+) -> Result<Converted, Error> {
     let fail = |diagnostics: Vec<Diagnostic>| Error::Config {
         sources: sources.clone(),
         diagnostics,
@@ -187,7 +189,6 @@ fn read(
     if !v.errors.is_empty() {
         return Err(v.errors);
     }
-    let name = cfg.name.clone();
     let (config, files) = cfg.finish(sources.name(source));
     let report = report(&v, &defaults, sources);
     Ok((
@@ -195,7 +196,6 @@ fn read(
             config,
             files,
             report,
-            name,
         },
         cfg.origins,
     ))
@@ -241,7 +241,7 @@ const MAX_VALUES_BYTES: u64 = 1024 * 1024;
 
 /// `pgstate init --from-bitnami VALUES.yaml [-o FILE]`: reads the values, writes the config
 /// and its SQL files (nothing when anything is wrong), prints the report on stderr.
-pub fn init_command(
+pub(crate) fn init_command(
     args: &crate::cli::InitArgs,
     stdout: &mut dyn std::io::Write,
     stderr: &mut dyn std::io::Write,

@@ -9,7 +9,7 @@ use crate::error::Location;
 
 /// The config being built, and what each key came from.
 #[derive(Debug, Default)]
-pub struct Config {
+pub(super) struct Config {
     pub name: String,
     /// The release's fullname, for the notes (or a placeholder when unknown).
     pub release_fullname: String,
@@ -25,7 +25,7 @@ pub struct Config {
 
 impl Config {
     /// Sets the value at a dotted path, making the maps above it.
-    pub fn set(&mut self, path: &str, value: Value, comment: &str) {
+    pub(super) fn set(&mut self, path: &str, value: Value, comment: &str) {
         let parts: Vec<&str> = path.split('.').collect();
         let (last, parents) = parts.split_last().unwrap_or((&"", &[]));
         let mut map = &mut self.root;
@@ -47,7 +47,7 @@ impl Config {
         }
     }
 
-    pub fn get(&self, path: &str) -> Option<&Value> {
+    pub(super) fn get(&self, path: &str) -> Option<&Value> {
         let mut parts = path.split('.');
         let mut value = self.root.get(parts.next()?)?;
         for part in parts {
@@ -56,14 +56,14 @@ impl Config {
         Some(value)
     }
 
-    pub fn origin(&mut self, path: &str, loc: Location, from: &str) {
+    pub(super) fn origin(&mut self, path: &str, loc: Location, from: &str) {
         self.origins
             .entry(path.to_owned())
             .or_insert((loc, from.to_owned()));
     }
 
     /// The config text (schema line, header, keys) and the SQL files.
-    pub fn finish(&self, values_name: &str) -> (String, Vec<(String, String)>) {
+    pub(super) fn finish(&self, values_name: &str) -> (String, Vec<(String, String)>) {
         let mut text = String::from(crate::commands::init::SCHEMA_LINE);
         let _ = writeln!(
             text,
@@ -82,7 +82,7 @@ impl Config {
 }
 
 /// A scalar as YAML: plain when it reads back as the same string, else JSON-quoted.
-pub fn scalar(value: &Value) -> String {
+pub(super) fn scalar(value: &Value) -> String {
     match value {
         Value::String(s) => {
             let plain = s.bytes().any(|b| b.is_ascii_alphabetic()) && crate::yaml::plain_is_safe(s);

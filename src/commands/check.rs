@@ -13,7 +13,7 @@ use crate::manifest::lint::{self, Finding};
 use crate::output;
 
 /// Runs the check; returns the exit code (0 clean, 1 findings, 2 invalid config).
-pub fn run(
+pub(crate) fn run(
     args: &CheckArgs,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,

@@ -44,7 +44,11 @@ pub(crate) fn run(
 
 /// How an app reaches the database, in the names the app asked for (or the defaults): values
 /// the config decides, and for the rest the Secret and key the operator writes them to.
-pub fn connection(config: &Config, ctx: &Context, format: crate::cli::ConnectionFormat) -> String {
+pub(crate) fn connection(
+    config: &Config,
+    ctx: &Context,
+    format: crate::cli::ConnectionFormat,
+) -> String {
     use crate::cli::ConnectionFormat;
     use crate::render::app::Field;
     let names = config
@@ -197,7 +201,7 @@ fn shell_quote(s: &str) -> String {
 
 /// Several databases' answers to one question, each under a comment naming its database:
 /// YAML documents for `yaml`, blocks for the rest. One database's answer is printed as it is.
-pub fn blocks(blocks: &[(String, String)], format: crate::cli::ConnectionFormat) -> String {
+pub(crate) fn blocks(blocks: &[(String, String)], format: crate::cli::ConnectionFormat) -> String {
     if let [(_, only)] = blocks {
         return only.clone();
     }

@@ -35,7 +35,7 @@ type GraphEdge<'a> = (&'a str, &'a str, &'a str);
 
 /// The objects and who talks to whom, as Mermaid or Graphviz; with several databases, each in
 /// a box of its own.
-pub fn graph(ctxs: &[Context], format: crate::cli::GraphFormat) -> String {
+pub(crate) fn graph(ctxs: &[Context], format: crate::cli::GraphFormat) -> String {
     let parts: Vec<(String, Vec<GraphNode<'_>>, Vec<GraphEdge<'_>>)> = ctxs
         .iter()
         .map(|ctx| {

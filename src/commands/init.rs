@@ -52,10 +52,10 @@ fn shell_word(word: &str) -> String {
 }
 
 /// The schema line editors read (yaml-language-server), written first in every `init` config.
-pub const SCHEMA_LINE: &str = "# yaml-language-server: $schema=pgstate.schema.json\n# (write the schema beside this file with: pgstate schema > pgstate.schema.json)\n";
+pub(crate) const SCHEMA_LINE: &str = "# yaml-language-server: $schema=pgstate.schema.json\n# (write the schema beside this file with: pgstate schema > pgstate.schema.json)\n";
 
 /// A commented starting config for a preset; it renders as it is.
-pub fn init_config(preset: crate::cli::Preset) -> String {
+pub(crate) fn init_config(preset: crate::cli::Preset) -> String {
     use crate::cli::Preset;
     let story = match preset {
         Preset::Calculator => include_str!("../../fixtures/calculator.yaml"),

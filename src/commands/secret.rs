@@ -54,7 +54,7 @@ pub(crate) fn run(
 }
 
 /// A password from the OS random source: 32 bytes, URL-safe base64 (43 characters).
-pub fn generate_password() -> Result<String, Error> {
+pub(crate) fn generate_password() -> Result<String, Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| {
         Error::io(
@@ -71,7 +71,7 @@ type SecretKeys<'a> = (&'a str, &'a str, Vec<(&'a str, String)>);
 
 /// The Secret manifests for the passwords the databases read: one per Secret, with a password
 /// from `password` for each of its keys (databases that read the same key share it).
-pub fn secret_manifests(
+pub(crate) fn secret_manifests(
     ctxs: &[Context],
     mut password: impl FnMut() -> Result<String, Error>,
 ) -> Result<String, Error> {

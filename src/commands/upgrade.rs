@@ -23,25 +23,25 @@ use crate::render::context::{self, EnvVar, Map};
 use crate::render::{self, Context, TemplateId, workload};
 
 /// The newest major version pgstate knows an upgrade image for.
-pub const NEWEST_MAJOR: i64 = 18;
+pub(crate) const NEWEST_MAJOR: i64 = 18;
 /// The image that holds both majors' server binaries for `--method link`: the docker-library
 /// maintainer's `tianon/postgres-upgrade:OLD-to-NEW`, the official image of the new major with
 /// the old major's Debian packages added, both under /usr/lib/postgresql/N/bin.
-pub const LINK_IMAGE: &str = "tianon/postgres-upgrade";
+pub(crate) const LINK_IMAGE: &str = "tianon/postgres-upgrade";
 /// How many majors one `tianon/postgres-upgrade` image spans at most (e.g. 13-to-18).
 const LINK_SPAN: i64 = 5;
 /// The label that tells the steps of an upgrade apart, for `kubectl apply -l`.
-pub const STEP_LABEL: &str = "pgstate.dev/upgrade-step";
+pub(crate) const STEP_LABEL: &str = "pgstate.dev/upgrade-step";
 
 /// The two majors of an upgrade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Majors {
+pub(crate) struct Majors {
     pub from: i64,
     pub to: i64,
 }
 
 /// Reads `--from` and the image's major; every way they can be wrong is a usage error.
-pub fn majors(from: &str, image: &str, file: &str) -> Result<Majors, Error> {
+pub(crate) fn majors(from: &str, image: &str, file: &str) -> Result<Majors, Error> {
     let from_major: i64 = match from.trim() {
         f if !f.is_empty() && f.len() <= 3 && f.bytes().all(|b| b.is_ascii_digit()) => {
             f.parse().map_err(|_| bad_from(from))?
@@ -81,7 +81,7 @@ fn bad_from(from: &str) -> Error {
 }
 
 /// The image of `--method link` for these majors, or why there is none.
-pub fn link_image(m: Majors, given: Option<&str>) -> Result<String, Error> {
+pub(crate) fn link_image(m: Majors, given: Option<&str>) -> Result<String, Error> {
     if let Some(image) = given {
         return Ok(image.to_owned());
     }
@@ -157,7 +157,7 @@ fn var(name: &str, value: impl AsRef<str>) -> EnvVar {
 }
 
 /// What `pgstate upgrade` renders for one config.
-pub fn objects(
+pub(crate) fn objects(
     config: &Config,
     args: &UpgradeArgs,
     file: &str,
@@ -402,7 +402,7 @@ fn statefulset(
 }
 
 /// `pgstate upgrade`: renders, prints notes to stderr.
-pub fn run(
+pub(crate) fn run(
     args: &UpgradeArgs,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,

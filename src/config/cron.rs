@@ -1,7 +1,7 @@
 //! Backup schedules: five-field cron expressions and IANA time zones, checked with a hint.
 
 /// Checks a five-field cron expression (or an @macro); the error says which field is wrong.
-pub fn check_cron(expr: &str) -> Result<(), String> {
+pub(crate) fn check_cron(expr: &str) -> Result<(), String> {
     let expr = expr.trim();
     if let Some(name) = expr.strip_prefix('@') {
         return match name {

@@ -13,52 +13,52 @@ use super::model::{
 use super::units::parse_quantity;
 
 /// PostgreSQL's own default.
-pub const DEFAULT_MAX_CONNECTIONS: i64 = 100;
+pub(crate) const DEFAULT_MAX_CONNECTIONS: i64 = 100;
 
 /// The image of the exporter sidecar: the prometheus-community postgres_exporter release.
-pub const EXPORTER_IMAGE: &str = "quay.io/prometheuscommunity/postgres-exporter:v0.20.1";
+pub(crate) const EXPORTER_IMAGE: &str = "quay.io/prometheuscommunity/postgres-exporter:v0.20.1";
 
 /// The grace period of the database pod unless `postgres.pod` sets one: the preStop fast
 /// shutdown gets all of it but [`STOP_MARGIN`] seconds.
-pub const DATABASE_GRACE_SECONDS: i64 = 60;
-pub const STOP_MARGIN: i64 = 10;
+pub(crate) const DATABASE_GRACE_SECONDS: i64 = 60;
+pub(crate) const STOP_MARGIN: i64 = 10;
 /// The size of the database pod's in-memory /dev/shm unless `postgres.pod.shmSize` sets one.
-pub const SHM_SIZE: &str = "256Mi";
+pub(crate) const SHM_SIZE: &str = "256Mi";
 
 /// Defaults for one container's resources.
-pub struct ResourceDefaults {
+pub(crate) struct ResourceDefaults {
     pub cpu_request: &'static str,
     pub memory_request: &'static str,
     pub cpu_limit: &'static str,
     pub memory_limit: &'static str,
 }
 
-pub const POSTGRES_RESOURCES: ResourceDefaults = ResourceDefaults {
+pub(crate) const POSTGRES_RESOURCES: ResourceDefaults = ResourceDefaults {
     cpu_request: "250m",
     memory_request: "512Mi",
     cpu_limit: "1",
     memory_limit: "1Gi",
 };
-pub const APP_RESOURCES: ResourceDefaults = ResourceDefaults {
+pub(crate) const APP_RESOURCES: ResourceDefaults = ResourceDefaults {
     cpu_request: "100m",
     memory_request: "256Mi",
     cpu_limit: "1",
     memory_limit: "512Mi",
 };
-pub const REDIS_RESOURCES: ResourceDefaults = ResourceDefaults {
+pub(crate) const REDIS_RESOURCES: ResourceDefaults = ResourceDefaults {
     cpu_request: "100m",
     memory_request: "256Mi",
     cpu_limit: "1",
     memory_limit: "1Gi",
 };
 /// The exporter: a small Go process that runs a few queries per scrape.
-pub const METRICS_RESOURCES: ResourceDefaults = ResourceDefaults {
+pub(crate) const METRICS_RESOURCES: ResourceDefaults = ResourceDefaults {
     cpu_request: "10m",
     memory_request: "32Mi",
     cpu_limit: "200m",
     memory_limit: "128Mi",
 };
-pub const JOB_RESOURCES: ResourceDefaults = ResourceDefaults {
+pub(crate) const JOB_RESOURCES: ResourceDefaults = ResourceDefaults {
     cpu_request: "100m",
     memory_request: "256Mi",
     cpu_limit: "1",
@@ -66,7 +66,7 @@ pub const JOB_RESOURCES: ResourceDefaults = ResourceDefaults {
 };
 
 /// Fills unset requests and limits. A defaulted limit is never below the request the user set.
-pub fn resolve_resources(res: &Resources, d: &ResourceDefaults) -> ResolvedResources {
+pub(crate) fn resolve_resources(res: &Resources, d: &ResourceDefaults) -> ResolvedResources {
     let pick =
         |set: &Option<String>, default: &str| set.clone().unwrap_or_else(|| default.to_owned());
     let cpu_request = pick(&res.requests.cpu, d.cpu_request);
@@ -91,7 +91,7 @@ pub fn resolve_resources(res: &Resources, d: &ResourceDefaults) -> ResolvedResou
 
 /// A container's requests and limits with every default filled in.
 #[derive(Debug, Serialize)]
-pub struct ResolvedResources {
+pub(crate) struct ResolvedResources {
     pub requests: BTreeMap<String, String>,
     pub limits: BTreeMap<String, String>,
 }

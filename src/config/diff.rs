@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// The first path where `original` has something that `back` lacks or differs in.
-pub fn first_difference(original: &Value, back: &Value) -> Option<String> {
+pub(crate) fn first_difference(original: &Value, back: &Value) -> Option<String> {
     fn walk(a: &Value, b: &Value, path: &mut String) -> Option<String> {
         match (a, b) {
             (Value::Object(a), Value::Object(b)) => {

@@ -1,7 +1,7 @@
 //! Container image references: how well one is pinned, its tag, its PostgreSQL major version.
 
 /// Why an image reference is not pinned well enough, if it is not.
-pub fn image_problem(image: &str) -> Option<&'static str> {
+pub(crate) fn image_problem(image: &str) -> Option<&'static str> {
     if image.is_empty() {
         return Some("the image is empty");
     }
@@ -65,13 +65,13 @@ pub(crate) fn image_hint(image: &str, example: &str) -> String {
 }
 
 /// The tag of an image reference, if it has one.
-pub fn image_tag(image: &str) -> Option<&str> {
+pub(crate) fn image_tag(image: &str) -> Option<&str> {
     let name = image.split('@').next().unwrap_or(image);
     name.rsplit('/').next()?.split_once(':').map(|(_, t)| t)
 }
 
 /// The major version of an image tag such as `17.2`, `15-alpine` or `17.5-bookworm`.
-pub fn postgres_major(image: &str) -> Option<i64> {
+pub(crate) fn postgres_major(image: &str) -> Option<i64> {
     image_tag(image)?.split(['.', '-']).next()?.parse().ok()
 }
 

@@ -7,11 +7,11 @@ use super::{Loaded, validate};
 use crate::error::Diagnostic;
 
 /// The most files `postgres.initSql.files` may list: they are numbered 11 to 99.
-pub const MAX_INIT_FILES: usize = 89;
+pub(crate) const MAX_INIT_FILES: usize = 89;
 
 /// Reads the files of `postgres.initSql.files`, relative to `folder` (the config file's; none
 /// for the built-in example). A file that cannot be used is an error at its entry.
-pub fn read_init_files(loaded: &mut Loaded, folder: Option<&Path>) -> Vec<Diagnostic> {
+pub(crate) fn read_init_files(loaded: &mut Loaded, folder: Option<&Path>) -> Vec<Diagnostic> {
     let Some(init) = &mut loaded.config.postgres.init_sql else {
         return Vec::new();
     };

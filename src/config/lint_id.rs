@@ -5,14 +5,14 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     Error,
     Warning,
 }
 
 /// A finding id; [`LintId::as_str`] is how it is written (`PGS001`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LintId {
+pub(crate) enum LintId {
     /// PGS001
     PlainPassword,
     /// PGS002
@@ -49,7 +49,7 @@ pub enum LintId {
 
 impl LintId {
     /// Every id, in order.
-    pub const ALL: [LintId; 16] = [
+    pub(crate) const ALL: [LintId; 16] = [
         Self::PlainPassword,
         Self::UnpinnedImage,
         Self::NoBackup,
@@ -68,7 +68,7 @@ impl LintId {
         Self::UnsafeSetting,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::PlainPassword => "PGS001",
             Self::UnpinnedImage => "PGS002",
@@ -89,7 +89,7 @@ impl LintId {
         }
     }
 
-    pub fn severity(self) -> Severity {
+    pub(crate) fn severity(self) -> Severity {
         match self {
             Self::OldBackupClient | Self::MajorChange => Severity::Error,
             _ => Severity::Warning,
@@ -97,7 +97,7 @@ impl LintId {
     }
 
     /// The one-line why.
-    pub fn why(self) -> &'static str {
+    pub(crate) fn why(self) -> &'static str {
         match self {
             Self::PlainPassword => {
                 "anyone who can read the config (and its Git history) can read the password"

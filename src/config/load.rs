@@ -8,19 +8,19 @@ use super::{Configs, load, read_init_files};
 use crate::error::Error;
 
 /// The config rendered when there is none: the calculator story.
-pub const BUILTIN_NAME: &str = "<built-in calculator example>";
+pub(crate) const BUILTIN_NAME: &str = "<built-in calculator example>";
 
-pub const BUILTIN_TEXT: &str = include_str!("../../fixtures/calculator.yaml");
+pub(crate) const BUILTIN_TEXT: &str = include_str!("../../fixtures/calculator.yaml");
 
 /// The file looked for in the current folder when no `-c` is given.
-pub const DEFAULT_FILE: &str = "pgstate.yaml";
+pub(crate) const DEFAULT_FILE: &str = "pgstate.yaml";
 
 /// A config is a few hundred bytes; anything above this is not one.
-pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Resolves `-c` arguments: files as given, folders to their *.yaml files (sorted), nothing
 /// to ./pgstate.yaml when present. An empty result means the built-in example.
-pub fn config_paths(args: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn config_paths(args: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     if args.is_empty() {
         let default = Path::new(DEFAULT_FILE);
         return Ok(if default.exists() {
@@ -194,7 +194,11 @@ fn read_config(path: &Path) -> Result<(String, Option<FileId>), Error> {
 }
 
 /// Loads every config of a run (or the built-in example), selecting environment `env`.
-pub fn load_all(args: &[PathBuf], env: Option<&str>, vars: &dyn Vars) -> Result<Configs, Error> {
+pub(crate) fn load_all(
+    args: &[PathBuf],
+    env: Option<&str>,
+    vars: &dyn Vars,
+) -> Result<Configs, Error> {
     let paths = config_paths(args)?;
     let mut configs = Configs::default();
     let mut diagnostics = Vec::new();

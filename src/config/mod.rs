@@ -4,26 +4,26 @@
 //! (leaf.rs holds the test that says so). `load()` takes one config text the whole way; `load_all()`
 //! (in load.rs) finds and reads the files of a run.
 
-pub mod cron;
+pub(crate) mod cron;
 pub mod de;
-pub mod defaults;
-pub mod diff;
-pub mod image;
+pub(crate) mod defaults;
+pub(crate) mod diff;
+pub(crate) mod image;
 mod init_sql;
 #[cfg(test)]
 mod leaf;
-pub mod lint_id;
+pub(crate) mod lint_id;
 mod load;
-pub mod model;
-pub mod names;
+pub(crate) mod model;
+pub(crate) mod names;
 pub mod node;
 mod overlays;
-pub mod units;
+pub(crate) mod units;
 pub mod validate;
 pub mod vars;
 
-pub use init_sql::{MAX_INIT_FILES, read_init_files};
-pub use load::{BUILTIN_NAME, BUILTIN_TEXT, DEFAULT_FILE, MAX_FILE_BYTES, config_paths, load_all};
+pub(crate) use init_sql::{MAX_INIT_FILES, read_init_files};
+pub(crate) use load::{BUILTIN_NAME, DEFAULT_FILE, load_all};
 pub use model::Config;
 
 use crate::error::{Diagnostic, Location, Sources};
@@ -41,7 +41,7 @@ pub struct Loaded {
 
 /// The config files of a run, in order, and the sources their diagnostics point into.
 #[derive(Debug, Default)]
-pub struct Configs {
+pub(crate) struct Configs {
     pub sources: Sources,
     pub items: Vec<Loaded>,
 }

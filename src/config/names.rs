@@ -11,20 +11,20 @@ macro_rules! secret_dir {
 }
 
 /// Where the password file is mounted in every container that needs it.
-pub const SECRET_DIR: &str = secret_dir!();
-pub const PASSWORD_FILE: &str = concat!(secret_dir!(), "/password");
+pub(crate) const SECRET_DIR: &str = secret_dir!();
+pub(crate) const PASSWORD_FILE: &str = concat!(secret_dir!(), "/password");
 
 /// The key of the credentials Secret that holds the app role's password.
-pub const APP_PASSWORD_KEY: &str = "app-password";
+pub(crate) const APP_PASSWORD_KEY: &str = "app-password";
 
 /// The Secret pgstate renders for a database password given as fromEnv or value.
-pub fn credentials_secret(config: &Config) -> String {
+pub(crate) fn credentials_secret(config: &Config) -> String {
     format!("{}-credentials", config.name)
 }
 
 /// The app's login role on the statefulset target: `app.role`, or `<database>_app` spelt as a
 /// plain role name (lowercase; other characters become `_`; at most 63 bytes).
-pub fn app_role_name(config: &Config) -> Option<String> {
+pub(crate) fn app_role_name(config: &Config) -> Option<String> {
     let app = config.app.as_ref()?;
     if config.target != Target::Statefulset {
         return None;
@@ -37,7 +37,7 @@ pub fn app_role_name(config: &Config) -> Option<String> {
 }
 
 /// `<database>_app` as a plain role name.
-pub fn default_app_role(database: &str) -> String {
+pub(crate) fn default_app_role(database: &str) -> String {
     let mut role: String = database
         .chars()
         .map(|c| match c.to_ascii_lowercase() {
@@ -55,12 +55,12 @@ pub fn default_app_role(database: &str) -> String {
 
 /// Redis's name: the StatefulSet, its client Service, the ConfigMap, and the Secret pgstate
 /// renders for a password given as fromEnv or value.
-pub fn redis_name(config: &Config) -> String {
+pub(crate) fn redis_name(config: &Config) -> String {
     format!("{}-redis", config.name)
 }
 
 /// The target's name as the config spells it.
-pub fn target_name(target: Target) -> &'static str {
+pub(crate) fn target_name(target: Target) -> &'static str {
     match target {
         Target::Statefulset => "statefulset",
         Target::Cloudnativepg => "cloudnativepg",

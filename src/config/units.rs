@@ -1,7 +1,7 @@
 //! Kubernetes quantities and PostgreSQL and Redis memory settings: parsing with hints.
 
 /// A parsed Kubernetes quantity, as a plain number (bytes for memory, cores for CPU).
-pub fn parse_quantity(text: &str) -> Option<f64> {
+pub(crate) fn parse_quantity(text: &str) -> Option<f64> {
     let text = text.trim();
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
@@ -42,7 +42,7 @@ pub fn parse_quantity(text: &str) -> Option<f64> {
 }
 
 /// A suggestion for a quantity that did not parse, e.g. "1GB" -> "1Gi".
-pub fn quantity_hint(text: &str) -> String {
+pub(crate) fn quantity_hint(text: &str) -> String {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let split = compact
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -74,7 +74,7 @@ fn digits_then_unit(text: &str) -> (&str, &str) {
 
 /// A PostgreSQL memory setting (e.g. shared_buffers) in bytes; a bare number counts in
 /// `unit_bytes` (8kB pages for shared_buffers).
-pub fn parse_pg_memory(text: &str, unit_bytes: f64) -> Option<f64> {
+pub(crate) fn parse_pg_memory(text: &str, unit_bytes: f64) -> Option<f64> {
     let text = text.trim();
     let (number, suffix) = digits_then_unit(text);
     let value: f64 = number.parse().ok()?;
@@ -91,7 +91,7 @@ pub fn parse_pg_memory(text: &str, unit_bytes: f64) -> Option<f64> {
 }
 
 /// A suggestion for a PostgreSQL memory setting that did not parse, e.g. "1Gi" -> "1GB".
-pub fn pg_memory_hint(text: &str) -> String {
+pub(crate) fn pg_memory_hint(text: &str) -> String {
     let text = text.trim();
     let (number, suffix) = digits_then_unit(text);
     let unit = match suffix.trim() {
@@ -111,7 +111,7 @@ pub fn pg_memory_hint(text: &str) -> String {
 
 /// A Redis memory size (`maxmemory`) in bytes: a whole number with an optional unit, as
 /// redis.conf reads it: k, m, g are 1000-based, kb, mb, gb 1024-based, any case.
-pub fn parse_redis_memory(text: &str) -> Option<u64> {
+pub(crate) fn parse_redis_memory(text: &str) -> Option<u64> {
     let (number, unit) = digits_then_unit(text);
     let value: u64 = number.parse().ok()?;
     let factor: u64 = match unit.to_ascii_lowercase().as_str() {
@@ -128,7 +128,7 @@ pub fn parse_redis_memory(text: &str) -> Option<u64> {
 }
 
 /// A suggestion for a Redis memory size that did not parse, e.g. "512Mi" -> "512mb".
-pub fn redis_memory_hint(text: &str) -> String {
+pub(crate) fn redis_memory_hint(text: &str) -> String {
     let (number, suffix) = digits_then_unit(text);
     let unit = match suffix.trim().to_ascii_lowercase().as_str() {
         "ki" | "kib" => Some("kb"),

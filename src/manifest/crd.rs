@@ -24,7 +24,7 @@ type Map = BTreeMap<String, String>;
 /// apiVersion, kind, metadata and a typed spec.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Resource<S> {
+pub(crate) struct Resource<S> {
     pub api_version: String,
     pub kind: String,
     pub metadata: ObjectMeta,
@@ -33,13 +33,13 @@ pub struct Resource<S> {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Name {
+pub(crate) struct Name {
     pub name: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct KeyRef {
+pub(crate) struct KeyRef {
     pub name: String,
     pub key: String,
 }
@@ -50,7 +50,7 @@ pub struct KeyRef {
 /// Prometheus scrapes.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ServiceMonitorSpec {
+pub(crate) struct ServiceMonitorSpec {
     pub selector: LabelSelector,
     pub namespace_selector: MonitorNamespaces,
     pub endpoints: Vec<MonitorEndpoint>,
@@ -58,13 +58,13 @@ pub struct ServiceMonitorSpec {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct MonitorNamespaces {
+pub(crate) struct MonitorNamespaces {
     pub match_names: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct MonitorEndpoint {
+pub(crate) struct MonitorEndpoint {
     /// The name of a Service port.
     pub port: String,
     pub path: String,
@@ -73,7 +73,7 @@ pub struct MonitorEndpoint {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum MonitorScheme {
+pub(crate) enum MonitorScheme {
     Http,
     Https,
 }
@@ -82,7 +82,7 @@ pub enum MonitorScheme {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CertificateSpec {
+pub(crate) struct CertificateSpec {
     pub secret_name: String,
     pub common_name: String,
     pub dns_names: Vec<String>,
@@ -93,7 +93,7 @@ pub struct CertificateSpec {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CertificatePrivateKey {
+pub(crate) struct CertificatePrivateKey {
     pub algorithm: String,
     pub size: u32,
     pub rotation_policy: String,
@@ -101,7 +101,7 @@ pub struct CertificatePrivateKey {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct IssuerRef {
+pub(crate) struct IssuerRef {
     pub name: String,
     pub kind: String,
     pub group: String,
@@ -111,7 +111,7 @@ pub struct IssuerRef {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ClusterSpec {
+pub(crate) struct ClusterSpec {
     pub instances: u32,
     pub image_name: String,
     #[serde(rename = "enablePDB", skip_serializing_if = "Option::is_none")]
@@ -149,7 +149,7 @@ pub struct ClusterSpec {
 /// Labels and annotations: CloudNativePG's `inheritedMetadata`, Percona's instance `metadata`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PodMetadata {
+pub(crate) struct PodMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Map>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,14 +158,14 @@ pub struct PodMetadata {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct CnpgEphemeralLimits {
+pub(crate) struct CnpgEphemeralLimits {
     pub shm: k8s_openapi::apimachinery::pkg::api::resource::Quantity,
 }
 
 /// `spec.certificates`: the server's certificate and its CA, from the user's Secrets.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CnpgCertificates {
+pub(crate) struct CnpgCertificates {
     #[serde(rename = "serverTLSSecret")]
     pub server_tls_secret: String,
     #[serde(rename = "serverCASecret")]
@@ -174,13 +174,13 @@ pub struct CnpgCertificates {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CnpgMonitoring {
+pub(crate) struct CnpgMonitoring {
     pub enable_pod_monitor: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CnpgStorage {
+pub(crate) struct CnpgStorage {
     pub size: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_class: Option<String>,
@@ -188,14 +188,14 @@ pub struct CnpgStorage {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct CnpgPostgresql {
+pub(crate) struct CnpgPostgresql {
     pub parameters: Map,
 }
 
 /// A Cluster's `postgresql`: parameters, and libraries added to the operator's preloaded ones.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct CnpgClusterPostgresql {
+pub(crate) struct CnpgClusterPostgresql {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pg_hba: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,19 +206,19 @@ pub struct CnpgClusterPostgresql {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CnpgSqlRefs {
+pub(crate) struct CnpgSqlRefs {
     pub config_map_refs: Vec<KeyRef>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct CnpgBootstrap {
+pub(crate) struct CnpgBootstrap {
     pub initdb: CnpgInitdb,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct CnpgInitdb {
+pub(crate) struct CnpgInitdb {
     pub database: String,
     pub owner: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -237,14 +237,14 @@ pub struct CnpgInitdb {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum AntiAffinityType {
+pub(crate) enum AntiAffinityType {
     Preferred,
     Required,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CnpgAffinity {
+pub(crate) struct CnpgAffinity {
     pub enable_pod_anti_affinity: bool,
     pub topology_key: String,
     pub pod_anti_affinity_type: AntiAffinityType,
@@ -262,7 +262,7 @@ pub struct CnpgAffinity {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CnpgPlugin {
+pub(crate) struct CnpgPlugin {
     pub name: String,
     #[serde(rename = "isWALArchiver")]
     pub is_wal_archiver: bool,
@@ -271,13 +271,13 @@ pub struct CnpgPlugin {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum BackupMethod {
+pub(crate) enum BackupMethod {
     Plugin,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum OwnerReference {
+pub(crate) enum OwnerReference {
     None,
     #[serde(rename = "self")]
     Itself,
@@ -286,7 +286,7 @@ pub enum OwnerReference {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ScheduledBackupSpec {
+pub(crate) struct ScheduledBackupSpec {
     pub cluster: Name,
     pub schedule: String,
     pub backup_owner_reference: OwnerReference,
@@ -296,14 +296,14 @@ pub struct ScheduledBackupSpec {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum PoolMode {
+pub(crate) enum PoolMode {
     Session,
     Transaction,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum PoolerType {
+pub(crate) enum PoolerType {
     Rw,
     Ro,
     R,
@@ -311,7 +311,7 @@ pub enum PoolerType {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PoolerSpec {
+pub(crate) struct PoolerSpec {
     pub cluster: Name,
     pub instances: u32,
     #[serde(rename = "type")]
@@ -321,7 +321,7 @@ pub struct PoolerSpec {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PgBouncer {
+pub(crate) struct PgBouncer {
     pub pool_mode: PoolMode,
 }
 
@@ -329,14 +329,14 @@ pub struct PgBouncer {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ObjectStoreSpec {
+pub(crate) struct ObjectStoreSpec {
     pub retention_policy: String,
     pub configuration: BarmanConfiguration,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BarmanConfiguration {
+pub(crate) struct BarmanConfiguration {
     pub destination_path: String,
     #[serde(rename = "endpointURL", skip_serializing_if = "Option::is_none")]
     pub endpoint_url: Option<String>,
@@ -347,7 +347,7 @@ pub struct BarmanConfiguration {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct S3Credentials {
+pub(crate) struct S3Credentials {
     pub access_key_id: KeyRef,
     pub secret_access_key: KeyRef,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -356,7 +356,7 @@ pub struct S3Credentials {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Compressor {
+pub(crate) enum Compressor {
     Gzip,
     Bzip2,
     Snappy,
@@ -365,7 +365,7 @@ pub enum Compressor {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Compression {
+pub(crate) struct Compression {
     pub compression: Compressor,
 }
 
@@ -373,7 +373,7 @@ pub struct Compression {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PerconaSpec {
+pub(crate) struct PerconaSpec {
     pub cr_version: String,
     pub image: String,
     pub postgres_version: u32,
@@ -392,7 +392,7 @@ pub struct PerconaSpec {
 /// Percona's PerconaPGUpgrade (v2.9): a major-version upgrade of a PerconaPGCluster.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PerconaUpgradeSpec {
+pub(crate) struct PerconaUpgradeSpec {
     pub postgres_cluster_name: String,
     pub image: String,
     pub from_postgres_version: u32,
@@ -404,7 +404,7 @@ pub struct PerconaUpgradeSpec {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PerconaInstanceSet {
+pub(crate) struct PerconaInstanceSet {
     pub name: String,
     pub replicas: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -423,7 +423,7 @@ pub struct PerconaInstanceSet {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PerconaUser {
+pub(crate) struct PerconaUser {
     pub name: String,
     pub databases: Vec<String>,
     pub secret_name: String,
@@ -431,25 +431,25 @@ pub struct PerconaUser {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PerconaPatroni {
+pub(crate) struct PerconaPatroni {
     pub dynamic_configuration: PatroniDynamic,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PatroniDynamic {
+pub(crate) struct PatroniDynamic {
     pub postgresql: CnpgPostgresql,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PerconaProxy {
+pub(crate) struct PerconaProxy {
     pub pg_bouncer: PerconaPgBouncer,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PerconaPgBouncer {
+pub(crate) struct PerconaPgBouncer {
     pub image: String,
     pub replicas: u32,
     pub config: PgBouncerConfig,
@@ -457,13 +457,13 @@ pub struct PerconaPgBouncer {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PgBouncerConfig {
+pub(crate) struct PgBouncerConfig {
     pub global: Map,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PerconaBackups {
+pub(crate) struct PerconaBackups {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -472,7 +472,7 @@ pub struct PerconaBackups {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PgBackRest {
+pub(crate) struct PgBackRest {
     pub image: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub configuration: Option<Vec<PgBackRestConfiguration>>,
@@ -482,13 +482,13 @@ pub struct PgBackRest {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PgBackRestConfiguration {
+pub(crate) struct PgBackRestConfiguration {
     pub secret: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PgBackRestRepo {
+pub(crate) struct PgBackRestRepo {
     pub name: String,
     pub schedules: PgBackRestSchedules,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -499,7 +499,7 @@ pub struct PgBackRestRepo {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PgBackRestSchedules {
+pub(crate) struct PgBackRestSchedules {
     pub full: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub differential: Option<String>,
@@ -507,7 +507,7 @@ pub struct PgBackRestSchedules {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PgBackRestS3 {
+pub(crate) struct PgBackRestS3 {
     pub bucket: String,
     pub endpoint: String,
     pub region: String,
@@ -515,12 +515,12 @@ pub struct PgBackRestS3 {
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PgBackRestVolume {
+pub(crate) struct PgBackRestVolume {
     pub volume_claim_spec: PersistentVolumeClaimSpec,
 }
 
 /// Rules of the CRDs that a type alone does not say.
-pub fn rules(value: &crate::readback::tree::Node) -> Result<(), String> {
+pub(crate) fn rules(value: &crate::readback::tree::Node) -> Result<(), String> {
     let kind = value["kind"].as_str().unwrap_or("");
     let spec = &value["spec"];
     match kind {

@@ -9,13 +9,13 @@ use crate::error::Location;
 
 #[derive(Debug, Clone)]
 pub struct Finding {
-    pub id: &'static str,
-    pub severity: Severity,
-    pub message: String,
-    pub why: &'static str,
-    pub fix: String,
-    pub path: String,
-    pub loc: Location,
+    pub(crate) id: &'static str,
+    pub(crate) severity: Severity,
+    pub(crate) message: String,
+    pub(crate) why: &'static str,
+    pub(crate) fix: String,
+    pub(crate) path: String,
+    pub(crate) loc: Location,
 }
 
 struct Collect<'a> {
@@ -250,7 +250,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Finding> {
 
 /// PGS020: `postgres.image` names another major version than the deployed one (`pgstate check
 /// --deployed-major N`). Without a known deployed version there is nothing to compare.
-pub fn major_change(loaded: &Loaded, deployed: i64) -> Option<Finding> {
+pub(crate) fn major_change(loaded: &Loaded, deployed: i64) -> Option<Finding> {
     let config = &loaded.config;
     let image = &config.postgres.image;
     let new = crate::config::image::postgres_major(image)?;

@@ -2,7 +2,7 @@
 //! through (verify.rs; crd.rs types the custom resources, same.rs compares without a second
 //! tree), and the config lint (lint.rs).
 
-pub mod crd;
+pub(crate) mod crd;
 pub mod lint;
 mod same;
 mod verify;

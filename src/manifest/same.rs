@@ -18,13 +18,13 @@ use serde::ser::{self, Impossible};
 
 /// Whether serializing `typed` gives back every key and item of `printed`, with equal values
 /// (numbers compared as numbers; keys only in the typed form do not matter).
-pub fn reproduces<T: Serialize>(typed: &T, printed: &Node) -> bool {
+pub(super) fn reproduces<T: Serialize>(typed: &T, printed: &Node) -> bool {
     typed.serialize(Same(Some(printed))).is_ok()
 }
 
 /// Not reproduced (or not something this comparer knows): take the slow path.
 #[derive(Debug)]
-pub struct Differs;
+pub(super) struct Differs;
 
 impl std::fmt::Display for Differs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

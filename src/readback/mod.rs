@@ -13,7 +13,7 @@ use tree::Node;
 /// Reads one printed object back. The templates' regular YAML is read by a fast reader;
 /// anything it is not sure of goes through serde-saphyr, so the tree is the same either way
 /// (see reader.rs). The error is serde-saphyr's.
-pub fn read<'a>(yaml: &'a str, arena: &'a Bump) -> Result<Node<'a>, String> {
+pub(crate) fn read<'a>(yaml: &'a str, arena: &'a Bump) -> Result<Node<'a>, String> {
     match fast(yaml, arena) {
         Some(tree) => Ok(tree),
         None => {

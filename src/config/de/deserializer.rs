@@ -9,7 +9,7 @@ use super::error::{DeError, Expecting, friendly};
 use crate::config::node::{Kind, Node, Plain, resolve_plain};
 use crate::error::Location;
 
-pub struct NodeDe<'a> {
+pub(crate) struct NodeDe<'a> {
     pub(super) node: &'a Node,
     pub(super) path: String,
 }

@@ -11,10 +11,10 @@ use crate::error::{Diagnostic, Location, closest};
 /// A deserialization error; the deserializer fills in where it happened. Boxed, because
 /// serde passes it back through every level of the config.
 #[derive(Debug)]
-pub struct DeError(Box<Inner>);
+pub(crate) struct DeError(Box<Inner>);
 
 #[derive(Debug)]
-pub struct Inner {
+pub(crate) struct Inner {
     pub(super) loc: Option<Location>,
     pub(super) path: Option<String>,
     pub(super) message: String,
@@ -94,7 +94,7 @@ impl DeError {
         self
     }
 
-    pub fn into_diagnostic(self, fallback: Location) -> Diagnostic {
+    pub(crate) fn into_diagnostic(self, fallback: Location) -> Diagnostic {
         let inner = *self.0;
         let mut d = Diagnostic::new(inner.loc.unwrap_or(fallback), inner.message)
             .with_path(inner.path.unwrap_or_default());

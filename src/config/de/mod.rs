@@ -15,9 +15,8 @@ use serde::de;
 
 use crate::config::node::{Kind, Node};
 use crate::error::{Diagnostic, Location};
-pub use deserializer::NodeDe;
+pub(crate) use deserializer::NodeDe;
 use deserializer::child_path;
-pub use error::{DeError, Inner};
 
 /// Deserializes `T` from a node; the error is a diagnostic pointing into the config.
 pub fn from_node<T: de::DeserializeOwned>(node: &Node) -> Result<T, Diagnostic> {
@@ -25,7 +24,10 @@ pub fn from_node<T: de::DeserializeOwned>(node: &Node) -> Result<T, Diagnostic> 
 }
 
 /// Deserializes `T` from the node at key path `path` (for the paths in its errors).
-pub fn from_node_at<T: de::DeserializeOwned>(node: &Node, path: &str) -> Result<T, Diagnostic> {
+pub(crate) fn from_node_at<T: de::DeserializeOwned>(
+    node: &Node,
+    path: &str,
+) -> Result<T, Diagnostic> {
     T::deserialize(NodeDe {
         node,
         path: path.to_owned(),
@@ -41,7 +43,7 @@ const MOST_ERRORS: usize = 100;
 /// read again (a key left out takes its default; a map that misses a required key, a list item
 /// too, is left out whole). Returns the value when everything left could be read, the tree it was read from
 /// (the original when nothing was left out), and every error.
-pub fn from_node_collecting<T: de::DeserializeOwned>(node: &Node) -> Collected<'_, T> {
+pub(crate) fn from_node_collecting<T: de::DeserializeOwned>(node: &Node) -> Collected<'_, T> {
     let first = match T::deserialize(NodeDe {
         node,
         path: String::new(),
@@ -114,7 +116,7 @@ pub fn from_node_collecting<T: de::DeserializeOwned>(node: &Node) -> Collected<'
 
 /// What [`from_node_collecting`] read: the value when everything left could be read, the tree it
 /// was read from, and every error.
-pub struct Collected<'a, T> {
+pub(crate) struct Collected<'a, T> {
     pub value: Option<T>,
     pub tree: std::borrow::Cow<'a, Node>,
     pub errors: Vec<Diagnostic>,
@@ -125,7 +127,7 @@ pub struct Collected<'a, T> {
 impl<T> Collected<'_, T> {
     /// A key path of the tree read, as it is in the file (list indexes before items were left
     /// out), for the errors found in that tree afterwards.
-    pub fn original_path(&self, path: &str) -> String {
+    pub(crate) fn original_path(&self, path: &str) -> String {
         original_path(path, &self.removed)
     }
 }

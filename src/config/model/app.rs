@@ -11,55 +11,55 @@ use crate::config::defaults;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct App {
     /// The Deployment's name (default `<name>-app`).
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The app's own login role (statefulset target): owns `postgres.database`, is no
     /// superuser, cannot create roles or databases or reach other databases. Its password is
     /// the key `app-password` of the credentials Secret. Default `<database>_app`.
     #[serde(default)]
-    pub role: Option<String>,
+    pub(crate) role: Option<String>,
     /// The app role's password when pgstate renders the credentials Secret (the database
     /// password is `fromEnv` or `value`): `fromEnv` or `value`. With `password.secret`, the
     /// app's password is that Secret's key `app-password`.
     #[serde(default)]
-    pub password: Option<Password>,
+    pub(crate) password: Option<Password>,
     /// The app's image: required, with a tag or digest.
-    pub image: String,
+    pub(crate) image: String,
     /// The app's replicas; `replicas x poolSize + 10` must fit in `max_connections` (default 100).
     #[serde(default = "defaults::two")]
-    pub replicas: i64,
+    pub(crate) replicas: i64,
     /// The port the app listens on.
     #[serde(default = "defaults::app_port")]
-    pub port: i64,
+    pub(crate) port: i64,
     /// Connections each replica opens; checked against `max_connections`.
     #[serde(default = "defaults::ten")]
-    pub pool_size: i64,
+    pub(crate) pool_size: i64,
     /// Extra environment variables (literal values; `$` is kept as it is).
     #[serde(default)]
     pub env: StringMap,
     /// The names of the injected connection variables; rename them to match the app.
     #[serde(default)]
-    pub connection_env: ConnectionEnv,
+    pub(crate) connection_env: ConnectionEnv,
     /// Requests and limits (default requests 100m/256Mi, limits 1/512Mi).
     #[serde(default)]
-    pub resources: Resources,
+    pub(crate) resources: Resources,
     /// HTTP path for readiness/liveness probes; without it the probes open the TCP port.
     #[serde(default)]
-    pub health_path: Option<String>,
+    pub(crate) health_path: Option<String>,
     /// The app's UID (default 10001): the app is hardened like the database.
     #[serde(default = "defaults::app_uid")]
-    pub run_as_user: i64,
+    pub(crate) run_as_user: i64,
     /// Relax this if the app's image writes outside its volumes.
     #[serde(default = "defaults::yes")]
-    pub read_only_root_filesystem: bool,
+    pub(crate) read_only_root_filesystem: bool,
     /// Settings of the app's pods.
     #[serde(default)]
-    pub pod: Pod,
+    pub(crate) pod: Pod,
 }
 
 /// The names of the variables the app gets.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct ConnectionEnv {
+pub(crate) struct ConnectionEnv {
     /// The database's host.
     pub host: String,
     /// The database's port.

@@ -10,40 +10,40 @@ use super::{Pod, Resources};
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Backup {
     /// When: a 5-field cron expression or @daily, @hourly, ...; checked field by field.
-    pub schedule: String,
+    pub(crate) schedule: String,
     /// The CronJob's time zone, an IANA name such as Europe/Berlin; default the cluster's (UTC).
-    pub time_zone: Option<String>,
+    pub(crate) time_zone: Option<String>,
     /// How many dumps are kept (the newest); older ones are pruned only after a verified dump.
-    pub keep: i64,
+    pub(crate) keep: i64,
     /// `custom` (pg_dump -Fc, for pg_restore) or `gzip` (plain SQL, gzipped).
-    pub format: BackupFormat,
+    pub(crate) format: BackupFormat,
     /// The backup job's image; default `postgres.image` (a pg_dump older than the server refuses to
     /// run).
-    pub image: Option<String>,
+    pub(crate) image: Option<String>,
     /// The backup volume.
-    pub storage: BackupStorage,
+    pub(crate) storage: BackupStorage,
     /// The backup job's requests and limits.
-    pub resources: Resources,
+    pub(crate) resources: Resources,
     /// Object storage: the operator targets back up there; the statefulset target uploads each
     /// verified dump there too, and keeps the newest `keep` in the bucket as well.
-    pub s3: Option<S3>,
+    pub(crate) s3: Option<S3>,
     /// How dumps of `format: custom` are compressed: auto = zstd when the backup image's client
     /// is PostgreSQL 16 or newer, else gzip. `format: gzip` is always gzip.
-    pub compression: Compression,
+    pub(crate) compression: Compression,
     /// A CronJob that restores the newest dump into a scratch database, checks it and drops it.
-    pub drill: Option<Drill>,
+    pub(crate) drill: Option<Drill>,
     /// pgBackRest full backups (`target: percona`); default: `schedule`.
-    pub full: Option<String>,
+    pub(crate) full: Option<String>,
     /// pgBackRest differential backups (`target: percona`).
-    pub differential: Option<String>,
+    pub(crate) differential: Option<String>,
     /// Settings of the backup CronJob's and the restore Job's pods.
-    pub pod: Pod,
+    pub(crate) pod: Pod,
 }
 
 /// A bucket for the backups, and the Secret with its credentials.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct S3 {
+pub(crate) struct S3 {
     /// The bucket's name, as S3 allows it (3-63 characters: a-z, 0-9, `.` and `-`).
     pub bucket: String,
     /// The S3 endpoint: an https URL (statefulset, cloudnativepg) or a host (percona);
@@ -68,7 +68,7 @@ pub struct S3 {
 /// The drill: restore the newest dump into a scratch database on a schedule, and check it.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Drill {
+pub(crate) struct Drill {
     /// 5-field cron or @daily/@weekly/...; e.g. "0 5 * * 0" for 05:00 on Sundays.
     pub schedule: String,
 }
@@ -76,7 +76,7 @@ pub struct Drill {
 /// How a custom-format dump is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum Compression {
+pub(crate) enum Compression {
     /// zstd with a PostgreSQL 16 or newer client, gzip with an older one.
     #[default]
     Auto,
@@ -86,7 +86,7 @@ pub enum Compression {
 }
 
 impl Compression {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Compression::Auto => "auto",
             Compression::Gzip => "gzip",
@@ -97,7 +97,7 @@ impl Compression {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum BackupFormat {
+pub(crate) enum BackupFormat {
     #[default]
     Custom,
     Gzip,
@@ -105,7 +105,7 @@ pub enum BackupFormat {
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct BackupStorage {
+pub(crate) struct BackupStorage {
     /// The backup volume's size (default 5Gi).
     pub size: String,
     /// Its StorageClass; unset = the cluster's default.

@@ -16,16 +16,16 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use app::{App, ConnectionEnv};
-pub use backup::{Backup, BackupFormat, BackupStorage, Compression, Drill, S3};
-pub use postgres::{
-    HbaMethod, HbaRule, HbaType, InitFile, InitSql, Issuer, IssuerKind, LocalVolume, Metrics,
-    Postgres, Storage, Tls,
+pub(crate) use app::{App, ConnectionEnv};
+pub(crate) use backup::Backup;
+pub(crate) use backup::{BackupFormat, BackupStorage, Compression, S3};
+pub(crate) use postgres::{
+    HbaMethod, HbaRule, HbaType, InitSql, LocalVolume, Metrics, Postgres, Storage,
 };
-pub use redis::{Redis, RedisStorage};
-pub use schema::schema;
+pub(crate) use redis::{Redis, RedisStorage};
+pub(crate) use schema::schema;
 
-pub type StringMap = BTreeMap<String, String>;
+pub(crate) type StringMap = BTreeMap<String, String>;
 
 /// The whole config file (one database).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -33,15 +33,15 @@ pub type StringMap = BTreeMap<String, String>;
 pub struct Config {
     /// Base name of every object: a DNS label of at most 45 characters (`<name>-backup` is a
     /// CronJob, whose names stop at 52).
-    pub name: String,
+    pub(crate) name: String,
     /// The namespace of every object.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Labels added to every object, beside pgstate's own `app.kubernetes.io/*`.
-    pub labels: StringMap,
+    pub(crate) labels: StringMap,
     /// What runs the database: `statefulset` (pgstate's own), `cloudnativepg` or `percona` (an
     /// operator's custom resource), or `external` (a managed database behind an ExternalName
     /// Service).
-    pub target: Target,
+    pub(crate) target: Target,
     /// The database server.
     pub postgres: Postgres,
     /// The client Service `<name>`; the headless governing Service is `<name>-hl`.
@@ -52,21 +52,21 @@ pub struct Config {
     /// The Deployment that uses the database, with the connection variables injected.
     pub app: Option<App>,
     /// A Redis StatefulSet beside the database; the app gets its REDIS_* variables.
-    pub redis: Option<Redis>,
+    pub(crate) redis: Option<Redis>,
     /// Only the app, the backup job and pods labelled `<name>-client: "true"` reach the database
     /// port.
-    pub network_policy: bool,
+    pub(crate) network_policy: bool,
     /// pgBouncer in front of the database (operator targets).
-    pub pooler: Option<Pooler>,
+    pub(crate) pooler: Option<Pooler>,
     /// The managed database outside the cluster (`target: external`).
-    pub external: Option<External>,
+    pub(crate) external: Option<External>,
     /// `pgstate check` settings.
-    pub lint: Lint,
+    pub(crate) lint: Lint,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum Target {
+pub(crate) enum Target {
     #[default]
     Statefulset,
     Cloudnativepg,
@@ -79,7 +79,7 @@ pub enum Target {
 /// optional; the hardening (no privilege, read-only root, seccomp) stays as it is.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct Pod {
+pub(crate) struct Pod {
     /// Added to the pod template's annotations (e.g. a log shipper's or a mesh's).
     pub annotations: StringMap,
     /// Added to the pod template's labels; the selector's labels are pgstate's.
@@ -104,7 +104,7 @@ pub struct Pod {
 /// a variable starting with PGSTATE_, or one the command line allows with `--allow-env NAME`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Password {
+pub(crate) struct Password {
     /// An existing Secret that holds the password.
     pub secret: Option<String>,
     /// The key of that Secret (default `password`).
@@ -116,7 +116,7 @@ pub struct Password {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
-pub enum AccessMode {
+pub(crate) enum AccessMode {
     #[default]
     ReadWriteOnce,
     ReadWriteOncePod,
@@ -125,7 +125,7 @@ pub enum AccessMode {
 }
 
 impl AccessMode {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             AccessMode::ReadWriteOnce => "ReadWriteOnce",
             AccessMode::ReadWriteOncePod => "ReadWriteOncePod",
@@ -138,7 +138,7 @@ impl AccessMode {
 /// CPU and memory; each unset value falls back to its default on its own.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct Resources {
+pub(crate) struct Resources {
     /// What the scheduler reserves.
     pub requests: ResourceList,
     /// What the container may use at most.
@@ -147,7 +147,7 @@ pub struct Resources {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct ResourceList {
+pub(crate) struct ResourceList {
     /// A CPU quantity, e.g. 250m or 1.
     pub cpu: Option<String>,
     /// A memory quantity, e.g. 512Mi.
@@ -156,7 +156,7 @@ pub struct ResourceList {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct Probes {
+pub(crate) struct Probes {
     /// When the pod gets traffic (default every 5 s).
     pub readiness: ProbeTiming,
     /// When the container is restarted (default every 10 s).
@@ -168,7 +168,7 @@ pub struct Probes {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct ProbeTiming {
+pub(crate) struct ProbeTiming {
     /// Seconds before the first probe.
     pub initial_delay_seconds: Option<i64>,
     /// Seconds between probes.
@@ -184,13 +184,13 @@ pub struct ProbeTiming {
 pub struct Service {
     /// ClusterIP, NodePort or LoadBalancer (`check` warns about the last two: PGS010).
     #[serde(rename = "type")]
-    pub kind: ServiceType,
+    pub(crate) kind: ServiceType,
     /// Annotations of the client Service (e.g. for a cloud load balancer).
     pub annotations: StringMap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
-pub enum ServiceType {
+pub(crate) enum ServiceType {
     #[default]
     ClusterIP,
     NodePort,
@@ -198,7 +198,7 @@ pub enum ServiceType {
 }
 
 impl ServiceType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ServiceType::ClusterIP => "ClusterIP",
             ServiceType::NodePort => "NodePort",
@@ -210,7 +210,7 @@ impl ServiceType {
 /// pgBouncer in front of the database.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct Pooler {
+pub(crate) struct Pooler {
     /// pgBouncer instances.
     pub replicas: i64,
     /// `session` (the default) or `transaction` pooling.
@@ -219,14 +219,14 @@ pub struct Pooler {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum PoolMode {
+pub(crate) enum PoolMode {
     #[default]
     Session,
     Transaction,
 }
 
 impl PoolMode {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PoolMode::Session => "session",
             PoolMode::Transaction => "transaction",
@@ -237,7 +237,7 @@ impl PoolMode {
 /// A database outside the cluster, reached through an ExternalName Service.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct External {
+pub(crate) struct External {
     /// Its DNS name, e.g. shop.abc123.eu-central-1.rds.amazonaws.com.
     pub host: String,
     /// Default: `postgres.port`.
@@ -251,7 +251,7 @@ pub struct External {
 /// libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
 #[serde(rename_all = "kebab-case")]
-pub enum SslMode {
+pub(crate) enum SslMode {
     Disable,
     Allow,
     Prefer,
@@ -262,7 +262,7 @@ pub enum SslMode {
 }
 
 impl SslMode {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SslMode::Disable => "disable",
             SslMode::Allow => "allow",
@@ -277,7 +277,7 @@ impl SslMode {
 /// `pgstate check` settings: findings allowed on purpose.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct Lint {
+pub(crate) struct Lint {
     /// Finding ids allowed in this config: a list (`[PGS005]`), or a map from id to the reason
     /// (`{PGS005: "a throwaway test cluster"}`).
     pub allow: Allowed,
@@ -285,7 +285,7 @@ pub struct Lint {
 
 /// Allowed finding ids, each with its reason when one was given.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Allowed(pub BTreeMap<String, Option<String>>);
+pub(crate) struct Allowed(pub BTreeMap<String, Option<String>>);
 
 impl<'de> Deserialize<'de> for Allowed {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

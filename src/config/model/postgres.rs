@@ -10,74 +10,74 @@ use crate::config::defaults;
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Postgres {
     /// The server image: a tag or `@sha256:` digest is required; `:latest` and untagged are errors.
-    pub image: String,
+    pub(crate) image: String,
     /// The port the server listens on and the Services expose.
-    pub port: i64,
+    pub(crate) port: i64,
     /// The database created on first start (`POSTGRES_DB`).
-    pub database: String,
+    pub(crate) database: String,
     /// The database owner created on first start (`POSTGRES_USER`).
-    pub user: String,
+    pub(crate) user: String,
     /// Where the password comes from: exactly one of `secret` (an existing Secret, with `key`),
     /// `fromEnv` (a variable read at render time; pgstate renders Secret `<name>-credentials`) or
     /// `value` (plain text in the config; `check` warns). Default: Secret `<name>-credentials`, key
     /// `password`.
-    pub password: Password,
+    pub(crate) password: Password,
     /// Where the data volume is mounted.
-    pub mount_path: String,
+    pub(crate) mount_path: String,
     /// The data directory: a subfolder of `mountPath` (default `<mountPath>/pgdata`), so a volume's
     /// `lost+found` never blocks initdb.
-    pub pgdata: Option<String>,
+    pub(crate) pgdata: Option<String>,
     /// Extra initdb arguments (`POSTGRES_INITDB_ARGS`).
-    pub initdb_args: Option<String>,
+    pub(crate) initdb_args: Option<String>,
     /// Extra environment variables of the server container; names pgstate sets are errors.
-    pub env: StringMap,
+    pub(crate) env: StringMap,
     /// The data volume claim.
-    pub storage: Storage,
+    pub(crate) storage: Storage,
     /// CPU and memory requests and limits; each value defaults on its own (requests 250m/512Mi,
     /// limits 1/1Gi), and a defaulted limit is never below your request.
-    pub resources: Resources,
+    pub(crate) resources: Resources,
     /// postgresql.conf parameters, passed as `-c key=value`, e.g. `max_connections: 200`; `port`,
     /// `listen_addresses`, `data_directory` and `unix_socket_directories` are pgstate's.
     #[schemars(schema_with = "setting_values")]
-    pub settings: StringMap,
+    pub(crate) settings: StringMap,
     /// Settings that run commands, load code or choose files (archive_command,
     /// shared_preload_libraries with a path, ...), allowed by name; without this pgstate refuses
     /// them, and `pgstate check` reports each one allowed.
-    pub allow_unsafe_settings: Vec<String>,
+    pub(crate) allow_unsafe_settings: Vec<String>,
     /// Instances: exactly 1 with `target: statefulset` (high availability belongs to an operator
     /// target); every instance, the primary included, with an operator.
-    pub replicas: i64,
+    pub(crate) replicas: i64,
     /// Startup, readiness and liveness timings; the commands are `pg_isready` over TCP.
-    pub probes: Probes,
+    pub(crate) probes: Probes,
     /// Passed to the pod spec as it is.
-    pub node_selector: StringMap,
+    pub(crate) node_selector: StringMap,
     /// Passed to the pod spec; checked against the Kubernetes type, so a misspelt field is an
     /// error.
     pub tolerations: Vec<serde_json::Value>,
     /// Passed to the pod spec; checked against the Kubernetes type.
-    pub affinity: Option<serde_json::Value>,
+    pub(crate) affinity: Option<serde_json::Value>,
     /// topologySpreadConstraints; pgstate adds the pods' labelSelector.
-    pub topology_spread: Vec<serde_json::Value>,
+    pub(crate) topology_spread: Vec<serde_json::Value>,
     /// pg_stat_statements: preloaded, and created in the database on first start.
-    pub statements: bool,
+    pub(crate) statements: bool,
     /// SQL run once, when the database is created (an empty data directory).
-    pub init_sql: Option<InitSql>,
+    pub(crate) init_sql: Option<InitSql>,
     /// A Prometheus exporter beside the database (statefulset) or the operator's own metrics.
-    pub metrics: Metrics,
+    pub(crate) metrics: Metrics,
     /// Settings of the database pod: annotations, labels, pull secrets, priority class,
     /// service account, grace period, /dev/shm size.
-    pub pod: Pod,
+    pub(crate) pod: Pod,
     /// TLS for client connections: off when absent.
-    pub tls: Option<Tls>,
+    pub(crate) tls: Option<Tls>,
     /// Extra pg_hba rules, placed before pgstate's own.
-    pub hba: Vec<HbaRule>,
+    pub(crate) hba: Vec<HbaRule>,
 }
 
 /// `postgres.tls`: the server's certificate from a `kubernetes.io/tls` Secret (with `ca.crt`),
 /// which pgstate can also have cert-manager issue.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Tls {
+pub(crate) struct Tls {
     /// The `kubernetes.io/tls` Secret with `tls.crt`, `tls.key` and `ca.crt`; default
     /// `<name>-tls`. With `issuer`, the Secret cert-manager writes.
     #[serde(default)]
@@ -93,7 +93,7 @@ pub struct Tls {
 /// A cert-manager issuer: `Issuer` (in the config's namespace) or `ClusterIssuer`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Issuer {
+pub(crate) struct Issuer {
     /// The issuer's name.
     pub name: String,
     /// `Issuer` (in the config's namespace) or `ClusterIssuer`.
@@ -105,14 +105,14 @@ pub struct Issuer {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
-pub enum IssuerKind {
+pub(crate) enum IssuerKind {
     #[default]
     Issuer,
     ClusterIssuer,
 }
 
 impl IssuerKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             IssuerKind::Issuer => "Issuer",
             IssuerKind::ClusterIssuer => "ClusterIssuer",
@@ -123,7 +123,7 @@ impl IssuerKind {
 /// One pg_hba rule: who may connect from where, and how they authenticate.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct HbaRule {
+pub(crate) struct HbaRule {
     #[serde(rename = "type")]
     pub kind: HbaType,
     /// A database name, or `all`.
@@ -140,7 +140,7 @@ pub struct HbaRule {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum HbaType {
+pub(crate) enum HbaType {
     Local,
     Host,
     Hostssl,
@@ -148,7 +148,7 @@ pub enum HbaType {
 }
 
 impl HbaType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             HbaType::Local => "local",
             HbaType::Host => "host",
@@ -161,7 +161,7 @@ impl HbaType {
 /// The authentication methods a rule may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum HbaMethod {
+pub(crate) enum HbaMethod {
     #[serde(rename = "scram-sha-256")]
     ScramSha256,
     Md5,
@@ -172,7 +172,7 @@ pub enum HbaMethod {
 }
 
 impl HbaMethod {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             HbaMethod::ScramSha256 => "scram-sha-256",
             HbaMethod::Md5 => "md5",
@@ -197,7 +197,7 @@ fn setting_values(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 /// the operator's PodMonitor (cloudnativepg).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     /// Turn the exporter on.
     pub enabled: bool,
     /// The postgres_exporter image (tag or digest required).
@@ -214,7 +214,7 @@ pub struct Metrics {
 /// `postgres.initSql`: a SQL string, or `{sql, files}` with files relative to the config file.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct InitSql {
+pub(crate) struct InitSql {
     pub sql: Option<String>,
     pub files: Vec<InitFile>,
 }
@@ -222,7 +222,7 @@ pub struct InitSql {
 /// One SQL file of `initSql.files`: its path as written, and its text once read.
 #[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
-pub struct InitFile {
+pub(crate) struct InitFile {
     pub path: String,
     #[serde(skip)]
     pub text: Option<String>,
@@ -295,7 +295,7 @@ impl JsonSchema for InitSql {
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct Storage {
+pub(crate) struct Storage {
     /// A Kubernetes quantity, e.g. 10Gi (`1GB` is an error that suggests `1Gi`).
     pub size: String,
     /// The StorageClass; unset = the cluster's default.
@@ -315,7 +315,7 @@ pub struct Storage {
 /// A node-local disk for clusters without a dynamic provisioner.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct LocalVolume {
+pub(crate) struct LocalVolume {
     /// The node's name, as `kubectl get nodes` shows it.
     pub node: String,
     /// The folder on that node; it must exist.

@@ -9,7 +9,7 @@ use crate::config::defaults;
 /// A Redis beside the database: one instance, its data on a volume, a password always.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Redis {
+pub(crate) struct Redis {
     /// The official image or one like it, with a tag or digest, e.g. redis:7.4-alpine.
     pub image: String,
     /// The port Redis listens on and its Service exposes.
@@ -41,7 +41,7 @@ pub struct Redis {
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct RedisStorage {
+pub(crate) struct RedisStorage {
     /// A Kubernetes quantity (default 1Gi).
     pub size: String,
     /// The StorageClass; unset = the cluster's default.

@@ -5,7 +5,7 @@ use super::Config;
 /// The JSON Schema of a config file, for editors and CI: the types' schema, plus
 /// `environments` (taken out before the config is typed, so not a field of [`Config`]): a map
 /// from an environment's name to the keys it changes, each a part of a config.
-pub fn schema() -> serde_json::Value {
+pub(crate) fn schema() -> serde_json::Value {
     let mut schema = serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default();
     plain_scalars_as_text(&mut schema);
     if let Some(properties) = schema

@@ -9,7 +9,7 @@
 mod parse;
 
 use crate::error::Location;
-pub use parse::{MAX_DEPTH, MAX_NODES, parse};
+pub use parse::parse;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -30,11 +30,11 @@ pub enum Kind {
 }
 
 impl Node {
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(&self.kind, Kind::Scalar { text, plain: true } if is_null_text(text))
     }
 
-    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+    pub(crate) fn as_map(&self) -> Option<&[(Node, Node)]> {
         match &self.kind {
             Kind::Map(entries) => Some(entries),
             _ => None,
@@ -49,7 +49,7 @@ impl Node {
     }
 
     /// The value under `key` in a map node.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         self.as_map()?
             .iter()
             .find(|(k, _)| k.as_str() == Some(key))
@@ -57,7 +57,7 @@ impl Node {
     }
 
     /// The entry (key node, value node) under a dotted path of map keys.
-    pub fn entry(&self, path: &[&str]) -> Option<(&Node, &Node)> {
+    pub(crate) fn entry(&self, path: &[&str]) -> Option<(&Node, &Node)> {
         let (last, parents) = path.split_last()?;
         let mut node = self;
         for key in parents {
@@ -70,7 +70,7 @@ impl Node {
     }
 
     /// Where the value at `path` is, or the nearest existing parent when it is absent.
-    pub fn locate(&self, path: &[&str]) -> Location {
+    pub(crate) fn locate(&self, path: &[&str]) -> Location {
         let mut node = self;
         for key in path {
             match node.get(key) {
@@ -83,7 +83,7 @@ impl Node {
 
     /// Where a message about the value at `path` should point: a scalar value itself, the key
     /// of a map or list, or the nearest existing parent when the key is absent.
-    pub fn place(&self, path: &[&str]) -> Location {
+    pub(crate) fn place(&self, path: &[&str]) -> Location {
         match self.entry(path) {
             Some((_, value)) if matches!(value.kind, Kind::Scalar { .. }) => value.loc,
             Some((key, _)) => key.loc,
@@ -93,7 +93,7 @@ impl Node {
 
     /// Where the entry at a JSON-style path relative to this node is, e.g. `a.b[0].c`: its key
     /// (or the list item); the deepest place found when the path ends early.
-    pub fn find(&self, path: &str) -> Location {
+    pub(crate) fn find(&self, path: &str) -> Location {
         let mut node = self;
         let mut at = self.loc;
         for part in path.split('.').filter(|p| !p.is_empty()) {
@@ -122,7 +122,7 @@ impl Node {
     }
 
     /// A short description of the node's YAML type, for "expected X, found Y" messages.
-    pub fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         match &self.kind {
             Kind::Seq(_) => "a list",
             Kind::Map(_) => "a map",
@@ -138,7 +138,7 @@ impl Node {
     }
 }
 
-pub fn is_null_text(text: &str) -> bool {
+pub(crate) fn is_null_text(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 
@@ -200,7 +200,7 @@ fn parse_int(text: &str) -> Option<i64> {
 }
 
 /// Merges `overlay` over `base`: maps merge key by key, anything else is replaced.
-pub fn merge(base: &mut Node, overlay: Node) {
+pub(crate) fn merge(base: &mut Node, overlay: Node) {
     match (&mut base.kind, overlay.kind) {
         (Kind::Map(entries), Kind::Map(over)) => {
             for (key, value) in over {

@@ -10,9 +10,9 @@ use crate::error::{Diagnostic, Location, SourceId};
 
 /// Nesting deeper than this is not a config anyone writes; refusing it keeps every later
 /// recursive walk bounded.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// Total nodes a document may expand to (aliases included): a guard against alias bombs.
-pub const MAX_NODES: usize = 100_000;
+pub(crate) const MAX_NODES: usize = 100_000;
 
 /// Parses one YAML document into a node tree. An empty file is an empty map.
 pub fn parse(source: SourceId, text: &str) -> Result<Node, Diagnostic> {

@@ -18,18 +18,18 @@ use crate::config::node::{Kind, Node};
 use crate::error::{Diagnostic, is_forbidden_control};
 
 /// Variables a config may read with `password.fromEnv` without being named on the command line.
-pub const ENV_PREFIX: &str = "PGSTATE_";
+pub(crate) const ENV_PREFIX: &str = "PGSTATE_";
 
 /// Whether a config may read variable `name`: it starts with [`ENV_PREFIX`] or the command line
 /// named it with `--allow-env`.
-pub fn env_readable(name: &str, allowed: &[String]) -> bool {
+pub(crate) fn env_readable(name: &str, allowed: &[String]) -> bool {
     name.starts_with(ENV_PREFIX) || allowed.iter().any(|a| a == name)
 }
 
 /// Why `name` cannot be a database, user or role name, if it cannot. Such a name lands in libpq
 /// options, in `postgresql://` URLs and in scripts: only characters none of them reads specially
 /// (letters, digits, `_`, `.`, `-`), starting with a letter or `_`, at most 63 bytes.
-pub fn name_problem(name: &str) -> Option<String> {
+pub(crate) fn name_problem(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("the name is empty".to_owned());
     }
@@ -55,11 +55,11 @@ pub fn name_problem(name: &str) -> Option<String> {
 }
 
 /// The help for a name [`name_problem`] refuses.
-pub const NAME_HELP: &str =
+pub(crate) const NAME_HELP: &str =
     "use letters, digits, '_', '.' and '-', starting with a letter or '_', e.g. shop_app";
 
 /// A character as a message shows it: printable ones quoted, the others as their code point.
-pub fn describe_char(ch: char) -> String {
+pub(crate) fn describe_char(ch: char) -> String {
     match ch {
         ' ' => "a space".to_owned(),
         c if is_forbidden_control(c) || c.is_control() || c.is_whitespace() => {
@@ -71,7 +71,7 @@ pub fn describe_char(ch: char) -> String {
 
 /// The first character of `text` that a value may not hold: [`is_forbidden_control`], and
 /// tab, carriage return and line feed too unless `multiline`.
-pub fn control_problem(text: &str, multiline: bool) -> Option<char> {
+pub(crate) fn control_problem(text: &str, multiline: bool) -> Option<char> {
     text.chars()
         .find(|&c| is_forbidden_control(c) || (!multiline && matches!(c, '\t' | '\n' | '\r')))
 }
@@ -104,7 +104,7 @@ const CONTAINER_FOLDERS: &[&str] = &["/docker-entrypoint-initdb.d"];
 
 /// Why `path` is not a plain absolute path: relative, a `.` or `..` part, an empty part (`//`),
 /// or characters other than letters, digits and `._-/`.
-pub fn plain_path_problem(path: &str) -> Option<String> {
+pub(crate) fn plain_path_problem(path: &str) -> Option<String> {
     if !path.starts_with('/') {
         return Some(format!("`{path}` is not an absolute path"));
     }
@@ -134,7 +134,7 @@ fn is_under(path: &str, folder: &str) -> bool {
 }
 
 /// Why `path` cannot be a node's folder for a local PersistentVolume, if it cannot.
-pub fn host_path_problem(path: &str) -> Option<String> {
+pub(crate) fn host_path_problem(path: &str) -> Option<String> {
     if let Some(p) = plain_path_problem(path) {
         return Some(p);
     }
@@ -155,7 +155,7 @@ pub fn host_path_problem(path: &str) -> Option<String> {
 }
 
 /// Why `path` cannot be where a volume is mounted in a container, if it cannot.
-pub fn container_path_problem(path: &str) -> Option<String> {
+pub(crate) fn container_path_problem(path: &str) -> Option<String> {
     if let Some(p) = plain_path_problem(path) {
         return Some(p);
     }
@@ -172,7 +172,7 @@ pub fn container_path_problem(path: &str) -> Option<String> {
 /// Why the container may not get variable `name` from the config, if it may not: the shell
 /// (`BASH_ENV`, `ENV`, ...), the dynamic linker (`LD_*`), libpq (`PG*`) and the postgres
 /// image's entrypoint (`POSTGRES_*`) read these and act on them.
-pub fn env_name_denied(name: &str) -> Option<&'static str> {
+pub(crate) fn env_name_denied(name: &str) -> Option<&'static str> {
     const SHELL: &[&str] = &[
         "BASH_ENV",
         "ENV",
@@ -215,7 +215,7 @@ pub fn env_name_denied(name: &str) -> Option<&'static str> {
 
 /// postgresql.conf parameters that run a command, load code, or choose where the server reads
 /// or writes files: refused unless `postgres.allowUnsafeSettings` names them.
-pub const UNSAFE_SETTINGS: &[(&str, &str)] = &[
+pub(crate) const UNSAFE_SETTINGS: &[(&str, &str)] = &[
     ("archive_command", "runs a shell command as postgres"),
     (
         "archive_cleanup_command",
@@ -255,7 +255,7 @@ pub const UNSAFE_SETTINGS: &[(&str, &str)] = &[
 ];
 
 /// Why a setting is unsafe, if it is (names compare case-insensitively, as PostgreSQL's do).
-pub fn unsafe_setting(key: &str) -> Option<&'static str> {
+pub(crate) fn unsafe_setting(key: &str) -> Option<&'static str> {
     UNSAFE_SETTINGS
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
@@ -274,7 +274,7 @@ const LIBRARY_LISTS: &[&str] = &[
 
 /// Why a setting with this value is unsafe, if it is: [`unsafe_setting`], except that a list of
 /// plain library names loads only libraries the image installs.
-pub fn unsafe_setting_value(key: &str, value: &str) -> Option<&'static str> {
+pub(crate) fn unsafe_setting_value(key: &str, value: &str) -> Option<&'static str> {
     let why = unsafe_setting(key)?;
     let plain = |library: &str| {
         let library = library.trim().trim_matches('"');
@@ -290,7 +290,7 @@ pub fn unsafe_setting_value(key: &str, value: &str) -> Option<&'static str> {
 }
 
 /// The initdb options `postgres.initdbArgs` may give: locale, encoding, checksums, WAL size.
-pub const INITDB_OPTIONS: &[&str] = &[
+pub(crate) const INITDB_OPTIONS: &[&str] = &[
     "data-checksums",
     "no-data-checksums",
     "encoding",
@@ -314,7 +314,7 @@ pub const INITDB_OPTIONS: &[&str] = &[
 /// Why one whitespace-separated token of `postgres.initdbArgs` is refused, if it is: each is
 /// `--option` or `--option=value` with a known option and a value of letters, digits and `._-@`.
 /// The image's entrypoint splits the variable with the shell; nothing else may reach it.
-pub fn initdb_arg_problem(token: &str) -> Option<String> {
+pub(crate) fn initdb_arg_problem(token: &str) -> Option<String> {
     let Some(option) = token.strip_prefix("--") else {
         return Some(format!(
             "`{token}` is not an option of the form --name or --name=value"
@@ -341,13 +341,13 @@ pub fn initdb_arg_problem(token: &str) -> Option<String> {
 
 /// Whether a label on this config's pods would let them through another database's
 /// NetworkPolicy, which admits pods labelled `<name>-client: "true"`.
-pub fn grants_policy_access(label_key: &str) -> bool {
+pub(crate) fn grants_policy_access(label_key: &str) -> bool {
     let name = label_key.rsplit('/').next().unwrap_or(label_key);
     name.ends_with("-client")
 }
 
 /// Whether a toleration (as written) tolerates every taint: `operator: Exists` without a key.
-pub fn tolerates_every_taint(toleration: &serde_json::Value) -> bool {
+pub(crate) fn tolerates_every_taint(toleration: &serde_json::Value) -> bool {
     toleration.get("operator").and_then(|o| o.as_str()) == Some("Exists")
         && toleration
             .get("key")
@@ -358,7 +358,7 @@ pub fn tolerates_every_taint(toleration: &serde_json::Value) -> bool {
 /// `path` (as written, relative to `folder`) resolved with every link followed, when it stays
 /// inside `folder`; otherwise why not. A missing file is `Ok` with the joined path, for the
 /// caller's own "there is no file" error.
-pub fn inside_folder(folder: &Path, path: &str) -> Result<PathBuf, String> {
+pub(crate) fn inside_folder(folder: &Path, path: &str) -> Result<PathBuf, String> {
     let relative = Path::new(path);
     if relative
         .components()

@@ -4,12 +4,12 @@
 
 mod app;
 mod backup;
-pub mod boundary;
+pub(crate) mod boundary;
 mod credentials;
 mod kubernetes;
-pub mod names;
+pub(crate) mod names;
 mod pods;
-pub mod postgres;
+pub(crate) mod postgres;
 mod redis;
 mod resources;
 mod targets;

@@ -5,9 +5,9 @@ use crate::config::model::Config;
 
 /// The longest `name` for which every derived name fits: `<name>-backup` is a CronJob name,
 /// and a CronJob name has at most 52 characters.
-pub const MAX_NAME: usize = 45;
+pub(crate) const MAX_NAME: usize = 45;
 
-pub fn is_dns_label(s: &str) -> bool {
+pub(crate) fn is_dns_label(s: &str) -> bool {
     s.len() <= 63 && is_dns_label_text(s)
 }
 
@@ -20,7 +20,7 @@ fn is_dns_label_text(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
-pub fn is_dns_subdomain(s: &str) -> bool {
+pub(crate) fn is_dns_subdomain(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(is_dns_label)
 }
 
@@ -44,7 +44,7 @@ pub(super) fn dns_hint(s: &str) -> String {
     }
 }
 
-pub fn is_env_name(s: &str) -> bool {
+pub(crate) fn is_env_name(s: &str) -> bool {
     let mut bytes = s.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -71,7 +71,7 @@ pub(super) fn is_label_key(s: &str) -> bool {
 
 /// A role name pgstate writes into SQL (quoted) and pg_hba.conf: lowercase letters, digits and
 /// `_`, not starting with a digit, at most 63 bytes, and not PostgreSQL's reserved `pg_` prefix.
-pub fn is_role_name(s: &str) -> bool {
+pub(crate) fn is_role_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && !s.starts_with(|c: char| c.is_ascii_digit())
@@ -81,7 +81,7 @@ pub fn is_role_name(s: &str) -> bool {
 }
 
 /// A database or role name in a typed pg_hba rule: a keyword, or letters, digits, `_.-`.
-pub fn is_hba_name(s: &str) -> bool {
+pub(crate) fn is_hba_name(s: &str) -> bool {
     matches!(s, "all" | "sameuser" | "samerole" | "replication")
         || (!s.is_empty()
             && s.len() <= 63
@@ -90,7 +90,7 @@ pub fn is_hba_name(s: &str) -> bool {
 }
 
 /// An address of a pg_hba rule: `all`, or an IPv4/IPv6 range in CIDR form.
-pub fn is_hba_address(s: &str) -> bool {
+pub(crate) fn is_hba_address(s: &str) -> bool {
     if s == "all" {
         return true;
     }

@@ -16,10 +16,10 @@ use crate::config::units::{parse_pg_memory, parse_quantity, pg_memory_hint};
 use crate::config::vars::Vars;
 
 /// Connections PostgreSQL keeps beyond the apps' pools (superuser slots, backup, admin).
-pub const RESERVED_CONNECTIONS: i64 = 10;
+pub(crate) const RESERVED_CONNECTIONS: i64 = 10;
 
 /// Variables the database container gets from pgstate; `postgres.env` may not set them.
-pub const GENERATED_PG_ENV: &[&str] = &[
+pub(crate) const GENERATED_PG_ENV: &[&str] = &[
     "POSTGRES_USER",
     "POSTGRES_DB",
     "POSTGRES_PASSWORD",
@@ -47,7 +47,7 @@ const OWNED_SETTINGS: &[(&str, &str)] = &[
 ];
 
 /// The effective `max_connections`.
-pub fn max_connections(config: &Config) -> i64 {
+pub(crate) fn max_connections(config: &Config) -> i64 {
     config
         .postgres
         .settings

@@ -12,7 +12,7 @@ use crate::config::vars::Vars;
 use crate::error::closest;
 
 /// Redis's maxmemory-policy values.
-pub const EVICTION_POLICIES: &[&str] = &[
+pub(super) const EVICTION_POLICIES: &[&str] = &[
     "noeviction",
     "allkeys-lru",
     "allkeys-lfu",
