@@ -51,7 +51,7 @@ pub struct Location {
 }
 
 impl Location {
-    pub(crate) fn new(source: SourceId, line: usize, col: usize, len: usize) -> Self {
+    pub fn new(source: SourceId, line: usize, col: usize, len: usize) -> Self {
         Location {
             source,
             line,

@@ -7,6 +7,8 @@ pub mod commands;
 pub mod config;
 mod drift;
 pub mod error;
+#[cfg(test)]
+mod layers;
 pub mod manifest;
 pub mod output;
 pub mod pipeline;

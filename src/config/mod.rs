@@ -1,7 +1,7 @@
 //! Reading configs: file -> node tree (with places) -> overlay -> typed config -> validated.
 //!
 //! config is the ground floor: it imports nothing of pgstate but `error` and `pool`
-//! (leaf.rs holds the test that says so). `load()` takes one config text the whole way; `load_all()`
+//! (the crate-wide layering test in src/layers.rs says so). `load()` takes one config text the whole way; `load_all()`
 //! (in load.rs) finds and reads the files of a run.
 
 pub(crate) mod cron;
@@ -10,8 +10,6 @@ pub(crate) mod defaults;
 pub(crate) mod diff;
 pub(crate) mod image;
 mod init_sql;
-#[cfg(test)]
-mod leaf;
 pub(crate) mod lint_id;
 mod load;
 pub(crate) mod model;

@@ -116,6 +116,10 @@ pub(crate) struct Password {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
+#[expect(
+    clippy::enum_variant_names,
+    reason = "the variants are Kubernetes' access mode names, as written in a config"
+)]
 pub(crate) enum AccessMode {
     #[default]
     ReadWriteOnce,

@@ -200,7 +200,7 @@ fn parse_int(text: &str) -> Option<i64> {
 }
 
 /// Merges `overlay` over `base`: maps merge key by key, anything else is replaced.
-pub(crate) fn merge(base: &mut Node, overlay: Node) {
+pub fn merge(base: &mut Node, overlay: Node) {
     match (&mut base.kind, overlay.kind) {
         (Kind::Map(entries), Kind::Map(over)) => {
             for (key, value) in over {
