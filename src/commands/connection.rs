@@ -3,13 +3,12 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use super::{about, example_note, several};
+use super::{about, rendered_configs, several};
 use crate::cli::{self, ConnectionArgs};
 use crate::config::Config;
 use crate::config::vars::Vars;
 use crate::error::Error;
 use crate::output;
-use crate::pipeline::render_all;
 use crate::render::context::percent_encode;
 use crate::render::{self, Context};
 
@@ -19,8 +18,7 @@ pub(crate) fn run(
     stderr: &mut dyn Write,
     vars: &dyn Vars,
 ) -> Result<u8, Error> {
-    let (configs, _) = render_all(&args.config, vars)?;
-    example_note(&configs, stderr);
+    let configs = rendered_configs(&args.config, vars, stderr)?;
     if configs.items.len() > 1 && args.format == cli::ConnectionFormat::Url {
         return Err(Error::Usage(format!(
             "--format url prints one URL, and {}; pick one with --name, or use --format env or yaml for a block each",

@@ -3,12 +3,11 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use super::example_note;
+use super::rendered_configs;
 use crate::cli::GraphArgs;
 use crate::config::vars::Vars;
 use crate::error::Error;
 use crate::output;
-use crate::pipeline::render_all;
 use crate::render::{self, Context};
 
 pub(crate) fn run(
@@ -17,8 +16,7 @@ pub(crate) fn run(
     stderr: &mut dyn Write,
     vars: &dyn Vars,
 ) -> Result<u8, Error> {
-    let (configs, _) = render_all(&args.config, vars)?;
-    example_note(&configs, stderr);
+    let configs = rendered_configs(&args.config, vars, stderr)?;
     let ctxs: Vec<render::Context> = configs
         .items
         .iter()

@@ -14,9 +14,24 @@ pub(crate) mod upgrade;
 
 use std::io::Write;
 
-use crate::error;
-use crate::pipeline::Document;
+use crate::cli::ConfigArgs;
+use crate::config::vars::Vars;
+use crate::error::{self, Error};
+use crate::pipeline::{Document, render_all};
 use crate::{config, output};
+
+/// The configs of a command that prints about them rather than their objects: every one loads
+/// and renders (a config that does not render is refused here too), and the built-in example
+/// says so on stderr.
+pub(crate) fn rendered_configs(
+    args: &ConfigArgs,
+    vars: &dyn Vars,
+    stderr: &mut dyn Write,
+) -> Result<config::Configs, Error> {
+    let (configs, _) = render_all(args, vars)?;
+    example_note(&configs, stderr);
+    Ok(configs)
+}
 
 /// Whether a run fell back to the built-in example because it found no config.
 pub(crate) fn is_example(configs: &config::Configs) -> bool {

@@ -2,13 +2,12 @@
 
 use std::io::Write;
 
-use super::{example_note, several};
+use super::{rendered_configs, several};
 use crate::cli::RestoreArgs;
 use crate::config::Config;
 use crate::config::vars::Vars;
 use crate::error::Error;
 use crate::output;
-use crate::pipeline::render_all;
 use crate::pipeline::{self, Document};
 use crate::render::{self, Context, TemplateId, context};
 
@@ -38,8 +37,7 @@ pub(crate) fn run(
                 .into(),
         ));
     }
-    let (configs, _) = render_all(&args.config, vars)?;
-    example_note(&configs, stderr);
+    let configs = rendered_configs(&args.config, vars, stderr)?;
     if configs.items.len() != 1 {
         return Err(Error::Usage(format!(
             "restore works on one database, and {}; pick one with --name NAME",

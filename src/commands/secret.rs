@@ -5,12 +5,11 @@ use std::io::Write;
 
 use base64::Engine as _;
 
-use super::{example_note, several};
+use super::{rendered_configs, several};
 use crate::cli::SecretArgs;
 use crate::config::vars::Vars;
 use crate::error::Error;
 use crate::output;
-use crate::pipeline::render_all;
 use crate::render::context::base64;
 use crate::render::{self, Context};
 
@@ -32,8 +31,7 @@ pub(crate) fn run(
         },
         None => None,
     };
-    let (configs, _) = render_all(&args.config, vars)?;
-    example_note(&configs, stderr);
+    let configs = rendered_configs(&args.config, vars, stderr)?;
     if password.is_some() && configs.items.len() > 1 {
         return Err(Error::Usage(format!(
             "--from-env gives one password, and {}; pick one with --name, or use --generate for a password each",

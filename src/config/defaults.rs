@@ -33,37 +33,27 @@ pub(crate) struct ResourceDefaults {
     pub memory_limit: &'static str,
 }
 
-pub(crate) const POSTGRES_RESOURCES: ResourceDefaults = ResourceDefaults {
-    cpu_request: "250m",
-    memory_request: "512Mi",
-    cpu_limit: "1",
-    memory_limit: "1Gi",
-};
-pub(crate) const APP_RESOURCES: ResourceDefaults = ResourceDefaults {
-    cpu_request: "100m",
-    memory_request: "256Mi",
-    cpu_limit: "1",
-    memory_limit: "512Mi",
-};
-pub(crate) const REDIS_RESOURCES: ResourceDefaults = ResourceDefaults {
-    cpu_request: "100m",
-    memory_request: "256Mi",
-    cpu_limit: "1",
-    memory_limit: "1Gi",
-};
+/// Defaults in the order a container spec reads them: CPU and memory requests, then limits.
+const fn resources(
+    cpu_request: &'static str,
+    memory_request: &'static str,
+    cpu_limit: &'static str,
+    memory_limit: &'static str,
+) -> ResourceDefaults {
+    ResourceDefaults {
+        cpu_request,
+        memory_request,
+        cpu_limit,
+        memory_limit,
+    }
+}
+
+pub(crate) const POSTGRES_RESOURCES: ResourceDefaults = resources("250m", "512Mi", "1", "1Gi");
+pub(crate) const APP_RESOURCES: ResourceDefaults = resources("100m", "256Mi", "1", "512Mi");
+pub(crate) const REDIS_RESOURCES: ResourceDefaults = resources("100m", "256Mi", "1", "1Gi");
 /// The exporter: a small Go process that runs a few queries per scrape.
-pub(crate) const METRICS_RESOURCES: ResourceDefaults = ResourceDefaults {
-    cpu_request: "10m",
-    memory_request: "32Mi",
-    cpu_limit: "200m",
-    memory_limit: "128Mi",
-};
-pub(crate) const JOB_RESOURCES: ResourceDefaults = ResourceDefaults {
-    cpu_request: "100m",
-    memory_request: "256Mi",
-    cpu_limit: "1",
-    memory_limit: "1Gi",
-};
+pub(crate) const METRICS_RESOURCES: ResourceDefaults = resources("10m", "32Mi", "200m", "128Mi");
+pub(crate) const JOB_RESOURCES: ResourceDefaults = resources("100m", "256Mi", "1", "1Gi");
 
 /// Fills unset requests and limits. A defaulted limit is never below the request the user set.
 pub(crate) fn resolve_resources(res: &Resources, d: &ResourceDefaults) -> ResolvedResources {
