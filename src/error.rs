@@ -44,10 +44,10 @@ pub struct SourceId(pub u32);
 /// A place in a source file: 1-based line and column, and how many characters to underline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Location {
-    pub source: SourceId,
-    pub line: usize,
-    pub col: usize,
-    pub len: usize,
+    pub(crate) source: SourceId,
+    pub(crate) line: usize,
+    pub(crate) col: usize,
+    pub(crate) len: usize,
 }
 
 impl Location {

@@ -34,7 +34,7 @@ use vars::Vars;
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub config: Box<Config>,
-    pub root: Node,
+    pub(crate) root: Node,
 }
 
 /// The config files of a run, in order, and the sources their diagnostics point into.

@@ -17,7 +17,7 @@ pub trait Vars: Sync {
 /// The process's variables; a config reads only those [`boundary::env_readable`] allows.
 #[derive(Debug, Default)]
 pub struct ProcessEnv {
-    pub allow: Vec<String>,
+    pub(crate) allow: Vec<String>,
 }
 
 /// Every variable set: for checking an environment that is not the one rendered, whose

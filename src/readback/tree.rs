@@ -43,7 +43,7 @@ static NULL: Node<'static> = Node::Null;
 
 impl<'a> Map<'a> {
     /// The mapping of `entries` (kept in `arena`), or `None` when a key repeats.
-    pub fn new(arena: &'a Bump, entries: &'a [(&'a str, Node<'a>)]) -> Option<Self> {
+    pub(crate) fn new(arena: &'a Bump, entries: &'a [(&'a str, Node<'a>)]) -> Option<Self> {
         if entries.len() <= SCAN {
             let repeats = entries
                 .iter()
@@ -66,7 +66,7 @@ impl<'a> Map<'a> {
         })
     }
 
-    pub fn get(&self, key: &str) -> Option<&'a Node<'a>> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Node<'a>> {
         let entries = self.entries;
         match self.sorted {
             None => entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
@@ -77,71 +77,67 @@ impl<'a> Map<'a> {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// The entries in printed order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Node<'a>)> + use<'a> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Node<'a>)> + use<'a> {
         self.into_iter()
     }
 }
 
 impl<'a> Node<'a> {
-    pub fn get(&self, key: &str) -> Option<&'a Node<'a>> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Node<'a>> {
         match self {
             Node::Object(map) => map.get(key),
             _ => None,
         }
     }
 
-    pub fn as_str(&self) -> Option<&'a str> {
+    pub(crate) fn as_str(&self) -> Option<&'a str> {
         match self {
             Node::String(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_bool(&self) -> Option<bool> {
+    pub(crate) fn as_bool(&self) -> Option<bool> {
         match self {
             Node::Bool(b) => Some(*b),
             _ => None,
         }
     }
 
-    pub fn as_u64(&self) -> Option<u64> {
+    pub(crate) fn as_u64(&self) -> Option<u64> {
         match self {
             Node::Number(n) => n.as_u64(),
             _ => None,
         }
     }
 
-    pub fn as_i64(&self) -> Option<i64> {
+    pub(crate) fn as_i64(&self) -> Option<i64> {
         match self {
             Node::Number(n) => n.as_i64(),
             _ => None,
         }
     }
 
-    pub fn as_array(&self) -> Option<&'a [Node<'a>]> {
+    pub(crate) fn as_array(&self) -> Option<&'a [Node<'a>]> {
         match self {
             Node::Array(items) => Some(items),
             _ => None,
         }
     }
 
-    pub fn as_object(&self) -> Option<&Map<'a>> {
+    pub(crate) fn as_object(&self) -> Option<&Map<'a>> {
         match self {
             Node::Object(map) => Some(map),
             _ => None,
         }
     }
 
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(self, Node::Null)
     }
 
