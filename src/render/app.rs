@@ -13,14 +13,14 @@ use crate::config::names::{APP_PASSWORD_KEY, app_role_name};
 
 /// One connection value: written into the app's variables, or read from a Secret's key.
 #[derive(Debug, Serialize)]
-pub enum Field {
+pub(crate) enum Field {
     Value(String),
     Secret(SecretRef),
 }
 
 /// How the app reaches the database; decided per target.
 #[derive(Debug, Serialize)]
-pub struct Connection {
+pub(crate) struct Connection {
     pub host: Field,
     pub port: Field,
     pub database: Field,
@@ -32,7 +32,7 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn new(config: &Config, secret: &Secret) -> Connection {
+    pub(crate) fn new(config: &Config, secret: &Secret) -> Connection {
         let pg = &config.postgres;
         let lit = |v: String| Field::Value(v);
         let app_role = app_role_name(config);
@@ -110,7 +110,7 @@ impl Connection {
 }
 
 #[derive(Debug, Serialize)]
-pub struct AppView {
+pub(crate) struct AppView {
     pub name: String,
     pub image: String,
     pub replicas: i64,
@@ -184,7 +184,7 @@ fn connection_env(conn: &Connection, names: &crate::config::model::ConnectionEnv
     env
 }
 
-pub fn app_view(config: &Config, app: &App, conn: &Connection) -> AppView {
+pub(crate) fn app_view(config: &Config, app: &App, conn: &Connection) -> AppView {
     let name = app
         .name
         .clone()

@@ -11,10 +11,10 @@ use crate::config::model::{BackupFormat, Config, SslMode};
 use crate::config::names::PASSWORD_FILE;
 
 /// Where the backup volume is mounted in the backup and restore containers.
-pub const BACKUP_DIR: &str = "/backups";
+pub(crate) const BACKUP_DIR: &str = "/backups";
 
 #[derive(Debug, Serialize)]
-pub struct Backup {
+pub(crate) struct Backup {
     pub name: String,
     pub schedule: String,
     pub time_zone: Option<String>,
@@ -39,7 +39,7 @@ pub struct Backup {
 /// The upload (and download) step of the backup jobs: rclone, configured by env literals, the
 /// keys read from the mounted Secret.
 #[derive(Debug, Serialize)]
-pub struct BackupS3 {
+pub(crate) struct BackupS3 {
     pub image: String,
     pub secret: String,
     pub bucket: String,
@@ -48,21 +48,21 @@ pub struct BackupS3 {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Drill {
+pub(crate) struct Drill {
     pub name: String,
     pub schedule: String,
     pub env: Vec<EnvVar>,
 }
 
 /// The uploader's default image: rclone, the version whose commands the tests run.
-pub const RCLONE_IMAGE: &str = "rclone/rclone:1.60.1";
+pub(crate) const RCLONE_IMAGE: &str = "rclone/rclone:1.60.1";
 /// Where the S3 Secret's keys are mounted in the upload and download steps.
-pub const S3_CREDENTIALS_DIR: &str = "/etc/pgstate-s3";
+pub(crate) const S3_CREDENTIALS_DIR: &str = "/etc/pgstate-s3";
 /// pg_restore's parallel jobs in the restore Job and the drill.
-pub const RESTORE_JOBS: &str = "4";
+pub(crate) const RESTORE_JOBS: &str = "4";
 
 /// The bucket's folder for a config: `prefix` (or its former name `path`), else the config's name.
-pub fn s3_folder(config: &Config, s3: &crate::config::model::S3) -> String {
+pub(crate) fn s3_folder(config: &Config, s3: &crate::config::model::S3) -> String {
     s3.prefix
         .clone()
         .or_else(|| s3.path.clone())
@@ -121,7 +121,11 @@ fn backup_s3(config: &Config, b: &crate::config::model::Backup) -> Option<Backup
 
 /// The view of `backup:` on the statefulset target: the CronJob's dump settings as variables of
 /// its script, and the drill's.
-pub fn view(config: &Config, b: &crate::config::model::Backup, tls: Option<&TlsView>) -> Backup {
+pub(crate) fn view(
+    config: &Config,
+    b: &crate::config::model::Backup,
+    tls: Option<&TlsView>,
+) -> Backup {
     let pg = &config.postgres;
     let (format, extension) = match b.format {
         BackupFormat::Custom => ("custom", "dump"),

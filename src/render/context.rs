@@ -26,10 +26,10 @@ use crate::config::names::{
 };
 use crate::config::vars::Vars;
 
-pub type Map = BTreeMap<String, String>;
+pub(crate) type Map = BTreeMap<String, String>;
 
 #[derive(Debug, Serialize)]
-pub struct Context {
+pub(crate) struct Context {
     pub name: String,
     /// `statefulset`, `cloudnativepg`, `percona` or `external`.
     pub target: &'static str,
@@ -70,14 +70,14 @@ pub struct Context {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Components<T> {
+pub(crate) struct Components<T> {
     pub database: T,
     pub app: T,
     pub backup: T,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Secret {
+pub(crate) struct Secret {
     pub name: String,
     pub key: String,
     /// `Opaque`, or `kubernetes.io/basic-auth` for CloudNativePG's initdb.
@@ -90,7 +90,7 @@ pub struct Secret {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Postgres {
+pub(crate) struct Postgres {
     pub image: String,
     pub port: i64,
     pub database: String,
@@ -103,7 +103,7 @@ pub struct Postgres {
 /// What a pod template gets from `postgres.pod`, `backup.pod` or `app.pod`, merged with what
 /// pgstate sets itself (the component's labels, the exporter's scrape annotations).
 #[derive(Debug, Serialize)]
-pub struct PodView {
+pub(crate) struct PodView {
     pub labels: Map,
     pub annotations: Map,
     pub image_pull_secrets: Vec<String>,
@@ -115,7 +115,11 @@ pub struct PodView {
 
 /// The pod settings of `pod` over pgstate's `labels` and `annotations` (pgstate's win: they
 /// select the pods and the validation refuses a clash).
-pub fn pod_view(pod: &crate::config::model::Pod, labels: &Map, annotations: &Map) -> PodView {
+pub(crate) fn pod_view(
+    pod: &crate::config::model::Pod,
+    labels: &Map,
+    annotations: &Map,
+) -> PodView {
     let mut all_labels = pod.labels.clone();
     all_labels.extend(labels.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut all_annotations = pod.annotations.clone();
@@ -132,7 +136,7 @@ pub fn pod_view(pod: &crate::config::model::Pod, labels: &Map, annotations: &Map
 }
 
 #[derive(Debug, Serialize)]
-pub struct Storage {
+pub(crate) struct Storage {
     pub claim_name: String,
     pub pvc_name: String,
     pub size: String,
@@ -142,7 +146,7 @@ pub struct Storage {
 }
 
 #[derive(Debug, Serialize)]
-pub struct LocalVolume {
+pub(crate) struct LocalVolume {
     pub name: String,
     pub node: String,
     pub path: String,
@@ -151,7 +155,7 @@ pub struct LocalVolume {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Service {
+pub(crate) struct Service {
     pub name: String,
     pub headless: String,
     #[serde(rename = "type")]
@@ -161,14 +165,14 @@ pub struct Service {
 
 /// A container variable: a literal value, or a key of a Secret.
 #[derive(Debug, Serialize)]
-pub struct EnvVar {
+pub(crate) struct EnvVar {
     pub name: String,
     pub value: Option<String>,
     pub secret: Option<SecretRef>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct SecretRef {
+pub(crate) struct SecretRef {
     pub name: String,
     pub key: String,
 }
@@ -188,13 +192,13 @@ pub(crate) fn base64(text: &str) -> String {
 
 /// Kubernetes expands `$(VAR)` in env values and turns `$$` into `$`; doubling every `$`
 /// keeps a value from the config exactly as written.
-pub fn literal(value: &str) -> String {
+pub(crate) fn literal(value: &str) -> String {
     value.replace('$', "$$")
 }
 
 /// Percent-encodes every byte but the URL-unreserved ones (letters, digits, `-._~`), for a
 /// user or database name in a connection URL.
-pub fn percent_encode(text: &str) -> String {
+pub(crate) fn percent_encode(text: &str) -> String {
     use std::fmt::Write as _;
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
@@ -209,12 +213,12 @@ pub fn percent_encode(text: &str) -> String {
 
 impl Context {
     /// The database's NetworkPolicy (statefulset target, `networkPolicy` on).
-    pub fn network_policy(&self) -> Option<&Policy> {
+    pub(crate) fn network_policy(&self) -> Option<&Policy> {
         self.database.as_ref()?.policy.as_ref()
     }
 
     /// Builds the view model of a validated config. `vars` supplies `password.fromEnv`.
-    pub fn new(config: &Config, vars: &dyn Vars) -> Context {
+    pub(crate) fn new(config: &Config, vars: &dyn Vars) -> Context {
         let pg = &config.postgres;
         let pw = &pg.password;
         let rendered_password = rendered_password(pw, vars);

@@ -15,14 +15,14 @@ macro_rules! templates {
     ($($id:ident => $file:literal,)*) => {
         /// Every template, named by a constant instead of a string that could be mistyped.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum TemplateId {
+        pub(crate) enum TemplateId {
             $($id,)*
         }
 
         impl TemplateId {
-            pub const ALL: &[TemplateId] = &[$(TemplateId::$id,)*];
+            pub(crate) const ALL: &[TemplateId] = &[$(TemplateId::$id,)*];
 
-            pub fn file(self) -> &'static str {
+            pub(crate) fn file(self) -> &'static str {
                 match self {
                     $(TemplateId::$id => $file,)*
                 }
@@ -35,7 +35,7 @@ macro_rules! templates {
             }
 
             /// The kind of object the template renders, read from its `kind:` line.
-            pub fn kind(self) -> Option<&'static str> {
+            pub(crate) fn kind(self) -> Option<&'static str> {
                 self.source()
                     .lines()
                     .find_map(|line| line.strip_prefix("kind: "))
@@ -192,7 +192,7 @@ const SHARED: &[(&str, &str)] = &[
 
 /// The shell scripts pgstate puts in objects, as written (the Redis probe with port 0): the
 /// boundary oracle checks that every script rendered is one of these, whatever the config.
-pub fn embedded_scripts() -> Vec<String> {
+pub(crate) fn embedded_scripts() -> Vec<String> {
     // Each shell partial as the templates include it (its own includes resolved); none of them
     // prints a value from the config but Redis's port.
     let ctx = minijinja::context! {

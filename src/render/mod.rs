@@ -1,32 +1,36 @@
 //! Rendering: which templates a config renders (`templates_for`) and each object's YAML from
 //! the view model; the pipeline reads that YAML back and checks it.
 
-pub mod app;
-pub mod backup;
+pub(crate) mod app;
+pub(crate) mod backup;
 pub mod boundary;
-pub mod context;
+pub(crate) mod context;
 mod env;
-pub mod postgres;
-pub mod postgres_files;
-pub mod redis;
-pub mod targets;
-pub mod workload;
+pub(crate) mod postgres;
+pub(crate) mod postgres_files;
+pub(crate) mod redis;
+pub(crate) mod targets;
+pub(crate) mod workload;
 
 use crate::config::Config;
 use crate::config::vars::Vars;
 use crate::error::Error;
-pub use context::Context;
+pub(crate) use context::Context;
 pub(crate) use env::END;
+pub use env::environment;
 use env::{OBJECTS, compiled};
-pub use env::{TemplateId, embedded_scripts, environment};
+pub(crate) use env::{TemplateId, embedded_scripts};
 
 /// What the templates see: the context converted once, shared by every template of a config.
-pub fn view<S: serde::Serialize>(ctx: &S) -> minijinja::Value {
+pub(crate) fn view<S: serde::Serialize>(ctx: &S) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(ctx))
 }
 
 /// Renders every object of one config: the YAML of each template [`templates_for`] picks.
-pub fn objects(config: &Config, vars: &dyn Vars) -> Result<Vec<(TemplateId, String)>, Error> {
+pub(crate) fn objects(
+    config: &Config,
+    vars: &dyn Vars,
+) -> Result<Vec<(TemplateId, String)>, Error> {
     let init_files = config.postgres.init_sql.iter().flat_map(|i| &i.files);
     if let Some(file) = init_files.into_iter().find(|f| f.text.is_none()) {
         return Err(Error::Bug(format!(
@@ -42,7 +46,7 @@ pub fn objects(config: &Config, vars: &dyn Vars) -> Result<Vec<(TemplateId, Stri
 }
 
 /// The YAML of one template rendered with a view (see [`view`]).
-pub fn object(id: TemplateId, view: &minijinja::Value) -> Result<String, Error> {
+pub(crate) fn object(id: TemplateId, view: &minijinja::Value) -> Result<String, Error> {
     Ok(render_objects(&[id], view)?.pop().unwrap_or_default())
 }
 
@@ -95,7 +99,7 @@ pub fn install_rank(kind: &str) -> u8 {
 
 /// Which objects a config renders, in output order: [`install_rank`], and within a kind the
 /// database's before Redis's.
-pub fn templates_for(ctx: &Context) -> Vec<TemplateId> {
+pub(crate) fn templates_for(ctx: &Context) -> Vec<TemplateId> {
     let mut ids = ordered_templates(ctx);
     ids.sort_by_key(|id| install_rank(id.kind().unwrap_or_default()));
     ids

@@ -42,16 +42,16 @@ const PROBES: [ProbeDefaults; 3] = [
 const RUN_SIZE: &str = "16Mi";
 const TMP_SIZE: &str = "256Mi";
 /// Where the postgres image keeps its socket.
-pub const SOCKET_DIR: &str = "/var/run/postgresql";
+pub(crate) const SOCKET_DIR: &str = "/var/run/postgresql";
 /// The database pod's in-memory shared memory folder.
-pub const SHM_DIR: &str = "/dev/shm";
+pub(crate) const SHM_DIR: &str = "/dev/shm";
 /// `defaultMode` 0640 of the TLS Secret: PostgreSQL accepts a key owned by root with group
 /// fsGroup and this mode.
 const TLS_MODE: i64 = 0o640;
 
 /// What the database's workload is made of, decided by `Context::new` for the other objects
 /// too.
-pub struct Parts<'a> {
+pub(crate) struct Parts<'a> {
     pub config: &'a Config,
     pub labels: &'a BTreeMap<String, String>,
     pub selector: &'a BTreeMap<String, String>,
@@ -68,7 +68,7 @@ pub struct Parts<'a> {
 }
 
 /// The database's StatefulSet, Services and NetworkPolicy.
-pub fn workload(parts: Parts<'_>) -> Workload {
+pub(crate) fn workload(parts: Parts<'_>) -> Workload {
     let Parts {
         config,
         secret,
@@ -240,7 +240,7 @@ pub fn workload(parts: Parts<'_>) -> Workload {
 }
 
 /// The exporter's container: its own port, HTTP probes of `/` on it, the password file.
-pub fn metrics_container(config: &Config, m: &MetricsView) -> Container {
+pub(crate) fn metrics_container(config: &Config, m: &MetricsView) -> Container {
     let pg = &config.postgres;
     let metrics = &pg.metrics;
     let lit = |name: &str, value: String| EnvVar {
@@ -400,7 +400,7 @@ fn probe_command(pg: &crate::config::model::Postgres) -> Vec<String> {
 
 /// The postgres_exporter container, its Service port and its scrape annotations.
 #[derive(Debug, Serialize)]
-pub struct MetricsView {
+pub(crate) struct MetricsView {
     pub port: i64,
     pub path: &'static str,
     /// `prometheus.io/*` annotations of the pod template.
@@ -412,9 +412,9 @@ pub struct MetricsView {
 }
 
 /// Where the exporter serves its metrics (its default).
-pub const METRICS_PATH: &str = "/metrics";
+pub(crate) const METRICS_PATH: &str = "/metrics";
 
-pub fn metrics_view(config: &Config) -> Option<MetricsView> {
+pub(crate) fn metrics_view(config: &Config) -> Option<MetricsView> {
     let pg = &config.postgres;
     let m = &pg.metrics;
     if !(m.enabled && config.target == Target::Statefulset) {

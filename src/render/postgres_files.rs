@@ -9,17 +9,17 @@ use crate::config::model::{Config, Target};
 use crate::config::names::app_role_name;
 
 /// Where the database container finds the whole credentials Secret (the app role's password).
-pub const APP_SECRET_DIR: &str = "/etc/pgstate-app";
+pub(crate) const APP_SECRET_DIR: &str = "/etc/pgstate-app";
 /// Where the server's certificate, key and CA are mounted (the CA alone in the clients).
-pub const TLS_DIR: &str = "/etc/pgstate-tls";
+pub(crate) const TLS_DIR: &str = "/etc/pgstate-tls";
 /// Where the rendered pg_hba.conf is mounted.
-pub const HBA_DIR: &str = "/etc/pgstate-hba";
+pub(crate) const HBA_DIR: &str = "/etc/pgstate-hba";
 /// The init script that sets the passwords and the app role (see templates/partials/roles.sh).
-pub const ROLES_SCRIPT: &str = "99-pgstate-roles.sh";
+pub(crate) const ROLES_SCRIPT: &str = "99-pgstate-roles.sh";
 
 /// The app's login role and where its password lives.
 #[derive(Debug, Serialize)]
-pub struct AppRole {
+pub(crate) struct AppRole {
     pub name: String,
     /// The credentials Secret, mounted whole (optional) in the database container.
     pub secret: String,
@@ -31,7 +31,7 @@ pub struct AppRole {
 
 /// TLS: the Secret with the server's files, and the Certificate pgstate renders for it.
 #[derive(Debug, Serialize)]
-pub struct TlsView {
+pub(crate) struct TlsView {
     pub secret: String,
     pub dir: &'static str,
     pub ca_file: String,
@@ -41,7 +41,7 @@ pub struct TlsView {
 
 /// A cert-manager Certificate for the client and headless Services' names.
 #[derive(Debug, Serialize)]
-pub struct CertificateView {
+pub(crate) struct CertificateView {
     pub name: String,
     pub issuer: String,
     pub kind: &'static str,
@@ -51,7 +51,7 @@ pub struct CertificateView {
 
 /// The ConfigMap `<name>-hba` with pg_hba.conf.
 #[derive(Debug, Serialize)]
-pub struct HbaView {
+pub(crate) struct HbaView {
     pub name: String,
     pub dir: &'static str,
     pub text: String,
@@ -59,29 +59,29 @@ pub struct HbaView {
 
 /// The ConfigMap `<name>-initdb`: numbered SQL scripts, run in the order of their keys.
 #[derive(Debug, Serialize)]
-pub struct Initdb {
+pub(crate) struct Initdb {
     pub name: String,
     pub mount_path: &'static str,
     pub scripts: Vec<Script>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Script {
+pub(crate) struct Script {
     pub key: String,
     pub text: String,
 }
 
 /// The init script that sets the superuser's and the app role's passwords from the mounted
 /// Secret files; the start step runs it again on every later start.
-pub const ROLES_SH: &str = include_str!("../../templates/partials/roles.sh");
+pub(crate) const ROLES_SH: &str = include_str!("../../templates/partials/roles.sh");
 /// The script that creates pg_stat_statements in the app's database.
-pub const STATEMENTS_SQL: &str = "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n";
+pub(crate) const STATEMENTS_SQL: &str = "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n";
 /// Where the postgres image's entrypoint looks for scripts to run on an empty data directory.
-pub const INITDB_DIR: &str = "/docker-entrypoint-initdb.d";
+pub(crate) const INITDB_DIR: &str = "/docker-entrypoint-initdb.d";
 
 /// The libraries of `shared_preload_libraries`: the user's, then pg_stat_statements when
 /// `statements` is on; each once.
-pub fn preload_libraries(pg: &crate::config::model::Postgres) -> Vec<String> {
+pub(crate) fn preload_libraries(pg: &crate::config::model::Postgres) -> Vec<String> {
     let mut libraries: Vec<String> = Vec::new();
     let given = pg
         .settings
@@ -101,7 +101,7 @@ pub fn preload_libraries(pg: &crate::config::model::Postgres) -> Vec<String> {
 }
 
 /// The settings passed to postgres, with `shared_preload_libraries` merged.
-pub fn settings_with_preload(pg: &crate::config::model::Postgres) -> Map {
+pub(crate) fn settings_with_preload(pg: &crate::config::model::Postgres) -> Map {
     let mut settings = pg.settings.clone();
     let libraries = preload_libraries(pg);
     if libraries.is_empty() {
@@ -115,7 +115,7 @@ pub fn settings_with_preload(pg: &crate::config::model::Postgres) -> Map {
 /// The init scripts of a config: `00-pg-stat-statements.sql` (when `with_statements`),
 /// `10-init.sql` for `initSql.sql`, `11-<file>`... for `initSql.files`, and on the statefulset
 /// target `99-pgstate-roles.sh`; none, no ConfigMap.
-pub fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
+pub(crate) fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
     let pg = &config.postgres;
     let mut scripts = Vec::new();
     if with_statements && pg.statements {
@@ -154,7 +154,7 @@ pub fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
 }
 
 /// The TLS Secret: `postgres.tls.secret`, or `<name>-tls`.
-pub fn tls_secret(config: &Config) -> String {
+pub(crate) fn tls_secret(config: &Config) -> String {
     config
         .postgres
         .tls
@@ -165,7 +165,7 @@ pub fn tls_secret(config: &Config) -> String {
 
 /// The names the server's certificate must hold: the client and headless Services, short and
 /// qualified, and the pod's own name under the headless Service.
-pub fn tls_dns_names(config: &Config) -> Vec<String> {
+pub(crate) fn tls_dns_names(config: &Config) -> Vec<String> {
     let ns = &config.namespace;
     let mut names = Vec::new();
     let services = if config.target == Target::Cloudnativepg {
@@ -189,7 +189,7 @@ pub fn tls_dns_names(config: &Config) -> Vec<String> {
     names
 }
 
-pub fn tls_view(config: &Config) -> Option<TlsView> {
+pub(crate) fn tls_view(config: &Config) -> Option<TlsView> {
     let tls = config.postgres.tls.as_ref()?;
     if !matches!(config.target, Target::Statefulset | Target::Cloudnativepg) {
         return None;
@@ -221,7 +221,7 @@ fn hba_name(name: &str) -> String {
 }
 
 /// One typed rule as a pg_hba.conf line.
-pub fn hba_line(rule: &crate::config::model::HbaRule) -> String {
+pub(crate) fn hba_line(rule: &crate::config::model::HbaRule) -> String {
     format!(
         "{} {} {} {} {}",
         rule.kind.as_str(),
@@ -236,7 +236,7 @@ pub fn hba_line(rule: &crate::config::model::HbaRule) -> String {
 /// sets it (only the pod reaches it); every TCP connection authenticates with
 /// scram-sha-256, over TLS only when TLS is required; the app role reaches its own database
 /// only.
-pub fn hba_text(config: &Config) -> String {
+pub(crate) fn hba_text(config: &Config) -> String {
     use std::fmt::Write as _;
     let pg = &config.postgres;
     let remote = match &pg.tls {

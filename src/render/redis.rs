@@ -24,15 +24,15 @@ use crate::config::vars::Vars;
 
 /// Redis runs as pgstate's high UID, like the database: redis-server needs no passwd entry,
 /// and the volumes are writable through the matching fsGroup.
-pub const REDIS_UID: i64 = workload::UID;
+pub(crate) const REDIS_UID: i64 = workload::UID;
 /// Where the Redis password file is mounted.
-pub const REDIS_SECRET_DIR: &str = "/etc/pgstate-redis";
+pub(crate) const REDIS_SECRET_DIR: &str = "/etc/pgstate-redis";
 /// Where the rendered redis.conf (without the password) is mounted.
-pub const REDIS_CONF_DIR: &str = "/etc/redis";
+pub(crate) const REDIS_CONF_DIR: &str = "/etc/redis";
 /// The memory-backed folder the start script writes the complete redis.conf to.
-pub const REDIS_RUN_DIR: &str = "/run/redis";
+pub(crate) const REDIS_RUN_DIR: &str = "/run/redis";
 /// Where Redis keeps its data (the volume).
-pub const REDIS_DATA_DIR: &str = "/data";
+pub(crate) const REDIS_DATA_DIR: &str = "/data";
 /// The pod's grace period, written out (Kubernetes' default).
 const GRACE_SECONDS: i64 = 30;
 /// The probes' default timings: startup, readiness, liveness.
@@ -57,7 +57,7 @@ const PROBES: [ProbeDefaults; 3] = [
 /// What Redis adds to its [`Workload`]: the password's Secret, redis.conf's values, and the
 /// folders its scripts (templates/redis/start.sh, probe.sh) name.
 #[derive(Debug, Serialize)]
-pub struct RedisView {
+pub(crate) struct RedisView {
     pub name: String,
     pub port: i64,
     pub secret: RedisSecret,
@@ -68,7 +68,7 @@ pub struct RedisView {
 }
 
 #[derive(Debug, Serialize)]
-pub struct RedisSecret {
+pub(crate) struct RedisSecret {
     pub name: String,
     pub key: String,
     /// Base64 of the password when pgstate renders the Secret (fromEnv / value).
@@ -76,7 +76,7 @@ pub struct RedisSecret {
 }
 
 #[derive(Debug, Serialize)]
-pub struct RedisConf {
+pub(crate) struct RedisConf {
     /// `yes` or `no`.
     pub append_only: &'static str,
     pub max_memory: Option<u64>,
@@ -85,14 +85,14 @@ pub struct RedisConf {
 
 /// The folders Redis's container mounts, as its scripts name them.
 #[derive(Debug, Serialize)]
-pub struct RedisPaths {
+pub(crate) struct RedisPaths {
     pub conf_dir: &'static str,
     pub secret_dir: &'static str,
     pub run_dir: &'static str,
     pub data_dir: &'static str,
 }
 
-pub const PATHS: RedisPaths = RedisPaths {
+pub(crate) const PATHS: RedisPaths = RedisPaths {
     conf_dir: REDIS_CONF_DIR,
     secret_dir: REDIS_SECRET_DIR,
     run_dir: REDIS_RUN_DIR,
@@ -124,7 +124,7 @@ fn max_memory(redis: &Redis, resources: &ResolvedResources) -> Option<u64> {
 }
 
 /// The view of `redis:`, or `None` without it.
-pub fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
+pub(crate) fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
     let redis = config.redis.as_ref()?;
     let name = redis_name(config);
     let SecretRef { name: secret, key } = secret_ref(config, redis);
@@ -240,7 +240,7 @@ pub fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
 
 /// The variables the app gets for Redis, with the names it asked for; the password from the
 /// Secret, and the URL composed from the others with `$(VAR)` references.
-pub fn app_env(
+pub(crate) fn app_env(
     config: &Config,
     names: &crate::config::model::ConnectionEnv,
 ) -> Vec<super::context::EnvVar> {

@@ -12,12 +12,12 @@ use crate::config::image::postgres_major;
 use crate::config::model::{Backup, Config, S3};
 
 /// The Percona operator version whose CRD pgstate writes for.
-pub const PERCONA_CR_VERSION: &str = "2.9.0";
+pub(crate) const PERCONA_CR_VERSION: &str = "2.9.0";
 
 /// Percona's certified PostgreSQL images for operator 2.9.0, by major version (the release's
 /// `deploy/cr.yaml` and `e2e-tests/release_versions`). The operator's own Deployment sets no
 /// `RELATED_IMAGE_*` defaults, so the cluster must name every image.
-pub const PERCONA_POSTGRES_IMAGES: [(i64, &str); 5] = [
+pub(crate) const PERCONA_POSTGRES_IMAGES: [(i64, &str); 5] = [
     (
         14,
         "docker.io/percona/percona-distribution-postgresql:14.22-1",
@@ -39,12 +39,12 @@ pub const PERCONA_POSTGRES_IMAGES: [(i64, &str); 5] = [
         "docker.io/percona/percona-distribution-postgresql:18.3-1",
     ),
 ];
-pub const PERCONA_PGBOUNCER_IMAGE: &str = "docker.io/percona/percona-pgbouncer:1.25.1-1";
-pub const PERCONA_PGBACKREST_IMAGE: &str = "docker.io/percona/percona-pgbackrest:2.58.0-1";
+pub(crate) const PERCONA_PGBOUNCER_IMAGE: &str = "docker.io/percona/percona-pgbouncer:1.25.1-1";
+pub(crate) const PERCONA_PGBACKREST_IMAGE: &str = "docker.io/percona/percona-pgbackrest:2.58.0-1";
 
 /// The image the Percona cluster runs: the official `postgres` image stands for Percona's
 /// build of the same major version (Patroni needs Percona's); any other image is taken as is.
-pub fn percona_image(image: &str) -> Option<String> {
+pub(crate) fn percona_image(image: &str) -> Option<String> {
     let repository = image.split(['@', ':']).next().unwrap_or(image);
     let official = matches!(
         repository,
@@ -60,15 +60,15 @@ pub fn percona_image(image: &str) -> Option<String> {
         .map(|(_, i)| (*i).to_owned())
 }
 /// The Barman Cloud plugin's name, as a Cluster and a ScheduledBackup refer to it.
-pub const BARMAN_PLUGIN: &str = "barman-cloud.cloudnative-pg.io";
+pub(crate) const BARMAN_PLUGIN: &str = "barman-cloud.cloudnative-pg.io";
 /// CloudNativePG's PostgreSQL port: the operator does not let it change.
-pub const CNPG_PORT: i64 = 5432;
+pub(crate) const CNPG_PORT: i64 = 5432;
 /// The one instance set of a PerconaPGCluster.
-pub const PERCONA_INSTANCE_SET: &str = "instance1";
+pub(crate) const PERCONA_INSTANCE_SET: &str = "instance1";
 
 /// `target: cloudnativepg`: a Cluster, and its backup, pooler and object store.
 #[derive(Debug, Serialize)]
-pub struct Cnpg {
+pub(crate) struct Cnpg {
     pub instances: i64,
     pub image: String,
     pub size: String,
@@ -106,7 +106,7 @@ pub struct Cnpg {
 
 /// The pod settings an operator's custom resource takes (validation refuses the others).
 #[derive(Debug, Serialize)]
-pub struct OperatorPod {
+pub(crate) struct OperatorPod {
     pub labels: Map,
     pub annotations: Map,
     pub image_pull_secrets: Vec<String>,
@@ -130,7 +130,7 @@ fn operator_pod(config: &Config) -> OperatorPod {
 }
 
 #[derive(Debug, Serialize)]
-pub struct CnpgBackup {
+pub(crate) struct CnpgBackup {
     pub name: String,
     pub object_store: String,
     pub plugin: &'static str,
@@ -144,7 +144,7 @@ pub struct CnpgBackup {
 }
 
 #[derive(Debug, Serialize)]
-pub struct PoolerView {
+pub(crate) struct PoolerView {
     pub name: String,
     pub replicas: i64,
     pub mode: &'static str,
@@ -152,7 +152,7 @@ pub struct PoolerView {
 
 /// `target: percona`: one PerconaPGCluster.
 #[derive(Debug, Serialize)]
-pub struct Percona {
+pub(crate) struct Percona {
     pub cr_version: &'static str,
     pub image: String,
     pub pgbouncer_image: &'static str,
@@ -177,7 +177,7 @@ pub struct Percona {
 }
 
 #[derive(Debug, Serialize)]
-pub struct PerconaBackup {
+pub(crate) struct PerconaBackup {
     pub full: String,
     pub differential: Option<String>,
     pub global: Map,
@@ -187,7 +187,7 @@ pub struct PerconaBackup {
 }
 
 #[derive(Debug, Serialize)]
-pub struct PerconaS3 {
+pub(crate) struct PerconaS3 {
     pub bucket: String,
     pub endpoint: String,
     pub region: String,
@@ -196,14 +196,14 @@ pub struct PerconaS3 {
 
 /// `target: external`: an ExternalName Service in front of a managed database.
 #[derive(Debug, Serialize)]
-pub struct ExternalView {
+pub(crate) struct ExternalView {
     pub host: String,
     pub port: i64,
     pub ssl_mode: &'static str,
 }
 
 /// What CloudNativePG does when the Cluster's image changes major.
-pub fn cnpg_major_note(config: &Config, from: i64, to: i64) -> String {
+pub(crate) fn cnpg_major_note(config: &Config, from: i64, to: i64) -> String {
     format!(
         "CloudNativePG (1.26 or newer) upgrades Cluster {ns}/{name} from {from} to {to} in place when this Cluster is applied: it shuts every instance down, runs pg_upgrade --link in a Job on the primary's volume, starts the primary on {to} and re-creates the replicas from it. Take a backup first (kubectl cnpg backup {name}); an older operator would start {to} on the {from} data and fail.",
         ns = config.namespace,
@@ -238,7 +238,7 @@ fn s3_path(config: &Config, s3: &S3) -> String {
     super::backup::s3_folder(config, s3)
 }
 
-pub fn cnpg(config: &Config, initdb_secret: Option<String>) -> Cnpg {
+pub(crate) fn cnpg(config: &Config, initdb_secret: Option<String>) -> Cnpg {
     let pg = &config.postgres;
     let affinity = pg.affinity.as_ref();
     let part = |key: &str| affinity.and_then(|a| a.get(key)).cloned();
@@ -305,7 +305,7 @@ pub fn cnpg(config: &Config, initdb_secret: Option<String>) -> Cnpg {
     }
 }
 
-pub fn percona(config: &Config) -> Percona {
+pub(crate) fn percona(config: &Config) -> Percona {
     let pg = &config.postgres;
     let backup = config.backup.as_ref().map(|b| percona_backup(config, b));
     Percona {
@@ -338,7 +338,7 @@ pub fn percona(config: &Config) -> Percona {
 }
 
 /// The Secret the Percona operator writes for the app's user.
-pub fn percona_user_secret(config: &Config) -> String {
+pub(crate) fn percona_user_secret(config: &Config) -> String {
     format!("{}-pguser-{}", config.name, config.postgres.user)
 }
 
@@ -372,7 +372,7 @@ fn percona_backup(config: &Config, b: &Backup) -> PerconaBackup {
     }
 }
 
-pub fn external(config: &Config) -> Option<ExternalView> {
+pub(crate) fn external(config: &Config) -> Option<ExternalView> {
     config.external.as_ref().map(|e| ExternalView {
         host: e.host.clone(),
         port: e.port.unwrap_or(config.postgres.port),
@@ -382,7 +382,7 @@ pub fn external(config: &Config) -> Option<ExternalView> {
 
 /// A five-field schedule (or @macro) in CloudNativePG's six-field cron, seconds first, with
 /// the time zone as robfig/cron's `CRON_TZ=` prefix. Sunday is 0 there, never 7.
-pub fn cnpg_schedule(schedule: &str, time_zone: Option<&str>) -> String {
+pub(crate) fn cnpg_schedule(schedule: &str, time_zone: Option<&str>) -> String {
     let six = match schedule.trim() {
         "@yearly" | "@annually" => "0 0 0 1 1 *".to_owned(),
         "@monthly" => "0 0 0 1 * *".to_owned(),
@@ -451,7 +451,7 @@ fn field_count(field: &str, lo: u32, hi: u32) -> u32 {
 
 /// `keep` backups on `schedule`, as CloudNativePG's recovery window (`7d`, `4w`, `3m`): the
 /// span that `keep` runs of the schedule cover.
-pub fn retention_window(schedule: &str, keep: i64) -> String {
+pub(crate) fn retention_window(schedule: &str, keep: i64) -> String {
     let keep = keep.max(1);
     let fields: Vec<&str> = match schedule.trim() {
         "@yearly" | "@annually" => return format!("{}m", keep * 12),

@@ -13,17 +13,17 @@ use crate::config::model::{Config, ProbeTiming};
 
 /// The UID, GID and fsGroup every pgstate container runs as: high enough that it is no
 /// host user, and any UID works with the postgres image (its entrypoint fakes a passwd entry).
-pub const UID: i64 = 10001;
+pub(crate) const UID: i64 = 10001;
 /// Every pgstate container's writable /tmp (its root file system is read-only).
-pub const TMP_DIR: &str = "/tmp";
+pub(crate) const TMP_DIR: &str = "/tmp";
 /// `defaultMode` 0440 of a Secret volume: readable by the pod's group (fsGroup) only.
-pub const SECRET_MODE: i64 = 0o440;
+pub(crate) const SECRET_MODE: i64 = 0o440;
 /// `defaultMode` 0444 of a ConfigMap volume whose files the container only reads.
-pub const CONFIG_MODE: i64 = 0o444;
+pub(crate) const CONFIG_MODE: i64 = 0o444;
 
 /// One StatefulSet workload: what its objects print.
 #[derive(Debug, Serialize)]
-pub struct Workload {
+pub(crate) struct Workload {
     /// The StatefulSet's name.
     pub name: String,
     /// The headless Service (the StatefulSet's `serviceName`).
@@ -49,14 +49,14 @@ pub struct Workload {
 /// A named TCP port: a container's, or a Service's (which targets the container port of the
 /// same name).
 #[derive(Debug, Serialize)]
-pub struct Port {
+pub(crate) struct Port {
     pub name: &'static str,
     pub port: i64,
 }
 
 /// The client Service: the name clients dial.
 #[derive(Debug, Serialize)]
-pub struct ClientService {
+pub(crate) struct ClientService {
     pub name: String,
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -66,27 +66,27 @@ pub struct ClientService {
 
 /// A NetworkPolicy: ingress only, each rule admitting its peers to one port.
 #[derive(Debug, Serialize)]
-pub struct Policy {
+pub(crate) struct Policy {
     pub name: String,
     pub rules: Vec<PolicyRule>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct PolicyRule {
+pub(crate) struct PolicyRule {
     pub from: Vec<Peer>,
     pub port: i64,
 }
 
 /// Pods admitted by their labels: in the workload's namespace, or (`any_namespace`) in any.
 #[derive(Debug, Serialize)]
-pub struct Peer {
+pub(crate) struct Peer {
     pub any_namespace: bool,
     pub labels: Map,
 }
 
 impl Peer {
     /// Pods with `labels` in the workload's own namespace.
-    pub fn pods(labels: Map) -> Peer {
+    pub(crate) fn pods(labels: Map) -> Peer {
         Peer {
             any_namespace: false,
             labels,
@@ -95,13 +95,13 @@ impl Peer {
 }
 
 /// The pods labelled `<name>-client: "true"`, admitted besides pgstate's own.
-pub fn client_label(name: &str) -> Map {
+pub(crate) fn client_label(name: &str) -> Map {
     BTreeMap::from([(format!("{name}-client"), "true".to_owned())])
 }
 
 /// One container of the pod.
 #[derive(Debug, Serialize)]
-pub struct Container {
+pub(crate) struct Container {
     pub name: &'static str,
     pub image: String,
     /// A shell script run as the container's command, instead of the image's entrypoint.
@@ -121,7 +121,7 @@ pub struct Container {
 
 /// `SHELL -c SCRIPT ARGS...`, the script a template (templates/partials/start.sh, ...).
 #[derive(Debug, Serialize)]
-pub struct Command {
+pub(crate) struct Command {
     pub shell: &'static str,
     pub script: &'static str,
     pub args: Vec<&'static str>,
@@ -130,7 +130,7 @@ pub struct Command {
 /// A probe (`startupProbe`, `readinessProbe` or `livenessProbe`): an HTTP GET, a TCP connect,
 /// or else the container's probe command; a timing left `None` is not printed.
 #[derive(Debug, Serialize)]
-pub struct Probe {
+pub(crate) struct Probe {
     pub kind: &'static str,
     pub http_get: Option<HttpGet>,
     /// The named port a TCP connect probes.
@@ -142,14 +142,14 @@ pub struct Probe {
 }
 
 #[derive(Debug, Serialize)]
-pub struct HttpGet {
+pub(crate) struct HttpGet {
     pub path: String,
     /// The container port's name.
     pub port: &'static str,
 }
 
 /// Default timings of one probe: period, timeout and failures; no initial delay.
-pub struct ProbeDefaults {
+pub(crate) struct ProbeDefaults {
     pub period: i64,
     pub timeout: i64,
     pub failures: i64,
@@ -157,7 +157,11 @@ pub struct ProbeDefaults {
 
 impl Probe {
     /// An exec probe of `kind`: the config's `timing` over `defaults`.
-    pub fn exec(kind: &'static str, timing: &ProbeTiming, defaults: &ProbeDefaults) -> Probe {
+    pub(crate) fn exec(
+        kind: &'static str,
+        timing: &ProbeTiming,
+        defaults: &ProbeDefaults,
+    ) -> Probe {
         Probe {
             kind,
             http_get: None,
@@ -172,7 +176,7 @@ impl Probe {
 
 /// The startup, readiness and liveness probes of a StatefulSet's main container, from the
 /// config's `probes` over `defaults` (in that order).
-pub fn exec_probes(
+pub(crate) fn exec_probes(
     probes: &crate::config::model::Probes,
     defaults: &[ProbeDefaults; 3],
 ) -> Vec<Probe> {
@@ -186,14 +190,14 @@ pub fn exec_probes(
 
 /// A volume mounted at `path`.
 #[derive(Debug, Serialize)]
-pub struct Mount {
+pub(crate) struct Mount {
     pub name: String,
     pub path: String,
     pub read_only: bool,
 }
 
 impl Mount {
-    pub fn new(name: impl Into<String>, path: impl Into<String>, read_only: bool) -> Mount {
+    pub(crate) fn new(name: impl Into<String>, path: impl Into<String>, read_only: bool) -> Mount {
         Mount {
             name: name.into(),
             path: path.into(),
@@ -204,7 +208,7 @@ impl Mount {
 
 /// A pod volume: exactly one of `empty_dir`, `secret`, `config_map`.
 #[derive(Debug, Serialize)]
-pub struct Volume {
+pub(crate) struct Volume {
     pub name: &'static str,
     pub empty_dir: Option<EmptyDir>,
     pub secret: Option<SecretVolume>,
@@ -212,14 +216,14 @@ pub struct Volume {
 }
 
 #[derive(Debug, Serialize)]
-pub struct EmptyDir {
+pub(crate) struct EmptyDir {
     /// `Memory` for a tmpfs.
     pub medium: Option<&'static str>,
     pub size_limit: String,
 }
 
 #[derive(Debug, Serialize)]
-pub struct SecretVolume {
+pub(crate) struct SecretVolume {
     pub name: String,
     pub mode: i64,
     /// The keys mounted, each as a file; none: every key.
@@ -228,13 +232,13 @@ pub struct SecretVolume {
 }
 
 #[derive(Debug, Serialize)]
-pub struct KeyToPath {
+pub(crate) struct KeyToPath {
     pub key: String,
     pub path: String,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ConfigMapVolume {
+pub(crate) struct ConfigMapVolume {
     pub name: String,
     pub mode: Option<i64>,
 }
@@ -250,7 +254,11 @@ impl Volume {
     }
 
     /// An empty folder of at most `size_limit`, in memory with `medium` `Memory`.
-    pub fn empty_dir(name: &'static str, medium: Option<&'static str>, size_limit: &str) -> Volume {
+    pub(crate) fn empty_dir(
+        name: &'static str,
+        medium: Option<&'static str>,
+        size_limit: &str,
+    ) -> Volume {
         Volume {
             empty_dir: Some(EmptyDir {
                 medium,
@@ -261,7 +269,7 @@ impl Volume {
     }
 
     /// The keys `items` (key, file) of Secret `secret`, or all of them.
-    pub fn secret(
+    pub(crate) fn secret(
         name: &'static str,
         secret: &str,
         mode: i64,
@@ -286,7 +294,7 @@ impl Volume {
     }
 
     /// The password Secret's key as the file `password`, readable by the pod's group only.
-    pub fn credentials(secret: &str, key: &str) -> Volume {
+    pub(crate) fn credentials(secret: &str, key: &str) -> Volume {
         Volume::secret(
             "credentials",
             secret,
@@ -296,7 +304,7 @@ impl Volume {
         )
     }
 
-    pub fn config_map(name: &'static str, config_map: &str, mode: Option<i64>) -> Volume {
+    pub(crate) fn config_map(name: &'static str, config_map: &str, mode: Option<i64>) -> Volume {
         Volume {
             config_map: Some(ConfigMapVolume {
                 name: config_map.to_owned(),
@@ -309,7 +317,7 @@ impl Volume {
 
 /// The data volume's claim template.
 #[derive(Debug, Serialize)]
-pub struct Claim {
+pub(crate) struct Claim {
     pub name: String,
     pub size: String,
     pub class: Option<String>,
@@ -319,7 +327,7 @@ pub struct Claim {
 }
 
 /// The claim's retention policy for `storage.retain`.
-pub fn retention(retain: bool) -> &'static str {
+pub(crate) fn retention(retain: bool) -> &'static str {
     if retain { "Retain" } else { "Delete" }
 }
 
