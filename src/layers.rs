@@ -29,8 +29,7 @@ const RULES: &[(&str, &[&str])] = &[
     ("collide", STAGES),
     ("output", STAGES),
     ("drift", STAGES),
-    // render until lint's image and major-version helpers leave render/targets.rs.
-    ("manifest", &["readback", "render", "config", "error"]),
+    ("manifest", &["readback", "config", "error"]),
     ("render", &["config", "yaml", "error"]),
     ("readback", &["yaml", "error"]),
     ("config", &["pool", "error"]),

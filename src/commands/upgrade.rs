@@ -170,7 +170,7 @@ pub(crate) fn objects(
         Target::Cloudnativepg => {
             no_method(args, "cloudnativepg", "CloudNativePG 1.26 and newer upgrade the major version in place when the Cluster's imageName changes")?;
             let docs = pipeline::render(config, vars)?;
-            notes.push(crate::render::targets::cnpg_major_note(config, m.from, m.to));
+            notes.push(crate::manifest::lint::cnpg_major_note(config, m.from, m.to));
             Ok(docs.into_iter().filter(|d| d.kind == "Cluster").collect())
         }
         Target::Percona => {

@@ -1,4 +1,5 @@
-//! Container image references: how well one is pinned, its tag, its PostgreSQL major version.
+//! Container image references: how well one is pinned, its tag, its PostgreSQL major version,
+//! and the Percona build that the Percona target runs for an official image.
 
 /// Why an image reference is not pinned well enough, if it is not.
 pub(crate) fn image_problem(image: &str) -> Option<&'static str> {
@@ -75,6 +76,50 @@ pub(crate) fn postgres_major(image: &str) -> Option<i64> {
     image_tag(image)?.split(['.', '-']).next()?.parse().ok()
 }
 
+/// Percona's certified PostgreSQL images for operator 2.9.0, by major version (the release's
+/// `deploy/cr.yaml` and `e2e-tests/release_versions`). The operator's own Deployment sets no
+/// `RELATED_IMAGE_*` defaults, so the cluster must name every image.
+pub(crate) const PERCONA_POSTGRES_IMAGES: [(i64, &str); 5] = [
+    (
+        14,
+        "docker.io/percona/percona-distribution-postgresql:14.22-1",
+    ),
+    (
+        15,
+        "docker.io/percona/percona-distribution-postgresql:15.17-1",
+    ),
+    (
+        16,
+        "docker.io/percona/percona-distribution-postgresql:16.13-1",
+    ),
+    (
+        17,
+        "docker.io/percona/percona-distribution-postgresql:17.9-1",
+    ),
+    (
+        18,
+        "docker.io/percona/percona-distribution-postgresql:18.3-1",
+    ),
+];
+
+/// The image the Percona cluster runs: the official `postgres` image stands for Percona's
+/// build of the same major version (Patroni needs Percona's); any other image is taken as is.
+pub(crate) fn percona_image(image: &str) -> Option<String> {
+    let repository = image.split(['@', ':']).next().unwrap_or(image);
+    let official = matches!(
+        repository,
+        "postgres" | "library/postgres" | "docker.io/postgres" | "docker.io/library/postgres"
+    );
+    if !official {
+        return Some(image.to_owned());
+    }
+    let major = postgres_major(image)?;
+    PERCONA_POSTGRES_IMAGES
+        .iter()
+        .find(|(m, _)| *m == major)
+        .map(|(_, i)| (*i).to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +148,20 @@ mod tests {
         assert_eq!(image_hint("postgres", "x"), "x");
         assert_eq!(image_problem("registry.example.com:5000/team/pg:17"), None);
         assert!(image_problem("Team/pg:17").is_some());
+    }
+
+    #[test]
+    fn percona_runs_its_certified_build_of_the_official_image_major() {
+        assert_eq!(
+            percona_image("postgres:17.5").as_deref(),
+            Some("docker.io/percona/percona-distribution-postgresql:17.9-1")
+        );
+        assert_eq!(
+            percona_image("docker.io/library/postgres:16-alpine").as_deref(),
+            Some("docker.io/percona/percona-distribution-postgresql:16.13-1")
+        );
+        assert_eq!(percona_image("postgres:13"), None);
+        let own = "registry.example.com/percona-distribution-postgresql:17.9-1";
+        assert_eq!(percona_image(own).as_deref(), Some(own));
     }
 }

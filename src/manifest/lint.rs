@@ -2,9 +2,9 @@
 //! id, a one-line why and a fix, and can be allowed in the config with a reason.
 
 use crate::config::Loaded;
-use crate::config::image::image_tag;
+use crate::config::image::{image_tag, percona_image};
 use crate::config::lint_id::{LintId, Severity};
-use crate::config::model::{ServiceType, Target};
+use crate::config::model::{Config, ServiceType, Target};
 use crate::error::Location;
 
 #[derive(Debug, Clone)]
@@ -91,7 +91,7 @@ pub fn lint(loaded: &Loaded) -> Vec<Finding> {
     // The image that runs: none for an external database; Percona's build for percona.
     let image = match config.target {
         Target::External => None,
-        Target::Percona => crate::render::targets::percona_image(&pg.image),
+        Target::Percona => percona_image(&pg.image),
         _ => Some(pg.image.clone()),
     };
     if let Some(image) = image.filter(|i| !i.contains("@sha256:")) {
@@ -270,7 +270,7 @@ pub(crate) fn major_change(loaded: &Loaded, deployed: i64) -> Option<Finding> {
             format!("a major version cannot go back: keep the image at {deployed}, or restore a dump into a new database"),
         );
     } else if config.target == Target::Cloudnativepg {
-        let note = crate::render::targets::cnpg_major_note(config, deployed, new);
+        let note = cnpg_major_note(config, deployed, new);
         c.add(
             LintId::MajorChange,
             path,
@@ -293,6 +293,15 @@ pub(crate) fn major_change(loaded: &Loaded, deployed: i64) -> Option<Finding> {
         );
     }
     c.found.pop()
+}
+
+/// What CloudNativePG does when the Cluster's image changes major.
+pub(crate) fn cnpg_major_note(config: &Config, from: i64, to: i64) -> String {
+    format!(
+        "CloudNativePG (1.26 or newer) upgrades Cluster {ns}/{name} from {from} to {to} in place when this Cluster is applied: it shuts every instance down, runs pg_upgrade --link in a Job on the primary's volume, starts the primary on {to} and re-creates the replicas from it. Take a backup first (kubectl cnpg backup {name}); an older operator would start {to} on the {from} data and fail.",
+        ns = config.namespace,
+        name = config.name,
+    )
 }
 
 /// Findings about the input boundary (docs/threat-model.md): what a reviewer should see.

@@ -8,57 +8,15 @@ use serde_json::{Value, json};
 
 use super::context::Map;
 use crate::config::defaults::{POSTGRES_RESOURCES, ResolvedResources, resolve_resources};
-use crate::config::image::postgres_major;
+use crate::config::image::{percona_image, postgres_major};
 use crate::config::model::{Backup, Config, S3};
 
 /// The Percona operator version whose CRD pgstate writes for.
 pub(crate) const PERCONA_CR_VERSION: &str = "2.9.0";
 
-/// Percona's certified PostgreSQL images for operator 2.9.0, by major version (the release's
-/// `deploy/cr.yaml` and `e2e-tests/release_versions`). The operator's own Deployment sets no
-/// `RELATED_IMAGE_*` defaults, so the cluster must name every image.
-pub(crate) const PERCONA_POSTGRES_IMAGES: [(i64, &str); 5] = [
-    (
-        14,
-        "docker.io/percona/percona-distribution-postgresql:14.22-1",
-    ),
-    (
-        15,
-        "docker.io/percona/percona-distribution-postgresql:15.17-1",
-    ),
-    (
-        16,
-        "docker.io/percona/percona-distribution-postgresql:16.13-1",
-    ),
-    (
-        17,
-        "docker.io/percona/percona-distribution-postgresql:17.9-1",
-    ),
-    (
-        18,
-        "docker.io/percona/percona-distribution-postgresql:18.3-1",
-    ),
-];
 pub(crate) const PERCONA_PGBOUNCER_IMAGE: &str = "docker.io/percona/percona-pgbouncer:1.25.1-1";
 pub(crate) const PERCONA_PGBACKREST_IMAGE: &str = "docker.io/percona/percona-pgbackrest:2.58.0-1";
 
-/// The image the Percona cluster runs: the official `postgres` image stands for Percona's
-/// build of the same major version (Patroni needs Percona's); any other image is taken as is.
-pub(crate) fn percona_image(image: &str) -> Option<String> {
-    let repository = image.split(['@', ':']).next().unwrap_or(image);
-    let official = matches!(
-        repository,
-        "postgres" | "library/postgres" | "docker.io/postgres" | "docker.io/library/postgres"
-    );
-    if !official {
-        return Some(image.to_owned());
-    }
-    let major = postgres_major(image)?;
-    PERCONA_POSTGRES_IMAGES
-        .iter()
-        .find(|(m, _)| *m == major)
-        .map(|(_, i)| (*i).to_owned())
-}
 /// The Barman Cloud plugin's name, as a Cluster and a ScheduledBackup refer to it.
 pub(crate) const BARMAN_PLUGIN: &str = "barman-cloud.cloudnative-pg.io";
 /// CloudNativePG's PostgreSQL port: the operator does not let it change.
@@ -200,15 +158,6 @@ pub(crate) struct ExternalView {
     pub host: String,
     pub port: i64,
     pub ssl_mode: &'static str,
-}
-
-/// What CloudNativePG does when the Cluster's image changes major.
-pub(crate) fn cnpg_major_note(config: &Config, from: i64, to: i64) -> String {
-    format!(
-        "CloudNativePG (1.26 or newer) upgrades Cluster {ns}/{name} from {from} to {to} in place when this Cluster is applied: it shuts every instance down, runs pg_upgrade --link in a Job on the primary's volume, starts the primary on {to} and re-creates the replicas from it. Take a backup first (kubectl cnpg backup {name}); an older operator would start {to} on the {from} data and fail.",
-        ns = config.namespace,
-        name = config.name,
-    )
 }
 
 /// Adds the operator's pod labels as the selector of a spread constraint that has none.
@@ -507,20 +456,5 @@ mod tests {
         assert_eq!(retention_window("0 3 1 * *", 3), "3m");
         assert_eq!(retention_window("0 */6 * * *", 8), "2d");
         assert_eq!(retention_window("@hourly", 48), "2d");
-    }
-
-    #[test]
-    fn percona_runs_its_certified_build_of_the_official_image_major() {
-        assert_eq!(
-            percona_image("postgres:17.5").as_deref(),
-            Some("docker.io/percona/percona-distribution-postgresql:17.9-1")
-        );
-        assert_eq!(
-            percona_image("docker.io/library/postgres:16-alpine").as_deref(),
-            Some("docker.io/percona/percona-distribution-postgresql:16.13-1")
-        );
-        assert_eq!(percona_image("postgres:13"), None);
-        let own = "registry.example.com/percona-distribution-postgresql:17.9-1";
-        assert_eq!(percona_image(own).as_deref(), Some(own));
     }
 }
