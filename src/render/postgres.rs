@@ -22,21 +22,9 @@ use crate::config::names::{APP_PASSWORD_KEY, PASSWORD_FILE, SECRET_DIR};
 
 /// The postgres container's probes' default timings: startup, readiness, liveness.
 const PROBES: [ProbeDefaults; 3] = [
-    ProbeDefaults {
-        period: 5,
-        timeout: 5,
-        failures: 60,
-    },
-    ProbeDefaults {
-        period: 5,
-        timeout: 5,
-        failures: 3,
-    },
-    ProbeDefaults {
-        period: 10,
-        timeout: 5,
-        failures: 6,
-    },
+    ProbeDefaults::new(5, 5, 60),
+    ProbeDefaults::new(5, 5, 3),
+    ProbeDefaults::new(10, 5, 6),
 ];
 /// The size of the socket folder and of /tmp in the database pod.
 const RUN_SIZE: &str = "16Mi";

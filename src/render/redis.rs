@@ -37,21 +37,9 @@ pub(crate) const REDIS_DATA_DIR: &str = "/data";
 const GRACE_SECONDS: i64 = 30;
 /// The probes' default timings: startup, readiness, liveness.
 const PROBES: [ProbeDefaults; 3] = [
-    ProbeDefaults {
-        period: 5,
-        timeout: 5,
-        failures: 60,
-    },
-    ProbeDefaults {
-        period: 5,
-        timeout: 3,
-        failures: 3,
-    },
-    ProbeDefaults {
-        period: 10,
-        timeout: 5,
-        failures: 6,
-    },
+    ProbeDefaults::new(5, 5, 60),
+    ProbeDefaults::new(5, 3, 3),
+    ProbeDefaults::new(10, 5, 6),
 ];
 
 /// What Redis adds to its [`Workload`]: the password's Secret, redis.conf's values, and the

@@ -155,6 +155,17 @@ pub(crate) struct ProbeDefaults {
     pub failures: i64,
 }
 
+impl ProbeDefaults {
+    /// Period and timeout in seconds, then how many failures in a row fail the probe.
+    pub(crate) const fn new(period: i64, timeout: i64, failures: i64) -> Self {
+        ProbeDefaults {
+            period,
+            timeout,
+            failures,
+        }
+    }
+}
+
 impl Probe {
     /// An exec probe of `kind`: the config's `timing` over `defaults`.
     pub(crate) fn exec(
