@@ -92,42 +92,42 @@ pub(crate) enum Command {
 pub(crate) struct ConfigArgs {
     /// Config file, or a folder of them (repeatable); default ./pgstate.yaml, else the built-in example
     #[arg(short = 'c', long = "config", value_name = "FILE")]
-    pub config: Vec<PathBuf>,
+    pub(crate) config: Vec<PathBuf>,
     /// Merge `environments.<ENV>` over the config
     #[arg(long, value_name = "ENV")]
-    pub env: Option<String>,
+    pub(crate) env: Option<String>,
     /// Only the database with this name, of several (NAME or NAMESPACE/NAME; repeatable)
     #[arg(long = "name", value_name = "NAME")]
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct RenderArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub(crate) config: ConfigArgs,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
     /// Only these kinds, e.g. StatefulSet,Service
     #[arg(long, value_delimiter = ',', value_name = "KIND,..")]
-    pub only: Vec<String>,
+    pub(crate) only: Vec<String>,
     /// Do not write: exit 1 with a diff when the files on disk differ from the render
     #[arg(long)]
-    pub check: bool,
+    pub(crate) check: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub(crate) config: ConfigArgs,
     /// Exit 1 on warnings too
     #[arg(long)]
-    pub deny_warnings: bool,
+    pub(crate) deny_warnings: bool,
     /// The PostgreSQL major version deployed now: a config with another one is an error (PGS020)
     #[arg(long, value_name = "MAJOR", value_parser = clap::value_parser!(i64).range(1..100))]
-    pub deployed_major: Option<i64>,
+    pub(crate) deployed_major: Option<i64>,
     /// Output format (github: workflow annotations on the config's lines)
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
-    pub format: CheckFormat,
+    pub(crate) format: CheckFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -140,38 +140,38 @@ pub(crate) enum CheckFormat {
 #[derive(Debug, Args)]
 pub(crate) struct ApplyArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub(crate) config: ConfigArgs,
     /// Only pretend: `server` = server-side apply that the API server checks and discards;
     /// `client` = kubectl's client-side apply preview (kubectl does not allow it with
     /// server-side apply)
     #[arg(long, value_enum, value_name = "MODE")]
-    pub dry_run: Option<DryRun>,
+    pub(crate) dry_run: Option<DryRun>,
     /// With no config found, apply the built-in example on purpose (refused otherwise)
     #[arg(long)]
-    pub example: bool,
+    pub(crate) example: bool,
     #[command(flatten)]
-    pub kubectl: KubectlArgs,
+    pub(crate) kubectl: KubectlArgs,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct DiffArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub(crate) config: ConfigArgs,
     #[command(flatten)]
-    pub kubectl: KubectlArgs,
+    pub(crate) kubectl: KubectlArgs,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct KubectlArgs {
     /// The kubeconfig context to use
     #[arg(long, value_name = "CONTEXT")]
-    pub context: Option<String>,
+    pub(crate) context: Option<String>,
     /// Passed to kubectl as --namespace (the objects carry their own namespace)
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
+    pub(crate) namespace: Option<String>,
     /// More kubectl arguments, after `--`
     #[arg(last = true, value_name = "KUBECTL ARGS")]
-    pub extra: Vec<String>,
+    pub(crate) extra: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -183,9 +183,9 @@ pub(crate) enum DryRun {
 #[derive(Debug, Args)]
 pub(crate) struct ConnectionArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub(crate) config: ConfigArgs,
     #[arg(long, value_enum, default_value_t = ConnectionFormat::Env)]
-    pub format: ConnectionFormat,
+    pub(crate) format: ConnectionFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -199,39 +199,39 @@ pub(crate) enum ConnectionFormat {
 #[command(group(clap::ArgGroup::new("source").required(true).args(["generate", "from_env"])))]
 pub(crate) struct SecretArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub(crate) config: ConfigArgs,
     /// A new random password (32 bytes from the OS, URL-safe)
     #[arg(long)]
-    pub generate: bool,
+    pub(crate) generate: bool,
     /// Read the password from this environment variable
     #[arg(long, value_name = "VAR")]
-    pub from_env: Option<String>,
+    pub(crate) from_env: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
     /// Which user story to start from
     #[arg(long, value_enum, default_value_t = Preset::Calculator)]
-    pub preset: Preset,
+    pub(crate) preset: Preset,
     /// Where to write it (`-` for stdout)
     #[arg(short = 'o', long, value_name = "FILE", default_value = "pgstate.yaml")]
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// Overwrite an existing file
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Write the config equivalent to a Bitnami PostgreSQL chart's values file; what has no
     /// equivalent is listed on stderr
     #[arg(long, value_name = "VALUES.yaml", conflicts_with = "preset")]
-    pub from_bitnami: Option<PathBuf>,
+    pub(crate) from_bitnami: Option<PathBuf>,
     /// The Helm release's name, from which the chart named its objects
     #[arg(long, value_name = "NAME", requires = "from_bitnami")]
-    pub release: Option<String>,
+    pub(crate) release: Option<String>,
     /// pgstate's name for the database (default: the release's fullname and `-pg`)
     #[arg(long, value_name = "NAME", requires = "from_bitnami")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The namespace to write (default: namespaceOverride, else `default`)
     #[arg(long, value_name = "NAMESPACE", requires = "from_bitnami")]
-    pub namespace: Option<String>,
+    pub(crate) namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -249,9 +249,9 @@ pub(crate) enum Preset {
 #[derive(Debug, Args)]
 pub(crate) struct GraphArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub(crate) config: ConfigArgs,
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
-    pub format: GraphFormat,
+    pub(crate) format: GraphFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -264,28 +264,28 @@ pub(crate) enum GraphFormat {
 pub(crate) struct OutputArgs {
     /// Write to this file (atomically) instead of stdout
     #[arg(short = 'o', long, value_name = "FILE", conflicts_with = "out_dir")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Write one file per object and a kustomization.yaml into this folder (atomically)
     #[arg(long, value_name = "DIR")]
-    pub out_dir: Option<PathBuf>,
+    pub(crate) out_dir: Option<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Yaml)]
-    pub format: Format,
+    pub(crate) format: Format,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct RestoreArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub(crate) config: ConfigArgs,
     /// The dump: its file name on the backup volume, or s3://BUCKET/KEY in the bucket of
     /// backup.s3 (or --latest)
     #[arg(long, value_name = "DUMP", conflicts_with = "latest")]
-    pub from: Option<String>,
+    pub(crate) from: Option<String>,
     /// Restore the newest dump (in the bucket when backup.s3 is set, else on the volume)
     #[arg(long)]
-    pub latest: bool,
+    pub(crate) latest: bool,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -297,21 +297,21 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub(crate) struct UpgradeArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub(crate) config: ConfigArgs,
     /// The major version the database runs now, e.g. 15
     #[arg(long, value_name = "MAJOR")]
-    pub from: String,
+    pub(crate) from: String,
     /// link: pg_upgrade --link on the same volume (default); dump: dump and restore
     #[arg(long, value_enum, value_name = "METHOD")]
-    pub method: Option<UpgradeMethod>,
+    pub(crate) method: Option<UpgradeMethod>,
     /// The image of the link Job (default tianon/postgres-upgrade:OLD-to-NEW), e.g. pinned by digest
     #[arg(long, value_name = "IMAGE")]
-    pub image: Option<String>,
+    pub(crate) image: Option<String>,
     /// Instead: the Job that puts the kept old data directory back
     #[arg(long)]
-    pub rollback: bool,
+    pub(crate) rollback: bool,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

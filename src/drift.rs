@@ -11,8 +11,8 @@ use similar::TextDiff;
 /// The outcome: a unified diff (empty when in sync) and notes on immutable fields.
 #[derive(Debug, Default)]
 pub(crate) struct Drift {
-    pub diff: String,
-    pub notes: Vec<String>,
+    pub(crate) diff: String,
+    pub(crate) notes: Vec<String>,
 }
 
 impl Drift {

@@ -4,31 +4,31 @@
 /// One `name = value` line of a postgresql.conf text; `line` counts from 0 in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Setting {
-    pub line: usize,
-    pub name: String,
-    pub value: String,
+    pub(super) line: usize,
+    pub(super) name: String,
+    pub(super) value: String,
 }
 
 /// A line that is not a setting, a comment or blank: where and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct ConfError {
-    pub line: usize,
-    pub col: usize,
-    pub message: String,
+    pub(super) line: usize,
+    pub(super) col: usize,
+    pub(super) message: String,
 }
 
 /// An `include` directive (pgstate cannot follow it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Include {
-    pub line: usize,
-    pub directive: String,
-    pub target: String,
+    pub(super) line: usize,
+    pub(super) directive: String,
+    pub(super) target: String,
 }
 
 #[derive(Debug, Default)]
 pub(super) struct Conf {
-    pub settings: Vec<Setting>,
-    pub includes: Vec<Include>,
+    pub(super) settings: Vec<Setting>,
+    pub(super) includes: Vec<Include>,
 }
 
 /// Parses postgresql.conf text as the server does: `name = value` or `name value`, `#` starts
@@ -166,13 +166,13 @@ fn quoted(line: &[char], start: usize) -> Option<(String, usize)> {
 /// One pg_hba.conf rule, in the shape of pgstate's `postgres.hba` entries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct HbaRule {
-    pub line: usize,
-    pub kind: String,
-    pub database: String,
-    pub user: String,
-    pub address: Option<String>,
-    pub method: String,
-    pub options: Vec<String>,
+    pub(super) line: usize,
+    pub(super) kind: String,
+    pub(super) database: String,
+    pub(super) user: String,
+    pub(super) address: Option<String>,
+    pub(super) method: String,
+    pub(super) options: Vec<String>,
 }
 
 const HBA_TYPES: &[&str] = &[

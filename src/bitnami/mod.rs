@@ -32,19 +32,19 @@ use values::Values;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Options {
     /// The Helm release's name: the chart's object names derive from it.
-    pub release: Option<String>,
+    pub(crate) release: Option<String>,
     /// The pgstate name to use instead of `<fullname>-pg`.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The namespace to write instead of namespaceOverride (or `default`).
-    pub namespace: Option<String>,
+    pub(crate) namespace: Option<String>,
 }
 
 /// The result: the config text, the SQL files it names (relative paths), and the report.
 #[derive(Debug)]
 pub(crate) struct Converted {
-    pub config: String,
-    pub files: Vec<(String, String)>,
-    pub report: String,
+    pub(crate) config: String,
+    pub(crate) files: Vec<(String, String)>,
+    pub(crate) report: String,
 }
 
 /// Each config key path and the values key (and place) it came from.

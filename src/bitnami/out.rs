@@ -10,17 +10,17 @@ use crate::error::Location;
 /// The config being built, and what each key came from.
 #[derive(Debug, Default)]
 pub(super) struct Config {
-    pub name: String,
+    pub(super) name: String,
     /// The release's fullname, for the notes (or a placeholder when unknown).
-    pub release_fullname: String,
-    pub storage_class: Option<String>,
-    pub pull_secrets: Vec<String>,
+    pub(super) release_fullname: String,
+    pub(super) storage_class: Option<String>,
+    pub(super) pull_secrets: Vec<String>,
     /// SQL files to write beside the config: (path relative to it, text).
-    pub files: Vec<(String, String)>,
+    pub(super) files: Vec<(String, String)>,
     root: Map<String, Value>,
     comments: BTreeMap<String, String>,
     /// Config key path -> the values key it came from, and where that is.
-    pub origins: BTreeMap<String, (Location, String)>,
+    pub(super) origins: BTreeMap<String, (Location, String)>,
 }
 
 impl Config {

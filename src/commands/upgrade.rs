@@ -36,8 +36,8 @@ pub(crate) const STEP_LABEL: &str = "pgstate.dev/upgrade-step";
 /// The two majors of an upgrade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Majors {
-    pub from: i64,
-    pub to: i64,
+    pub(crate) from: i64,
+    pub(crate) to: i64,
 }
 
 /// Reads `--from` and the image's major; every way they can be wrong is a usage error.

@@ -27,10 +27,10 @@ pub(crate) const SHM_SIZE: &str = "256Mi";
 
 /// Defaults for one container's resources.
 pub(crate) struct ResourceDefaults {
-    pub cpu_request: &'static str,
-    pub memory_request: &'static str,
-    pub cpu_limit: &'static str,
-    pub memory_limit: &'static str,
+    pub(crate) cpu_request: &'static str,
+    pub(crate) memory_request: &'static str,
+    pub(crate) cpu_limit: &'static str,
+    pub(crate) memory_limit: &'static str,
 }
 
 /// Defaults in the order a container spec reads them: CPU and memory requests, then limits.
@@ -82,8 +82,8 @@ pub(crate) fn resolve_resources(res: &Resources, d: &ResourceDefaults) -> Resolv
 /// A container's requests and limits with every default filled in.
 #[derive(Debug, Serialize)]
 pub(crate) struct ResolvedResources {
-    pub requests: BTreeMap<String, String>,
-    pub limits: BTreeMap<String, String>,
+    pub(crate) requests: BTreeMap<String, String>,
+    pub(crate) limits: BTreeMap<String, String>,
 }
 
 // The defaults of the config's sections (`#[serde(default)]` takes these).

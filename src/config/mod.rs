@@ -40,8 +40,8 @@ pub struct Loaded {
 /// The config files of a run, in order, and the sources their diagnostics point into.
 #[derive(Debug, Default)]
 pub(crate) struct Configs {
-    pub sources: Sources,
-    pub items: Vec<Loaded>,
+    pub(crate) sources: Sources,
+    pub(crate) items: Vec<Loaded>,
 }
 
 /// Parses, overlays, types and validates one config text. Every environment overlay is

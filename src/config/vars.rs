@@ -22,7 +22,7 @@ pub struct ProcessEnv {
 
 /// Every variable set: for checking an environment that is not the one rendered, whose
 /// variables may exist only where it is. What may be read is still what `0` allows.
-pub(crate) struct AnyVars<'a>(pub &'a dyn Vars);
+pub(crate) struct AnyVars<'a>(pub(crate) &'a dyn Vars);
 
 impl Vars for AnyVars<'_> {
     fn get(&self, _name: &str) -> Option<String> {

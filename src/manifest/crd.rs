@@ -25,23 +25,23 @@ type Map = BTreeMap<String, String>;
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Resource<S> {
-    pub api_version: String,
-    pub kind: String,
-    pub metadata: ObjectMeta,
-    pub spec: S,
+    pub(crate) api_version: String,
+    pub(crate) kind: String,
+    pub(crate) metadata: ObjectMeta,
+    pub(crate) spec: S,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Name {
-    pub name: String,
+    pub(crate) name: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct KeyRef {
-    pub name: String,
-    pub key: String,
+    pub(crate) name: String,
+    pub(crate) key: String,
 }
 
 // --- prometheus-operator (monitoring.coreos.com/v1), shaped after its API docs ---
@@ -51,24 +51,24 @@ pub(crate) struct KeyRef {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct ServiceMonitorSpec {
-    pub selector: LabelSelector,
-    pub namespace_selector: MonitorNamespaces,
-    pub endpoints: Vec<MonitorEndpoint>,
+    pub(crate) selector: LabelSelector,
+    pub(crate) namespace_selector: MonitorNamespaces,
+    pub(crate) endpoints: Vec<MonitorEndpoint>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct MonitorNamespaces {
-    pub match_names: Vec<String>,
+    pub(crate) match_names: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MonitorEndpoint {
     /// The name of a Service port.
-    pub port: String,
-    pub path: String,
-    pub scheme: MonitorScheme,
+    pub(crate) port: String,
+    pub(crate) path: String,
+    pub(crate) scheme: MonitorScheme,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -83,28 +83,28 @@ pub(crate) enum MonitorScheme {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct CertificateSpec {
-    pub secret_name: String,
-    pub common_name: String,
-    pub dns_names: Vec<String>,
-    pub usages: Vec<String>,
-    pub private_key: CertificatePrivateKey,
-    pub issuer_ref: IssuerRef,
+    pub(crate) secret_name: String,
+    pub(crate) common_name: String,
+    pub(crate) dns_names: Vec<String>,
+    pub(crate) usages: Vec<String>,
+    pub(crate) private_key: CertificatePrivateKey,
+    pub(crate) issuer_ref: IssuerRef,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct CertificatePrivateKey {
-    pub algorithm: String,
-    pub size: u32,
-    pub rotation_policy: String,
+    pub(crate) algorithm: String,
+    pub(crate) size: u32,
+    pub(crate) rotation_policy: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct IssuerRef {
-    pub name: String,
-    pub kind: String,
-    pub group: String,
+    pub(crate) name: String,
+    pub(crate) kind: String,
+    pub(crate) group: String,
 }
 
 // --- CloudNativePG (postgresql.cnpg.io/v1) ---
@@ -112,38 +112,38 @@ pub(crate) struct IssuerRef {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct ClusterSpec {
-    pub instances: u32,
-    pub image_name: String,
+    pub(crate) instances: u32,
+    pub(crate) image_name: String,
     #[serde(rename = "enablePDB", skip_serializing_if = "Option::is_none")]
-    pub enable_pdb: Option<bool>,
+    pub(crate) enable_pdb: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enable_superuser_access: Option<bool>,
+    pub(crate) enable_superuser_access: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub inherited_metadata: Option<PodMetadata>,
+    pub(crate) inherited_metadata: Option<PodMetadata>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image_pull_secrets: Option<Vec<Name>>,
+    pub(crate) image_pull_secrets: Option<Vec<Name>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub priority_class_name: Option<String>,
+    pub(crate) priority_class_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_account_name: Option<String>,
+    pub(crate) service_account_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop_delay: Option<u32>,
+    pub(crate) stop_delay: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ephemeral_volumes_size_limit: Option<CnpgEphemeralLimits>,
+    pub(crate) ephemeral_volumes_size_limit: Option<CnpgEphemeralLimits>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub monitoring: Option<CnpgMonitoring>,
-    pub storage: CnpgStorage,
-    pub resources: ResourceRequirements,
+    pub(crate) monitoring: Option<CnpgMonitoring>,
+    pub(crate) storage: CnpgStorage,
+    pub(crate) resources: ResourceRequirements,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub certificates: Option<CnpgCertificates>,
+    pub(crate) certificates: Option<CnpgCertificates>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub postgresql: Option<CnpgClusterPostgresql>,
-    pub bootstrap: CnpgBootstrap,
-    pub affinity: CnpgAffinity,
+    pub(crate) postgresql: Option<CnpgClusterPostgresql>,
+    pub(crate) bootstrap: CnpgBootstrap,
+    pub(crate) affinity: CnpgAffinity,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
+    pub(crate) topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<Vec<CnpgPlugin>>,
+    pub(crate) plugins: Option<Vec<CnpgPlugin>>,
 }
 
 /// Labels and annotations: CloudNativePG's `inheritedMetadata`, Percona's instance `metadata`.
@@ -151,15 +151,15 @@ pub(crate) struct ClusterSpec {
 #[serde(deny_unknown_fields)]
 pub(crate) struct PodMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Map>,
+    pub(crate) labels: Option<Map>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<Map>,
+    pub(crate) annotations: Option<Map>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CnpgEphemeralLimits {
-    pub shm: k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+    pub(crate) shm: k8s_openapi::apimachinery::pkg::api::resource::Quantity,
 }
 
 /// `spec.certificates`: the server's certificate and its CA, from the user's Secrets.
@@ -167,29 +167,29 @@ pub(crate) struct CnpgEphemeralLimits {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct CnpgCertificates {
     #[serde(rename = "serverTLSSecret")]
-    pub server_tls_secret: String,
+    pub(crate) server_tls_secret: String,
     #[serde(rename = "serverCASecret")]
-    pub server_ca_secret: String,
+    pub(crate) server_ca_secret: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct CnpgMonitoring {
-    pub enable_pod_monitor: bool,
+    pub(crate) enable_pod_monitor: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct CnpgStorage {
-    pub size: String,
+    pub(crate) size: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub storage_class: Option<String>,
+    pub(crate) storage_class: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CnpgPostgresql {
-    pub parameters: Map,
+    pub(crate) parameters: Map,
 }
 
 /// A Cluster's `postgresql`: parameters, and libraries added to the operator's preloaded ones.
@@ -197,42 +197,42 @@ pub(crate) struct CnpgPostgresql {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CnpgClusterPostgresql {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pg_hba: Option<Vec<String>>,
+    pub(crate) pg_hba: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Map>,
+    pub(crate) parameters: Option<Map>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub shared_preload_libraries: Option<Vec<String>>,
+    pub(crate) shared_preload_libraries: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct CnpgSqlRefs {
-    pub config_map_refs: Vec<KeyRef>,
+    pub(crate) config_map_refs: Vec<KeyRef>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CnpgBootstrap {
-    pub initdb: CnpgInitdb,
+    pub(crate) initdb: CnpgInitdb,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CnpgInitdb {
-    pub database: String,
-    pub owner: String,
+    pub(crate) database: String,
+    pub(crate) owner: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<Name>,
+    pub(crate) secret: Option<Name>,
     #[serde(
         rename = "postInitApplicationSQL",
         skip_serializing_if = "Option::is_none"
     )]
-    pub post_init_application_sql: Option<Vec<String>>,
+    pub(crate) post_init_application_sql: Option<Vec<String>>,
     #[serde(
         rename = "postInitApplicationSQLRefs",
         skip_serializing_if = "Option::is_none"
     )]
-    pub post_init_application_sql_refs: Option<CnpgSqlRefs>,
+    pub(crate) post_init_application_sql_refs: Option<CnpgSqlRefs>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -245,28 +245,28 @@ pub(crate) enum AntiAffinityType {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct CnpgAffinity {
-    pub enable_pod_anti_affinity: bool,
-    pub topology_key: String,
-    pub pod_anti_affinity_type: AntiAffinityType,
+    pub(crate) enable_pod_anti_affinity: bool,
+    pub(crate) topology_key: String,
+    pub(crate) pod_anti_affinity_type: AntiAffinityType,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub node_selector: Option<Map>,
+    pub(crate) node_selector: Option<Map>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tolerations: Option<Vec<Toleration>>,
+    pub(crate) tolerations: Option<Vec<Toleration>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub node_affinity: Option<NodeAffinity>,
+    pub(crate) node_affinity: Option<NodeAffinity>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub additional_pod_affinity: Option<PodAffinity>,
+    pub(crate) additional_pod_affinity: Option<PodAffinity>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub additional_pod_anti_affinity: Option<PodAntiAffinity>,
+    pub(crate) additional_pod_anti_affinity: Option<PodAntiAffinity>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct CnpgPlugin {
-    pub name: String,
+    pub(crate) name: String,
     #[serde(rename = "isWALArchiver")]
-    pub is_wal_archiver: bool,
-    pub parameters: Map,
+    pub(crate) is_wal_archiver: bool,
+    pub(crate) parameters: Map,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -287,11 +287,11 @@ pub(crate) enum OwnerReference {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct ScheduledBackupSpec {
-    pub cluster: Name,
-    pub schedule: String,
-    pub backup_owner_reference: OwnerReference,
-    pub method: BackupMethod,
-    pub plugin_configuration: Name,
+    pub(crate) cluster: Name,
+    pub(crate) schedule: String,
+    pub(crate) backup_owner_reference: OwnerReference,
+    pub(crate) method: BackupMethod,
+    pub(crate) plugin_configuration: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -312,17 +312,17 @@ pub(crate) enum PoolerType {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct PoolerSpec {
-    pub cluster: Name,
-    pub instances: u32,
+    pub(crate) cluster: Name,
+    pub(crate) instances: u32,
     #[serde(rename = "type")]
-    pub kind: PoolerType,
-    pub pgbouncer: PgBouncer,
+    pub(crate) kind: PoolerType,
+    pub(crate) pgbouncer: PgBouncer,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct PgBouncer {
-    pub pool_mode: PoolMode,
+    pub(crate) pool_mode: PoolMode,
 }
 
 // --- Barman Cloud plugin (barmancloud.cnpg.io/v1) ---
@@ -330,28 +330,28 @@ pub(crate) struct PgBouncer {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct ObjectStoreSpec {
-    pub retention_policy: String,
-    pub configuration: BarmanConfiguration,
+    pub(crate) retention_policy: String,
+    pub(crate) configuration: BarmanConfiguration,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct BarmanConfiguration {
-    pub destination_path: String,
+    pub(crate) destination_path: String,
     #[serde(rename = "endpointURL", skip_serializing_if = "Option::is_none")]
-    pub endpoint_url: Option<String>,
-    pub s3_credentials: S3Credentials,
-    pub wal: Compression,
-    pub data: Compression,
+    pub(crate) endpoint_url: Option<String>,
+    pub(crate) s3_credentials: S3Credentials,
+    pub(crate) wal: Compression,
+    pub(crate) data: Compression,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct S3Credentials {
-    pub access_key_id: KeyRef,
-    pub secret_access_key: KeyRef,
+    pub(crate) access_key_id: KeyRef,
+    pub(crate) secret_access_key: KeyRef,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<KeyRef>,
+    pub(crate) region: Option<KeyRef>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -366,7 +366,7 @@ pub(crate) enum Compressor {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Compression {
-    pub compression: Compressor,
+    pub(crate) compression: Compressor,
 }
 
 // --- Percona Operator for PostgreSQL (pgv2.percona.com/v2) ---
@@ -374,149 +374,149 @@ pub(crate) struct Compression {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct PerconaSpec {
-    pub cr_version: String,
-    pub image: String,
-    pub postgres_version: u32,
-    pub port: u16,
+    pub(crate) cr_version: String,
+    pub(crate) image: String,
+    pub(crate) postgres_version: u32,
+    pub(crate) port: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image_pull_secrets: Option<Vec<Name>>,
-    pub instances: Vec<PerconaInstanceSet>,
-    pub users: Vec<PerconaUser>,
+    pub(crate) image_pull_secrets: Option<Vec<Name>>,
+    pub(crate) instances: Vec<PerconaInstanceSet>,
+    pub(crate) users: Vec<PerconaUser>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub patroni: Option<PerconaPatroni>,
+    pub(crate) patroni: Option<PerconaPatroni>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<PerconaProxy>,
-    pub backups: PerconaBackups,
+    pub(crate) proxy: Option<PerconaProxy>,
+    pub(crate) backups: PerconaBackups,
 }
 
 /// Percona's PerconaPGUpgrade (v2.9): a major-version upgrade of a PerconaPGCluster.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct PerconaUpgradeSpec {
-    pub postgres_cluster_name: String,
-    pub image: String,
-    pub from_postgres_version: u32,
-    pub to_postgres_version: u32,
-    pub to_postgres_image: String,
-    pub to_pg_bouncer_image: String,
-    pub to_pg_back_rest_image: String,
+    pub(crate) postgres_cluster_name: String,
+    pub(crate) image: String,
+    pub(crate) from_postgres_version: u32,
+    pub(crate) to_postgres_version: u32,
+    pub(crate) to_postgres_image: String,
+    pub(crate) to_pg_bouncer_image: String,
+    pub(crate) to_pg_back_rest_image: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct PerconaInstanceSet {
-    pub name: String,
-    pub replicas: u32,
+    pub(crate) name: String,
+    pub(crate) replicas: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<PodMetadata>,
+    pub(crate) metadata: Option<PodMetadata>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub priority_class_name: Option<String>,
-    pub resources: ResourceRequirements,
-    pub data_volume_claim_spec: PersistentVolumeClaimSpec,
+    pub(crate) priority_class_name: Option<String>,
+    pub(crate) resources: ResourceRequirements,
+    pub(crate) data_volume_claim_spec: PersistentVolumeClaimSpec,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tolerations: Option<Vec<Toleration>>,
+    pub(crate) tolerations: Option<Vec<Toleration>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub affinity: Option<k8s_openapi::api::core::v1::Affinity>,
+    pub(crate) affinity: Option<k8s_openapi::api::core::v1::Affinity>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
+    pub(crate) topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct PerconaUser {
-    pub name: String,
-    pub databases: Vec<String>,
-    pub secret_name: String,
+    pub(crate) name: String,
+    pub(crate) databases: Vec<String>,
+    pub(crate) secret_name: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct PerconaPatroni {
-    pub dynamic_configuration: PatroniDynamic,
+    pub(crate) dynamic_configuration: PatroniDynamic,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PatroniDynamic {
-    pub postgresql: CnpgPostgresql,
+    pub(crate) postgresql: CnpgPostgresql,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct PerconaProxy {
-    pub pg_bouncer: PerconaPgBouncer,
+    pub(crate) pg_bouncer: PerconaPgBouncer,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PerconaPgBouncer {
-    pub image: String,
-    pub replicas: u32,
-    pub config: PgBouncerConfig,
+    pub(crate) image: String,
+    pub(crate) replicas: u32,
+    pub(crate) config: PgBouncerConfig,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PgBouncerConfig {
-    pub global: Map,
+    pub(crate) global: Map,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PerconaBackups {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
+    pub(crate) enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pgbackrest: Option<PgBackRest>,
+    pub(crate) pgbackrest: Option<PgBackRest>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PgBackRest {
-    pub image: String,
+    pub(crate) image: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub configuration: Option<Vec<PgBackRestConfiguration>>,
-    pub global: Map,
-    pub repos: Vec<PgBackRestRepo>,
+    pub(crate) configuration: Option<Vec<PgBackRestConfiguration>>,
+    pub(crate) global: Map,
+    pub(crate) repos: Vec<PgBackRestRepo>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PgBackRestConfiguration {
-    pub secret: Name,
+    pub(crate) secret: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PgBackRestRepo {
-    pub name: String,
-    pub schedules: PgBackRestSchedules,
+    pub(crate) name: String,
+    pub(crate) schedules: PgBackRestSchedules,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub s3: Option<PgBackRestS3>,
+    pub(crate) s3: Option<PgBackRestS3>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub volume: Option<PgBackRestVolume>,
+    pub(crate) volume: Option<PgBackRestVolume>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PgBackRestSchedules {
-    pub full: String,
+    pub(crate) full: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub differential: Option<String>,
+    pub(crate) differential: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PgBackRestS3 {
-    pub bucket: String,
-    pub endpoint: String,
-    pub region: String,
+    pub(crate) bucket: String,
+    pub(crate) endpoint: String,
+    pub(crate) region: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct PgBackRestVolume {
-    pub volume_claim_spec: PersistentVolumeClaimSpec,
+    pub(crate) volume_claim_spec: PersistentVolumeClaimSpec,
 }
 
 /// Rules of the CRDs that a type alone does not say.

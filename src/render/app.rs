@@ -21,14 +21,14 @@ pub(crate) enum Field {
 /// How the app reaches the database; decided per target.
 #[derive(Debug, Serialize)]
 pub(crate) struct Connection {
-    pub host: Field,
-    pub port: Field,
-    pub database: Field,
-    pub user: Field,
-    pub password: SecretRef,
-    pub ssl_mode: Option<&'static str>,
+    pub(crate) host: Field,
+    pub(crate) port: Field,
+    pub(crate) database: Field,
+    pub(crate) user: Field,
+    pub(crate) password: SecretRef,
+    pub(crate) ssl_mode: Option<&'static str>,
     /// The CA file the app verifies the server with (`postgres.tls`).
-    pub ssl_root_cert: Option<String>,
+    pub(crate) ssl_root_cert: Option<String>,
 }
 
 impl Connection {
@@ -111,19 +111,19 @@ impl Connection {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct AppView {
-    pub name: String,
-    pub image: String,
-    pub replicas: i64,
-    pub port: i64,
-    pub env: Vec<EnvVar>,
-    pub resources: ResolvedResources,
+    pub(crate) name: String,
+    pub(crate) image: String,
+    pub(crate) replicas: i64,
+    pub(crate) port: i64,
+    pub(crate) env: Vec<EnvVar>,
+    pub(crate) resources: ResolvedResources,
     /// Readiness and liveness: an HTTP GET of `app.healthPath`, else a TCP connect.
-    pub probes: Vec<Probe>,
-    pub uid: i64,
-    pub read_only_root_filesystem: bool,
+    pub(crate) probes: Vec<Probe>,
+    pub(crate) uid: i64,
+    pub(crate) read_only_root_filesystem: bool,
     /// The TLS Secret whose `ca.crt` the app mounts (`postgres.tls`).
-    pub tls_secret: Option<String>,
-    pub pod: PodView,
+    pub(crate) tls_secret: Option<String>,
+    pub(crate) pod: PodView,
 }
 
 /// The connection variables an app gets, with the names it asked for.

@@ -15,43 +15,43 @@ pub(crate) const BACKUP_DIR: &str = "/backups";
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Backup {
-    pub name: String,
-    pub schedule: String,
-    pub time_zone: Option<String>,
-    pub keep: i64,
-    pub format: &'static str,
-    pub extension: &'static str,
-    pub image: String,
+    pub(crate) name: String,
+    pub(crate) schedule: String,
+    pub(crate) time_zone: Option<String>,
+    pub(crate) keep: i64,
+    pub(crate) format: &'static str,
+    pub(crate) extension: &'static str,
+    pub(crate) image: String,
     /// The claim the CronJob mounts; `render_claim` says whether pgstate renders it.
-    pub claim: String,
-    pub render_claim: bool,
-    pub size: String,
-    pub class: Option<String>,
-    pub env: Vec<EnvVar>,
-    pub resources: ResolvedResources,
-    pub pod: PodView,
+    pub(crate) claim: String,
+    pub(crate) render_claim: bool,
+    pub(crate) size: String,
+    pub(crate) class: Option<String>,
+    pub(crate) env: Vec<EnvVar>,
+    pub(crate) resources: ResolvedResources,
+    pub(crate) pod: PodView,
     /// The bucket each verified dump is uploaded to.
-    pub s3: Option<BackupS3>,
+    pub(crate) s3: Option<BackupS3>,
     /// The CronJob that restores the newest dump into a scratch database and checks it.
-    pub drill: Option<Drill>,
+    pub(crate) drill: Option<Drill>,
 }
 
 /// The upload (and download) step of the backup jobs: rclone, configured by env literals, the
 /// keys read from the mounted Secret.
 #[derive(Debug, Serialize)]
 pub(crate) struct BackupS3 {
-    pub image: String,
-    pub secret: String,
-    pub bucket: String,
-    pub folder: String,
-    pub env: Vec<EnvVar>,
+    pub(crate) image: String,
+    pub(crate) secret: String,
+    pub(crate) bucket: String,
+    pub(crate) folder: String,
+    pub(crate) env: Vec<EnvVar>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Drill {
-    pub name: String,
-    pub schedule: String,
-    pub env: Vec<EnvVar>,
+    pub(crate) name: String,
+    pub(crate) schedule: String,
+    pub(crate) env: Vec<EnvVar>,
 }
 
 /// The uploader's default image: rclone, the version whose commands the tests run.

@@ -30,87 +30,87 @@ pub(crate) type Map = BTreeMap<String, String>;
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Context {
-    pub name: String,
+    pub(crate) name: String,
     /// `statefulset`, `cloudnativepg`, `percona` or `external`.
-    pub target: &'static str,
+    pub(crate) target: &'static str,
     /// Where the app connects, for every target.
-    pub connection: Connection,
-    pub cnpg: Option<Cnpg>,
-    pub percona: Option<Percona>,
-    pub external: Option<ExternalView>,
-    pub namespace: String,
-    pub uid: i64,
-    pub labels: Components<Map>,
-    pub selector: Components<Map>,
-    pub secret: Secret,
-    pub postgres: Postgres,
+    pub(crate) connection: Connection,
+    pub(crate) cnpg: Option<Cnpg>,
+    pub(crate) percona: Option<Percona>,
+    pub(crate) external: Option<ExternalView>,
+    pub(crate) namespace: String,
+    pub(crate) uid: i64,
+    pub(crate) labels: Components<Map>,
+    pub(crate) selector: Components<Map>,
+    pub(crate) secret: Secret,
+    pub(crate) postgres: Postgres,
     /// The database's StatefulSet, Services and NetworkPolicy (statefulset target).
-    pub database: Option<Workload>,
+    pub(crate) database: Option<Workload>,
     /// The Service names and annotations: the external target's Service prints them, `graph`
     /// names them (the statefulset target's Services print the workload's).
-    pub service: Service,
-    pub local_volume: Option<LocalVolume>,
-    pub app: Option<AppView>,
-    pub redis: Option<super::redis::RedisView>,
-    pub backup: Option<Backup>,
+    pub(crate) service: Service,
+    pub(crate) local_volume: Option<LocalVolume>,
+    pub(crate) app: Option<AppView>,
+    pub(crate) redis: Option<super::redis::RedisView>,
+    pub(crate) backup: Option<Backup>,
     /// The ConfigMap of SQL scripts run when the database is created.
-    pub initdb: Option<Initdb>,
+    pub(crate) initdb: Option<Initdb>,
     /// The exporter container beside postgres (statefulset target, `postgres.metrics.enabled`).
-    pub metrics: Option<MetricsView>,
+    pub(crate) metrics: Option<MetricsView>,
     /// The app's own login role (statefulset target with an app).
-    pub app_role: Option<AppRole>,
+    pub(crate) app_role: Option<AppRole>,
     /// The server's certificate (statefulset target with `postgres.tls`).
-    pub tls: Option<TlsView>,
+    pub(crate) tls: Option<TlsView>,
     /// The rendered pg_hba.conf (statefulset target).
-    pub hba: Option<HbaView>,
+    pub(crate) hba: Option<HbaView>,
     /// Whether the app gets its own NetworkPolicy (every target).
-    pub app_policy: bool,
-    pub password_file: &'static str,
-    pub backup_dir: &'static str,
+    pub(crate) app_policy: bool,
+    pub(crate) password_file: &'static str,
+    pub(crate) backup_dir: &'static str,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Components<T> {
-    pub database: T,
-    pub app: T,
-    pub backup: T,
+    pub(crate) database: T,
+    pub(crate) app: T,
+    pub(crate) backup: T,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Secret {
-    pub name: String,
-    pub key: String,
+    pub(crate) name: String,
+    pub(crate) key: String,
     /// `Opaque`, or `kubernetes.io/basic-auth` for CloudNativePG's initdb.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// Base64 of the user name, in a basic-auth Secret.
-    pub username: Option<String>,
+    pub(crate) username: Option<String>,
     /// Base64 of the password when pgstate renders the Secret (fromEnv / value).
-    pub data: Option<String>,
+    pub(crate) data: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Postgres {
-    pub image: String,
-    pub port: i64,
-    pub database: String,
-    pub user: String,
-    pub mount_path: String,
-    pub pgdata: String,
-    pub storage: Storage,
+    pub(crate) image: String,
+    pub(crate) port: i64,
+    pub(crate) database: String,
+    pub(crate) user: String,
+    pub(crate) mount_path: String,
+    pub(crate) pgdata: String,
+    pub(crate) storage: Storage,
 }
 
 /// What a pod template gets from `postgres.pod`, `backup.pod` or `app.pod`, merged with what
 /// pgstate sets itself (the component's labels, the exporter's scrape annotations).
 #[derive(Debug, Serialize)]
 pub(crate) struct PodView {
-    pub labels: Map,
-    pub annotations: Map,
-    pub image_pull_secrets: Vec<String>,
-    pub priority_class_name: Option<String>,
-    pub service_account_name: Option<String>,
-    pub automount_token: bool,
-    pub termination_grace_period_seconds: Option<i64>,
+    pub(crate) labels: Map,
+    pub(crate) annotations: Map,
+    pub(crate) image_pull_secrets: Vec<String>,
+    pub(crate) priority_class_name: Option<String>,
+    pub(crate) service_account_name: Option<String>,
+    pub(crate) automount_token: bool,
+    pub(crate) termination_grace_period_seconds: Option<i64>,
 }
 
 /// The pod settings of `pod` over pgstate's `labels` and `annotations` (pgstate's win: they
@@ -137,44 +137,44 @@ pub(crate) fn pod_view(
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Storage {
-    pub claim_name: String,
-    pub pvc_name: String,
-    pub size: String,
-    pub class: Option<String>,
-    pub access_mode: &'static str,
-    pub retention: &'static str,
+    pub(crate) claim_name: String,
+    pub(crate) pvc_name: String,
+    pub(crate) size: String,
+    pub(crate) class: Option<String>,
+    pub(crate) access_mode: &'static str,
+    pub(crate) retention: &'static str,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct LocalVolume {
-    pub name: String,
-    pub node: String,
-    pub path: String,
+    pub(crate) name: String,
+    pub(crate) node: String,
+    pub(crate) path: String,
     /// The class both the PV and the claim carry; "" means "no class, bind statically".
-    pub class: String,
+    pub(crate) class: String,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Service {
-    pub name: String,
-    pub headless: String,
+    pub(crate) name: String,
+    pub(crate) headless: String,
     #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub annotations: Map,
+    pub(crate) kind: &'static str,
+    pub(crate) annotations: Map,
 }
 
 /// A container variable: a literal value, or a key of a Secret.
 #[derive(Debug, Serialize)]
 pub(crate) struct EnvVar {
-    pub name: String,
-    pub value: Option<String>,
-    pub secret: Option<SecretRef>,
+    pub(crate) name: String,
+    pub(crate) value: Option<String>,
+    pub(crate) secret: Option<SecretRef>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct SecretRef {
-    pub name: String,
-    pub key: String,
+    pub(crate) name: String,
+    pub(crate) key: String,
 }
 
 /// The password pgstate writes into a Secret: `value`, or the variable `fromEnv` names; `None`

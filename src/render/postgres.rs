@@ -40,19 +40,19 @@ const TLS_MODE: i64 = 0o640;
 /// What the database's workload is made of, decided by `Context::new` for the other objects
 /// too.
 pub(crate) struct Parts<'a> {
-    pub config: &'a Config,
-    pub labels: &'a BTreeMap<String, String>,
-    pub selector: &'a BTreeMap<String, String>,
-    pub secret: &'a Secret,
-    pub storage: &'a Storage,
-    pub pgdata: &'a str,
+    pub(crate) config: &'a Config,
+    pub(crate) labels: &'a BTreeMap<String, String>,
+    pub(crate) selector: &'a BTreeMap<String, String>,
+    pub(crate) secret: &'a Secret,
+    pub(crate) storage: &'a Storage,
+    pub(crate) pgdata: &'a str,
     /// The pod settings of `postgres.pod` (the grace period is decided here).
-    pub pod: PodView,
-    pub metrics: Option<(&'a MetricsView, Container)>,
-    pub app_role: Option<&'a AppRole>,
-    pub tls: Option<&'a TlsView>,
-    pub hba: Option<&'a HbaView>,
-    pub initdb: Option<&'a Initdb>,
+    pub(crate) pod: PodView,
+    pub(crate) metrics: Option<(&'a MetricsView, Container)>,
+    pub(crate) app_role: Option<&'a AppRole>,
+    pub(crate) tls: Option<&'a TlsView>,
+    pub(crate) hba: Option<&'a HbaView>,
+    pub(crate) initdb: Option<&'a Initdb>,
 }
 
 /// The database's StatefulSet, Services and NetworkPolicy.
@@ -389,14 +389,14 @@ fn probe_command(pg: &crate::config::model::Postgres) -> Vec<String> {
 /// The postgres_exporter container, its Service port and its scrape annotations.
 #[derive(Debug, Serialize)]
 pub(crate) struct MetricsView {
-    pub port: i64,
-    pub path: &'static str,
+    pub(crate) port: i64,
+    pub(crate) path: &'static str,
     /// `prometheus.io/*` annotations of the pod template.
-    pub annotations: Map,
+    pub(crate) annotations: Map,
     /// Pods with this label, in any namespace, may scrape the metrics port.
-    pub client: Map,
+    pub(crate) client: Map,
     /// The ServiceMonitor's name, when one is rendered.
-    pub service_monitor: Option<String>,
+    pub(crate) service_monitor: Option<String>,
 }
 
 /// Where the exporter serves its metrics (its default).

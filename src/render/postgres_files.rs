@@ -20,55 +20,55 @@ pub(crate) const ROLES_SCRIPT: &str = "99-pgstate-roles.sh";
 /// The app's login role and where its password lives.
 #[derive(Debug, Serialize)]
 pub(crate) struct AppRole {
-    pub name: String,
+    pub(crate) name: String,
     /// The credentials Secret, mounted whole (optional) in the database container.
-    pub secret: String,
-    pub key: &'static str,
-    pub dir: &'static str,
+    pub(crate) secret: String,
+    pub(crate) key: &'static str,
+    pub(crate) dir: &'static str,
     /// Base64 of the password when pgstate renders the Secret.
-    pub data: Option<String>,
+    pub(crate) data: Option<String>,
 }
 
 /// TLS: the Secret with the server's files, and the Certificate pgstate renders for it.
 #[derive(Debug, Serialize)]
 pub(crate) struct TlsView {
-    pub secret: String,
-    pub dir: &'static str,
-    pub ca_file: String,
-    pub required: bool,
-    pub certificate: Option<CertificateView>,
+    pub(crate) secret: String,
+    pub(crate) dir: &'static str,
+    pub(crate) ca_file: String,
+    pub(crate) required: bool,
+    pub(crate) certificate: Option<CertificateView>,
 }
 
 /// A cert-manager Certificate for the client and headless Services' names.
 #[derive(Debug, Serialize)]
 pub(crate) struct CertificateView {
-    pub name: String,
-    pub issuer: String,
-    pub kind: &'static str,
-    pub group: String,
-    pub dns_names: Vec<String>,
+    pub(crate) name: String,
+    pub(crate) issuer: String,
+    pub(crate) kind: &'static str,
+    pub(crate) group: String,
+    pub(crate) dns_names: Vec<String>,
 }
 
 /// The ConfigMap `<name>-hba` with pg_hba.conf.
 #[derive(Debug, Serialize)]
 pub(crate) struct HbaView {
-    pub name: String,
-    pub dir: &'static str,
-    pub text: String,
+    pub(crate) name: String,
+    pub(crate) dir: &'static str,
+    pub(crate) text: String,
 }
 
 /// The ConfigMap `<name>-initdb`: numbered SQL scripts, run in the order of their keys.
 #[derive(Debug, Serialize)]
 pub(crate) struct Initdb {
-    pub name: String,
-    pub mount_path: &'static str,
-    pub scripts: Vec<Script>,
+    pub(crate) name: String,
+    pub(crate) mount_path: &'static str,
+    pub(crate) scripts: Vec<Script>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Script {
-    pub key: String,
-    pub text: String,
+    pub(crate) key: String,
+    pub(crate) text: String,
 }
 
 /// The init script that sets the superuser's and the app role's passwords from the mounted

@@ -46,38 +46,38 @@ const PROBES: [ProbeDefaults; 3] = [
 /// folders its scripts (templates/redis/start.sh, probe.sh) name.
 #[derive(Debug, Serialize)]
 pub(crate) struct RedisView {
-    pub name: String,
-    pub port: i64,
-    pub secret: RedisSecret,
+    pub(crate) name: String,
+    pub(crate) port: i64,
+    pub(crate) secret: RedisSecret,
     /// The values of templates/redis/redis.conf.
-    pub conf: RedisConf,
-    pub paths: RedisPaths,
-    pub workload: Workload,
+    pub(crate) conf: RedisConf,
+    pub(crate) paths: RedisPaths,
+    pub(crate) workload: Workload,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct RedisSecret {
-    pub name: String,
-    pub key: String,
+    pub(crate) name: String,
+    pub(crate) key: String,
     /// Base64 of the password when pgstate renders the Secret (fromEnv / value).
-    pub data: Option<String>,
+    pub(crate) data: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct RedisConf {
     /// `yes` or `no`.
-    pub append_only: &'static str,
-    pub max_memory: Option<u64>,
-    pub eviction_policy: String,
+    pub(crate) append_only: &'static str,
+    pub(crate) max_memory: Option<u64>,
+    pub(crate) eviction_policy: String,
 }
 
 /// The folders Redis's container mounts, as its scripts name them.
 #[derive(Debug, Serialize)]
 pub(crate) struct RedisPaths {
-    pub conf_dir: &'static str,
-    pub secret_dir: &'static str,
-    pub run_dir: &'static str,
-    pub data_dir: &'static str,
+    pub(crate) conf_dir: &'static str,
+    pub(crate) secret_dir: &'static str,
+    pub(crate) run_dir: &'static str,
+    pub(crate) data_dir: &'static str,
 }
 
 pub(crate) const PATHS: RedisPaths = RedisPaths {

@@ -27,51 +27,51 @@ pub(crate) const PERCONA_INSTANCE_SET: &str = "instance1";
 /// `target: cloudnativepg`: a Cluster, and its backup, pooler and object store.
 #[derive(Debug, Serialize)]
 pub(crate) struct Cnpg {
-    pub instances: i64,
-    pub image: String,
-    pub size: String,
-    pub class: Option<String>,
-    pub resources: ResolvedResources,
-    pub parameters: Map,
+    pub(crate) instances: i64,
+    pub(crate) image: String,
+    pub(crate) size: String,
+    pub(crate) class: Option<String>,
+    pub(crate) resources: ResolvedResources,
+    pub(crate) parameters: Map,
     /// `postgresql.shared_preload_libraries`: added to the operator's own.
-    pub preload: Vec<String>,
+    pub(crate) preload: Vec<String>,
     /// `bootstrap.initdb.postInitApplicationSQL`.
-    pub post_init_sql: Vec<String>,
+    pub(crate) post_init_sql: Vec<String>,
     /// One instance: no PodDisruptionBudget, or a node drain would wait forever.
-    pub enable_pdb: bool,
+    pub(crate) enable_pdb: bool,
     /// `monitoring.enablePodMonitor`: the operator's PodMonitor for the instances' exporter.
-    pub pod_monitor: bool,
+    pub(crate) pod_monitor: bool,
     /// The `kubernetes.io/basic-auth` Secret initdb takes the owner's password from.
-    pub initdb_secret: Option<String>,
-    pub node_selector: Map,
-    pub tolerations: Vec<Value>,
-    pub node_affinity: Option<Value>,
-    pub pod_affinity: Option<Value>,
-    pub pod_anti_affinity: Option<Value>,
-    pub topology_spread: Vec<Value>,
-    pub backup: Option<CnpgBackup>,
-    pub pooler: Option<PoolerView>,
-    pub rw_service: String,
+    pub(crate) initdb_secret: Option<String>,
+    pub(crate) node_selector: Map,
+    pub(crate) tolerations: Vec<Value>,
+    pub(crate) node_affinity: Option<Value>,
+    pub(crate) pod_affinity: Option<Value>,
+    pub(crate) pod_anti_affinity: Option<Value>,
+    pub(crate) topology_spread: Vec<Value>,
+    pub(crate) backup: Option<CnpgBackup>,
+    pub(crate) pooler: Option<PoolerView>,
+    pub(crate) rw_service: String,
     /// `spec.certificates`: the server's kubernetes.io/tls Secret, also the CA's (`postgres.tls`).
-    pub tls_secret: Option<String>,
+    pub(crate) tls_secret: Option<String>,
     /// `spec.postgresql.pg_hba`: `postgres.hba`, then the refusal of plaintext when TLS is
     /// required; the operator's own rules come before, its default after.
-    pub pg_hba: Vec<String>,
+    pub(crate) pg_hba: Vec<String>,
     /// `postgres.pod`: labels and annotations become `inheritedMetadata` (the operator puts
     /// them on every object it makes, the pods included); the grace period is `stopDelay`.
-    pub pod: OperatorPod,
+    pub(crate) pod: OperatorPod,
 }
 
 /// The pod settings an operator's custom resource takes (validation refuses the others).
 #[derive(Debug, Serialize)]
 pub(crate) struct OperatorPod {
-    pub labels: Map,
-    pub annotations: Map,
-    pub image_pull_secrets: Vec<String>,
-    pub priority_class_name: Option<String>,
-    pub service_account_name: Option<String>,
-    pub termination_grace_period_seconds: Option<i64>,
-    pub shm_size: Option<String>,
+    pub(crate) labels: Map,
+    pub(crate) annotations: Map,
+    pub(crate) image_pull_secrets: Vec<String>,
+    pub(crate) priority_class_name: Option<String>,
+    pub(crate) service_account_name: Option<String>,
+    pub(crate) termination_grace_period_seconds: Option<i64>,
+    pub(crate) shm_size: Option<String>,
 }
 
 fn operator_pod(config: &Config) -> OperatorPod {
@@ -89,75 +89,75 @@ fn operator_pod(config: &Config) -> OperatorPod {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct CnpgBackup {
-    pub name: String,
-    pub object_store: String,
-    pub plugin: &'static str,
+    pub(crate) name: String,
+    pub(crate) object_store: String,
+    pub(crate) plugin: &'static str,
     /// Six fields, seconds first (CloudNativePG's cron).
-    pub schedule: String,
-    pub destination_path: String,
-    pub endpoint: Option<String>,
-    pub secret: String,
-    pub region: bool,
-    pub retention: String,
+    pub(crate) schedule: String,
+    pub(crate) destination_path: String,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) secret: String,
+    pub(crate) region: bool,
+    pub(crate) retention: String,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct PoolerView {
-    pub name: String,
-    pub replicas: i64,
-    pub mode: &'static str,
+    pub(crate) name: String,
+    pub(crate) replicas: i64,
+    pub(crate) mode: &'static str,
 }
 
 /// `target: percona`: one PerconaPGCluster.
 #[derive(Debug, Serialize)]
 pub(crate) struct Percona {
-    pub cr_version: &'static str,
-    pub image: String,
-    pub pgbouncer_image: &'static str,
-    pub pgbackrest_image: &'static str,
-    pub postgres_version: i64,
-    pub instance_set: &'static str,
-    pub replicas: i64,
-    pub resources: ResolvedResources,
-    pub size: String,
-    pub class: Option<String>,
-    pub access_mode: &'static str,
-    pub tolerations: Vec<Value>,
-    pub affinity: Option<Value>,
-    pub topology_spread: Vec<Value>,
-    pub parameters: Map,
-    pub user_secret: String,
-    pub pooler: Option<PoolerView>,
-    pub backup: Option<PerconaBackup>,
+    pub(crate) cr_version: &'static str,
+    pub(crate) image: String,
+    pub(crate) pgbouncer_image: &'static str,
+    pub(crate) pgbackrest_image: &'static str,
+    pub(crate) postgres_version: i64,
+    pub(crate) instance_set: &'static str,
+    pub(crate) replicas: i64,
+    pub(crate) resources: ResolvedResources,
+    pub(crate) size: String,
+    pub(crate) class: Option<String>,
+    pub(crate) access_mode: &'static str,
+    pub(crate) tolerations: Vec<Value>,
+    pub(crate) affinity: Option<Value>,
+    pub(crate) topology_spread: Vec<Value>,
+    pub(crate) parameters: Map,
+    pub(crate) user_secret: String,
+    pub(crate) pooler: Option<PoolerView>,
+    pub(crate) backup: Option<PerconaBackup>,
     /// `postgres.pod`: the instance set's metadata and priority class, the cluster's pull
     /// secrets.
-    pub pod: OperatorPod,
+    pub(crate) pod: OperatorPod,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct PerconaBackup {
-    pub full: String,
-    pub differential: Option<String>,
-    pub global: Map,
-    pub s3: Option<PerconaS3>,
-    pub size: String,
-    pub class: Option<String>,
+    pub(crate) full: String,
+    pub(crate) differential: Option<String>,
+    pub(crate) global: Map,
+    pub(crate) s3: Option<PerconaS3>,
+    pub(crate) size: String,
+    pub(crate) class: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct PerconaS3 {
-    pub bucket: String,
-    pub endpoint: String,
-    pub region: String,
-    pub secret: String,
+    pub(crate) bucket: String,
+    pub(crate) endpoint: String,
+    pub(crate) region: String,
+    pub(crate) secret: String,
 }
 
 /// `target: external`: an ExternalName Service in front of a managed database.
 #[derive(Debug, Serialize)]
 pub(crate) struct ExternalView {
-    pub host: String,
-    pub port: i64,
-    pub ssl_mode: &'static str,
+    pub(crate) host: String,
+    pub(crate) port: i64,
+    pub(crate) ssl_mode: &'static str,
 }
 
 /// Adds the operator's pod labels as the selector of a spread constraint that has none.

@@ -25,63 +25,63 @@ pub(crate) const CONFIG_MODE: i64 = 0o444;
 #[derive(Debug, Serialize)]
 pub(crate) struct Workload {
     /// The StatefulSet's name.
-    pub name: String,
+    pub(crate) name: String,
     /// The headless Service (the StatefulSet's `serviceName`).
-    pub headless: String,
-    pub labels: Map,
-    pub selector: Map,
+    pub(crate) headless: String,
+    pub(crate) labels: Map,
+    pub(crate) selector: Map,
     /// The port the headless Service names.
-    pub port: Port,
-    pub service: ClientService,
+    pub(crate) port: Port,
+    pub(crate) service: ClientService,
     /// The NetworkPolicy, when `networkPolicy` is on.
-    pub policy: Option<Policy>,
-    pub pod: PodView,
-    pub uid: i64,
-    pub node_selector: Map,
-    pub tolerations: Vec<serde_json::Value>,
-    pub affinity: Option<serde_json::Value>,
-    pub topology_spread: Vec<serde_json::Value>,
-    pub containers: Vec<Container>,
-    pub volumes: Vec<Volume>,
-    pub claim: Claim,
+    pub(crate) policy: Option<Policy>,
+    pub(crate) pod: PodView,
+    pub(crate) uid: i64,
+    pub(crate) node_selector: Map,
+    pub(crate) tolerations: Vec<serde_json::Value>,
+    pub(crate) affinity: Option<serde_json::Value>,
+    pub(crate) topology_spread: Vec<serde_json::Value>,
+    pub(crate) containers: Vec<Container>,
+    pub(crate) volumes: Vec<Volume>,
+    pub(crate) claim: Claim,
 }
 
 /// A named TCP port: a container's, or a Service's (which targets the container port of the
 /// same name).
 #[derive(Debug, Serialize)]
 pub(crate) struct Port {
-    pub name: &'static str,
-    pub port: i64,
+    pub(crate) name: &'static str,
+    pub(crate) port: i64,
 }
 
 /// The client Service: the name clients dial.
 #[derive(Debug, Serialize)]
 pub(crate) struct ClientService {
-    pub name: String,
+    pub(crate) name: String,
     #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub annotations: Map,
-    pub ports: Vec<Port>,
+    pub(crate) kind: &'static str,
+    pub(crate) annotations: Map,
+    pub(crate) ports: Vec<Port>,
 }
 
 /// A NetworkPolicy: ingress only, each rule admitting its peers to one port.
 #[derive(Debug, Serialize)]
 pub(crate) struct Policy {
-    pub name: String,
-    pub rules: Vec<PolicyRule>,
+    pub(crate) name: String,
+    pub(crate) rules: Vec<PolicyRule>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct PolicyRule {
-    pub from: Vec<Peer>,
-    pub port: i64,
+    pub(crate) from: Vec<Peer>,
+    pub(crate) port: i64,
 }
 
 /// Pods admitted by their labels: in the workload's namespace, or (`any_namespace`) in any.
 #[derive(Debug, Serialize)]
 pub(crate) struct Peer {
-    pub any_namespace: bool,
-    pub labels: Map,
+    pub(crate) any_namespace: bool,
+    pub(crate) labels: Map,
 }
 
 impl Peer {
@@ -102,57 +102,57 @@ pub(crate) fn client_label(name: &str) -> Map {
 /// One container of the pod.
 #[derive(Debug, Serialize)]
 pub(crate) struct Container {
-    pub name: &'static str,
-    pub image: String,
+    pub(crate) name: &'static str,
+    pub(crate) image: String,
     /// A shell script run as the container's command, instead of the image's entrypoint.
-    pub command: Option<Command>,
-    pub args: Vec<String>,
-    pub port: Port,
-    pub env: Vec<EnvVar>,
-    pub resources: ResolvedResources,
+    pub(crate) command: Option<Command>,
+    pub(crate) args: Vec<String>,
+    pub(crate) port: Port,
+    pub(crate) env: Vec<EnvVar>,
+    pub(crate) resources: ResolvedResources,
     /// What the exec probes run; with `probe_script`, the script (a template) is its last word.
-    pub probe_command: Vec<String>,
-    pub probe_script: Option<&'static str>,
-    pub probes: Vec<Probe>,
+    pub(crate) probe_command: Vec<String>,
+    pub(crate) probe_script: Option<&'static str>,
+    pub(crate) probes: Vec<Probe>,
     /// preStop's command, if any.
-    pub stop_command: Vec<String>,
-    pub mounts: Vec<Mount>,
+    pub(crate) stop_command: Vec<String>,
+    pub(crate) mounts: Vec<Mount>,
 }
 
 /// `SHELL -c SCRIPT ARGS...`, the script a template (templates/partials/start.sh, ...).
 #[derive(Debug, Serialize)]
 pub(crate) struct Command {
-    pub shell: &'static str,
-    pub script: &'static str,
-    pub args: Vec<&'static str>,
+    pub(crate) shell: &'static str,
+    pub(crate) script: &'static str,
+    pub(crate) args: Vec<&'static str>,
 }
 
 /// A probe (`startupProbe`, `readinessProbe` or `livenessProbe`): an HTTP GET, a TCP connect,
 /// or else the container's probe command; a timing left `None` is not printed.
 #[derive(Debug, Serialize)]
 pub(crate) struct Probe {
-    pub kind: &'static str,
-    pub http_get: Option<HttpGet>,
+    pub(crate) kind: &'static str,
+    pub(crate) http_get: Option<HttpGet>,
     /// The named port a TCP connect probes.
-    pub tcp_socket: Option<&'static str>,
-    pub initial_delay_seconds: Option<i64>,
-    pub period_seconds: i64,
-    pub timeout_seconds: Option<i64>,
-    pub failure_threshold: i64,
+    pub(crate) tcp_socket: Option<&'static str>,
+    pub(crate) initial_delay_seconds: Option<i64>,
+    pub(crate) period_seconds: i64,
+    pub(crate) timeout_seconds: Option<i64>,
+    pub(crate) failure_threshold: i64,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct HttpGet {
-    pub path: String,
+    pub(crate) path: String,
     /// The container port's name.
-    pub port: &'static str,
+    pub(crate) port: &'static str,
 }
 
 /// Default timings of one probe: period, timeout and failures; no initial delay.
 pub(crate) struct ProbeDefaults {
-    pub period: i64,
-    pub timeout: i64,
-    pub failures: i64,
+    pub(crate) period: i64,
+    pub(crate) timeout: i64,
+    pub(crate) failures: i64,
 }
 
 impl ProbeDefaults {
@@ -202,9 +202,9 @@ pub(crate) fn exec_probes(
 /// A volume mounted at `path`.
 #[derive(Debug, Serialize)]
 pub(crate) struct Mount {
-    pub name: String,
-    pub path: String,
-    pub read_only: bool,
+    pub(crate) name: String,
+    pub(crate) path: String,
+    pub(crate) read_only: bool,
 }
 
 impl Mount {
@@ -220,38 +220,38 @@ impl Mount {
 /// A pod volume: exactly one of `empty_dir`, `secret`, `config_map`.
 #[derive(Debug, Serialize)]
 pub(crate) struct Volume {
-    pub name: &'static str,
-    pub empty_dir: Option<EmptyDir>,
-    pub secret: Option<SecretVolume>,
-    pub config_map: Option<ConfigMapVolume>,
+    pub(crate) name: &'static str,
+    pub(crate) empty_dir: Option<EmptyDir>,
+    pub(crate) secret: Option<SecretVolume>,
+    pub(crate) config_map: Option<ConfigMapVolume>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct EmptyDir {
     /// `Memory` for a tmpfs.
-    pub medium: Option<&'static str>,
-    pub size_limit: String,
+    pub(crate) medium: Option<&'static str>,
+    pub(crate) size_limit: String,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct SecretVolume {
-    pub name: String,
-    pub mode: i64,
+    pub(crate) name: String,
+    pub(crate) mode: i64,
     /// The keys mounted, each as a file; none: every key.
-    pub items: Vec<KeyToPath>,
-    pub optional: bool,
+    pub(crate) items: Vec<KeyToPath>,
+    pub(crate) optional: bool,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct KeyToPath {
-    pub key: String,
-    pub path: String,
+    pub(crate) key: String,
+    pub(crate) path: String,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct ConfigMapVolume {
-    pub name: String,
-    pub mode: Option<i64>,
+    pub(crate) name: String,
+    pub(crate) mode: Option<i64>,
 }
 
 impl Volume {
@@ -329,12 +329,12 @@ impl Volume {
 /// The data volume's claim template.
 #[derive(Debug, Serialize)]
 pub(crate) struct Claim {
-    pub name: String,
-    pub size: String,
-    pub class: Option<String>,
-    pub access_mode: &'static str,
+    pub(crate) name: String,
+    pub(crate) size: String,
+    pub(crate) class: Option<String>,
+    pub(crate) access_mode: &'static str,
     /// `Retain` or `Delete`, when the StatefulSet is deleted or scaled down.
-    pub retention: &'static str,
+    pub(crate) retention: &'static str,
 }
 
 /// The claim's retention policy for `storage.retain`.

@@ -117,9 +117,9 @@ pub(crate) fn from_node_collecting<T: de::DeserializeOwned>(node: &Node) -> Coll
 /// What [`from_node_collecting`] read: the value when everything left could be read, the tree it
 /// was read from, and every error.
 pub(crate) struct Collected<'a, T> {
-    pub value: Option<T>,
-    pub tree: std::borrow::Cow<'a, Node>,
-    pub errors: Vec<Diagnostic>,
+    pub(crate) value: Option<T>,
+    pub(crate) tree: std::borrow::Cow<'a, Node>,
+    pub(crate) errors: Vec<Diagnostic>,
     /// The list items left out, in order: the list's path then and the item's index then.
     removed: Vec<(String, usize)>,
 }

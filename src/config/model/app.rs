@@ -61,30 +61,30 @@ pub struct App {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub(crate) struct ConnectionEnv {
     /// The database's host.
-    pub host: String,
+    pub(crate) host: String,
     /// The database's port.
-    pub port: String,
+    pub(crate) port: String,
     /// The database's name.
-    pub database: String,
+    pub(crate) database: String,
     /// The user.
-    pub user: String,
+    pub(crate) user: String,
     /// The password, from the Secret (secretKeyRef), never a literal.
-    pub password: String,
+    pub(crate) password: String,
     /// `postgresql://user:password@host:port/database`, composed by Kubernetes from the other
     /// variables; null to omit.
     #[serde(default = "defaults::database_url")]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
     /// libpq's sslmode, set for `target: external` and with `postgres.tls`.
-    pub ssl_mode: String,
+    pub(crate) ssl_mode: String,
     /// The CA file's path (with `postgres.tls`), for libpq's sslrootcert.
-    pub ssl_root_cert: String,
+    pub(crate) ssl_root_cert: String,
     /// Redis's host (with `redis:`).
-    pub redis_host: String,
+    pub(crate) redis_host: String,
     /// Redis's port (with `redis:`).
-    pub redis_port: String,
+    pub(crate) redis_port: String,
     /// Redis's password, from its Secret (with `redis:`).
-    pub redis_password: String,
+    pub(crate) redis_password: String,
     /// `redis://:password@host:port/0`, composed by Kubernetes (with `redis:`); null to omit.
     #[serde(default = "defaults::redis_url")]
-    pub redis_url: Option<String>,
+    pub(crate) redis_url: Option<String>,
 }

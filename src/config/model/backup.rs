@@ -45,24 +45,24 @@ pub struct Backup {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct S3 {
     /// The bucket's name, as S3 allows it (3-63 characters: a-z, 0-9, `.` and `-`).
-    pub bucket: String,
+    pub(crate) bucket: String,
     /// The S3 endpoint: an https URL (statefulset, cloudnativepg) or a host (percona);
     /// default AWS.
-    pub endpoint: Option<String>,
+    pub(crate) endpoint: Option<String>,
     /// The bucket's region, e.g. eu-central-1; default us-east-1 (statefulset target).
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// The Secret with the credentials: keys ACCESS_KEY_ID and ACCESS_SECRET_KEY (statefulset,
     /// cloudnativepg; percona reads pgBackRest's s3.conf from it).
-    pub secret: String,
+    pub(crate) secret: String,
     /// The folder in the bucket; default: the config's `name`.
-    pub prefix: Option<String>,
+    pub(crate) prefix: Option<String>,
     /// The former name of `prefix`; still read.
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
     /// Allow an `http://` endpoint (an object store inside the cluster); default false.
     #[serde(default)]
-    pub allow_http: bool,
+    pub(crate) allow_http: bool,
     /// The uploader's image (statefulset target): rclone, pinned; default rclone/rclone:1.60.1.
-    pub image: Option<String>,
+    pub(crate) image: Option<String>,
 }
 
 /// The drill: restore the newest dump into a scratch database on a schedule, and check it.
@@ -70,7 +70,7 @@ pub(crate) struct S3 {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Drill {
     /// 5-field cron or @daily/@weekly/...; e.g. "0 5 * * 0" for 05:00 on Sundays.
-    pub schedule: String,
+    pub(crate) schedule: String,
 }
 
 /// How a custom-format dump is compressed.
@@ -107,9 +107,9 @@ pub(crate) enum BackupFormat {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub(crate) struct BackupStorage {
     /// The backup volume's size (default 5Gi).
-    pub size: String,
+    pub(crate) size: String,
     /// Its StorageClass; unset = the cluster's default.
-    pub class: Option<String>,
+    pub(crate) class: Option<String>,
     /// An existing PVC to write the dumps to, instead of `<name>-backup`.
-    pub claim: Option<String>,
+    pub(crate) claim: Option<String>,
 }

@@ -81,23 +81,23 @@ pub(crate) enum Target {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub(crate) struct Pod {
     /// Added to the pod template's annotations (e.g. a log shipper's or a mesh's).
-    pub annotations: StringMap,
+    pub(crate) annotations: StringMap,
     /// Added to the pod template's labels; the selector's labels are pgstate's.
-    pub labels: StringMap,
+    pub(crate) labels: StringMap,
     /// Secrets of type kubernetes.io/dockerconfigjson to pull the images with, by name.
-    pub image_pull_secrets: Vec<String>,
+    pub(crate) image_pull_secrets: Vec<String>,
     /// A PriorityClass that exists in the cluster, e.g. a high one for the database.
-    pub priority_class_name: Option<String>,
+    pub(crate) priority_class_name: Option<String>,
     /// An existing ServiceAccount; default: the namespace's `default`.
-    pub service_account_name: Option<String>,
+    pub(crate) service_account_name: Option<String>,
     /// Mount the service account's API token; off unless asked (the pods never call the API).
-    pub automount_service_account_token: Option<bool>,
+    pub(crate) automount_service_account_token: Option<bool>,
     /// Seconds a stopping pod gets before it is killed; database default 60 (a fast
     /// shutdown gets all of it but 10 s), Kubernetes' 30 elsewhere.
-    pub termination_grace_period_seconds: Option<i64>,
+    pub(crate) termination_grace_period_seconds: Option<i64>,
     /// Size of the in-memory /dev/shm of the database pod (PostgreSQL's parallel queries use
     /// it); default 256Mi. It counts against the memory limit.
-    pub shm_size: Option<String>,
+    pub(crate) shm_size: Option<String>,
 }
 
 /// Where the password comes from: exactly one of `secret`, `fromEnv`, `value`. `fromEnv` reads
@@ -106,13 +106,13 @@ pub(crate) struct Pod {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Password {
     /// An existing Secret that holds the password.
-    pub secret: Option<String>,
+    pub(crate) secret: Option<String>,
     /// The key of that Secret (default `password`).
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
     /// An environment variable read at render time; pgstate renders the Secret with its value.
-    pub from_env: Option<String>,
+    pub(crate) from_env: Option<String>,
     /// The password in plain text (allowed, but `pgstate check` warns: PGS001).
-    pub value: Option<String>,
+    pub(crate) value: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
@@ -144,43 +144,43 @@ impl AccessMode {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub(crate) struct Resources {
     /// What the scheduler reserves.
-    pub requests: ResourceList,
+    pub(crate) requests: ResourceList,
     /// What the container may use at most.
-    pub limits: ResourceList,
+    pub(crate) limits: ResourceList,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub(crate) struct ResourceList {
     /// A CPU quantity, e.g. 250m or 1.
-    pub cpu: Option<String>,
+    pub(crate) cpu: Option<String>,
     /// A memory quantity, e.g. 512Mi.
-    pub memory: Option<String>,
+    pub(crate) memory: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub(crate) struct Probes {
     /// When the pod gets traffic (default every 5 s).
-    pub readiness: ProbeTiming,
+    pub(crate) readiness: ProbeTiming,
     /// When the container is restarted (default every 10 s).
-    pub liveness: ProbeTiming,
+    pub(crate) liveness: ProbeTiming,
     /// How long initdb or crash recovery may take before the other probes start (default 5
     /// minutes).
-    pub startup: ProbeTiming,
+    pub(crate) startup: ProbeTiming,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub(crate) struct ProbeTiming {
     /// Seconds before the first probe.
-    pub initial_delay_seconds: Option<i64>,
+    pub(crate) initial_delay_seconds: Option<i64>,
     /// Seconds between probes.
-    pub period_seconds: Option<i64>,
+    pub(crate) period_seconds: Option<i64>,
     /// Seconds a probe may take.
-    pub timeout_seconds: Option<i64>,
+    pub(crate) timeout_seconds: Option<i64>,
     /// Failures in a row that count.
-    pub failure_threshold: Option<i64>,
+    pub(crate) failure_threshold: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -216,9 +216,9 @@ impl ServiceType {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub(crate) struct Pooler {
     /// pgBouncer instances.
-    pub replicas: i64,
+    pub(crate) replicas: i64,
     /// `session` (the default) or `transaction` pooling.
-    pub mode: PoolMode,
+    pub(crate) mode: PoolMode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
@@ -243,13 +243,13 @@ impl PoolMode {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct External {
     /// Its DNS name, e.g. shop.abc123.eu-central-1.rds.amazonaws.com.
-    pub host: String,
+    pub(crate) host: String,
     /// Default: `postgres.port`.
-    pub port: Option<i64>,
+    pub(crate) port: Option<i64>,
     /// libpq's sslmode for the app (default `require`): `DB_SSLMODE` and `?sslmode=` in
     /// `DATABASE_URL`.
     #[serde(default)]
-    pub ssl_mode: SslMode,
+    pub(crate) ssl_mode: SslMode,
 }
 
 /// libpq's `sslmode`.
@@ -284,12 +284,12 @@ impl SslMode {
 pub(crate) struct Lint {
     /// Finding ids allowed in this config: a list (`[PGS005]`), or a map from id to the reason
     /// (`{PGS005: "a throwaway test cluster"}`).
-    pub allow: Allowed,
+    pub(crate) allow: Allowed,
 }
 
 /// Allowed finding ids, each with its reason when one was given.
 #[derive(Debug, Clone, Default, Serialize)]
-pub(crate) struct Allowed(pub BTreeMap<String, Option<String>>);
+pub(crate) struct Allowed(pub(crate) BTreeMap<String, Option<String>>);
 
 impl<'de> Deserialize<'de> for Allowed {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

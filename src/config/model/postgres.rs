@@ -81,13 +81,13 @@ pub(crate) struct Tls {
     /// The `kubernetes.io/tls` Secret with `tls.crt`, `tls.key` and `ca.crt`; default
     /// `<name>-tls`. With `issuer`, the Secret cert-manager writes.
     #[serde(default)]
-    pub secret: Option<String>,
+    pub(crate) secret: Option<String>,
     /// Render a cert-manager Certificate for the Services' names, signed by this issuer.
     #[serde(default)]
-    pub issuer: Option<Issuer>,
+    pub(crate) issuer: Option<Issuer>,
     /// Remote connections without TLS are refused (pg_hba `hostssl` only); default true.
     #[serde(default = "defaults::yes")]
-    pub required: bool,
+    pub(crate) required: bool,
 }
 
 /// A cert-manager issuer: `Issuer` (in the config's namespace) or `ClusterIssuer`.
@@ -95,13 +95,13 @@ pub(crate) struct Tls {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Issuer {
     /// The issuer's name.
-    pub name: String,
+    pub(crate) name: String,
     /// `Issuer` (in the config's namespace) or `ClusterIssuer`.
     #[serde(default)]
-    pub kind: IssuerKind,
+    pub(crate) kind: IssuerKind,
     /// The API group of an external issuer; default cert-manager.io.
     #[serde(default)]
-    pub group: Option<String>,
+    pub(crate) group: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema, Default)]
@@ -125,17 +125,17 @@ impl IssuerKind {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct HbaRule {
     #[serde(rename = "type")]
-    pub kind: HbaType,
+    pub(crate) kind: HbaType,
     /// A database name, or `all`.
     #[serde(default = "defaults::all")]
-    pub database: String,
+    pub(crate) database: String,
     /// A role name, or `all`.
     #[serde(default = "defaults::all")]
-    pub user: String,
+    pub(crate) user: String,
     /// An IP address range in CIDR form (10.0.0.0/8, fd00::/8), or `all`; not for `local`.
     #[serde(default)]
-    pub address: Option<String>,
-    pub method: HbaMethod,
+    pub(crate) address: Option<String>,
+    pub(crate) method: HbaMethod,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -199,33 +199,33 @@ fn setting_values(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub(crate) struct Metrics {
     /// Turn the exporter on.
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// The postgres_exporter image (tag or digest required).
-    pub image: String,
+    pub(crate) image: String,
     /// The exporter's port: container port and client Service port `metrics`; must differ from
     /// `postgres.port`.
-    pub port: i64,
+    pub(crate) port: i64,
     /// Also render a prometheus-operator ServiceMonitor for the client Service's metrics port.
-    pub service_monitor: bool,
+    pub(crate) service_monitor: bool,
     /// The exporter container's requests and limits (default requests 10m/32Mi, limits 200m/128Mi).
-    pub resources: Resources,
+    pub(crate) resources: Resources,
 }
 
 /// `postgres.initSql`: a SQL string, or `{sql, files}` with files relative to the config file.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct InitSql {
-    pub sql: Option<String>,
-    pub files: Vec<InitFile>,
+    pub(crate) sql: Option<String>,
+    pub(crate) files: Vec<InitFile>,
 }
 
 /// One SQL file of `initSql.files`: its path as written, and its text once read.
 #[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
 pub(crate) struct InitFile {
-    pub path: String,
+    pub(crate) path: String,
     #[serde(skip)]
-    pub text: Option<String>,
+    pub(crate) text: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for InitSql {
@@ -297,19 +297,19 @@ impl JsonSchema for InitSql {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub(crate) struct Storage {
     /// A Kubernetes quantity, e.g. 10Gi (`1GB` is an error that suggests `1Gi`).
-    pub size: String,
+    pub(crate) size: String,
     /// The StorageClass; unset = the cluster's default.
-    pub class: Option<String>,
+    pub(crate) class: Option<String>,
     /// The volume's access mode.
-    pub access_mode: AccessMode,
+    pub(crate) access_mode: AccessMode,
     /// The claim template's name; the PVC is `<claimName>-<name>-0`.
-    pub claim_name: String,
+    pub(crate) claim_name: String,
     /// Keep the PVC when the StatefulSet is deleted or scaled down
     /// (persistentVolumeClaimRetentionPolicy Retain/Retain).
-    pub retain: bool,
+    pub(crate) retain: bool,
     /// `{node, path}`: also render a local PersistentVolume on that node, pre-bound to the PVC (for
     /// clusters without a provisioner).
-    pub local: Option<LocalVolume>,
+    pub(crate) local: Option<LocalVolume>,
 }
 
 /// A node-local disk for clusters without a dynamic provisioner.
@@ -317,7 +317,7 @@ pub(crate) struct Storage {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct LocalVolume {
     /// The node's name, as `kubectl get nodes` shows it.
-    pub node: String,
+    pub(crate) node: String,
     /// The folder on that node; it must exist.
-    pub path: String,
+    pub(crate) path: String,
 }

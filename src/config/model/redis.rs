@@ -11,43 +11,43 @@ use crate::config::defaults;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Redis {
     /// The official image or one like it, with a tag or digest, e.g. redis:7.4-alpine.
-    pub image: String,
+    pub(crate) image: String,
     /// The port Redis listens on and its Service exposes.
     #[serde(default = "defaults::redis_port")]
-    pub port: i64,
+    pub(crate) port: i64,
     /// Exactly one of secret, fromEnv, value; by default Secret `<name>-redis`, key password.
     #[serde(default)]
-    pub password: Password,
+    pub(crate) password: Password,
     /// The data volume (claim `data-<name>-redis-0`).
     #[serde(default)]
-    pub storage: RedisStorage,
+    pub(crate) storage: RedisStorage,
     /// Redis's memory cap, in Redis units (512mb, 1gb, 100000000); by default three quarters
     /// of the memory limit.
     #[serde(default)]
-    pub max_memory: Option<String>,
+    pub(crate) max_memory: Option<String>,
     /// What Redis does at maxMemory: noeviction (writes fail; the default), allkeys-lru, ...
     #[serde(default)]
-    pub eviction_policy: Option<String>,
+    pub(crate) eviction_policy: Option<String>,
     /// The append-only file: every write logged, replayed on start.
     #[serde(default = "defaults::yes")]
-    pub append_only: bool,
+    pub(crate) append_only: bool,
     /// Requests and limits (default requests 100m/256Mi, limits 1/1Gi).
     #[serde(default)]
-    pub resources: Resources,
+    pub(crate) resources: Resources,
     /// Startup, readiness and liveness timings; the command is an authenticated `redis-cli ping`.
     #[serde(default)]
-    pub probes: Probes,
+    pub(crate) probes: Probes,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub(crate) struct RedisStorage {
     /// A Kubernetes quantity (default 1Gi).
-    pub size: String,
+    pub(crate) size: String,
     /// The StorageClass; unset = the cluster's default.
-    pub class: Option<String>,
+    pub(crate) class: Option<String>,
     /// The volume's access mode.
-    pub access_mode: AccessMode,
+    pub(crate) access_mode: AccessMode,
     /// Keep the PVC when the StatefulSet is deleted or scaled down.
-    pub retain: bool,
+    pub(crate) retain: bool,
 }
