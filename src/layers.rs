@@ -11,8 +11,7 @@ const STAGES: &[&str] = &[
     "cli", "yaml", "pool", "error",
 ];
 
-/// Everything but `run`: what `run` and a command body (bitnami is the body of
-/// `init --from-bitnami`) may name.
+/// Everything but `run`: what `run` and a command body may name.
 const COMMANDS: &[&str] = &[
     "commands", "bitnami", "pipeline", "select", "collide", "output", "drift", "manifest",
     "readback", "render", "config", "cli", "yaml", "pool", "error",
@@ -23,7 +22,8 @@ const COMMANDS: &[&str] = &[
 const RULES: &[(&str, &[&str])] = &[
     ("run", COMMANDS),
     ("commands", COMMANDS),
-    ("bitnami", COMMANDS),
+    // The Bitnami conversion and the body of `init --from-bitnami`, below `commands/init.rs`.
+    ("bitnami", STAGES),
     ("pipeline", STAGES),
     ("select", STAGES),
     ("collide", STAGES),

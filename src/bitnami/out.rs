@@ -64,7 +64,7 @@ impl Config {
 
     /// The config text (schema line, header, keys) and the SQL files.
     pub(super) fn finish(&self, values_name: &str) -> (String, Vec<(String, String)>) {
-        let mut text = String::from(crate::commands::init::SCHEMA_LINE);
+        let mut text = String::from(crate::config::model::SCHEMA_LINE);
         let _ = writeln!(
             text,
             "# Written by `pgstate init --from-bitnami {values_name}` from a Bitnami PostgreSQL chart's\n# values. The comments name the values key each setting came from; what has no equivalent\n# was listed when this was written. Moving the data: docs/from-bitnami.md."

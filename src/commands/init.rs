@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use crate::cli::InitArgs;
+use crate::config::model::SCHEMA_LINE;
 use crate::error::Error;
 use crate::{config, output};
 
@@ -50,9 +51,6 @@ fn shell_word(word: &str) -> String {
         format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
-
-/// The schema line editors read (yaml-language-server), written first in every `init` config.
-pub(crate) const SCHEMA_LINE: &str = "# yaml-language-server: $schema=pgstate.schema.json\n# (write the schema beside this file with: pgstate schema > pgstate.schema.json)\n";
 
 /// A commented starting config for a preset; it renders as it is.
 pub(crate) fn init_config(preset: crate::cli::Preset) -> String {

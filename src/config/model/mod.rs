@@ -23,7 +23,7 @@ pub(crate) use postgres::{
     HbaMethod, HbaRule, HbaType, InitSql, LocalVolume, Metrics, Postgres, Storage,
 };
 pub(crate) use redis::{Redis, RedisStorage};
-pub(crate) use schema::schema;
+pub(crate) use schema::{SCHEMA_LINE, schema};
 
 pub(crate) type StringMap = BTreeMap<String, String>;
 

@@ -1,6 +1,10 @@
-//! The JSON Schema of a config file, from the types, with the reader's leniencies.
+//! The JSON Schema of a config file, from the types, with the reader's leniencies; and the line
+//! that points an editor at it.
 
 use super::Config;
+
+/// The schema line editors read (yaml-language-server), written first in every `init` config.
+pub(crate) const SCHEMA_LINE: &str = "# yaml-language-server: $schema=pgstate.schema.json\n# (write the schema beside this file with: pgstate schema > pgstate.schema.json)\n";
 
 /// The JSON Schema of a config file, for editors and CI: the types' schema, plus
 /// `environments` (taken out before the config is typed, so not a field of [`Config`]): a map
