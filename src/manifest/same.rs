@@ -6,8 +6,9 @@
 //! the template's output. [`reproduces`] instead drives the typed object's `Serialize` against
 //! the printed value as a serde `Serializer` that compares as it goes: every key and item the
 //! template printed must come out of the type unchanged, keys the type adds are ignored, and
-//! nothing is allocated (map keys are looked up as they are serialized). It answers only "yes, reproduced"; whenever it says no, the caller takes
-//! the slow path that builds the tree and names the first differing path.
+//! nothing is allocated (map keys are looked up as they are serialized). It answers only "yes,
+//! reproduced"; whenever it says no, the caller takes the slow path that builds the tree and
+//! names the first differing path.
 //!
 //! Over 500 lines because a serde `Serializer` has one method per data-model type; its tests
 //! start at the `#[cfg(test)]` module below.
