@@ -15,7 +15,7 @@ use crate::cli::{UpgradeArgs, UpgradeMethod};
 use crate::config::defaults::{self, JOB_RESOURCES, ResolvedResources};
 use crate::config::image::postgres_major;
 use crate::config::model::{Config, Target};
-use crate::config::names::PASSWORD_FILE;
+use crate::config::paths::{BACKUP_DIR, PASSWORD_FILE};
 use crate::config::vars::Vars;
 use crate::error::Error;
 use crate::pipeline::{self, Document};
@@ -340,18 +340,14 @@ fn statefulset(
                 .unwrap_or_else(|| config.postgres.image.clone());
             let mut dumper = base("dump", image.clone(), true);
             network_env(&mut dumper);
-            dumper
-                .env
-                .push(var("BACKUP_DIR", render::backup::BACKUP_DIR));
+            dumper.env.push(var("BACKUP_DIR", BACKUP_DIR));
             dumper.env.push(var("DUMP", &dump));
             dumper.env.extend(majors_env());
             dumper.backups = Some(backup.claim.clone());
             jobs.push(dumper);
             let mut restore = base("restore", image, false);
             data_env(&mut restore);
-            restore
-                .env
-                .push(var("BACKUP_DIR", render::backup::BACKUP_DIR));
+            restore.env.push(var("BACKUP_DIR", BACKUP_DIR));
             restore.env.push(var("DUMP", &dump));
             if let Some(a) = initdb_args {
                 restore.env.push(var("INITDB_ARGS", a));

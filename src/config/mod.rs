@@ -16,6 +16,7 @@ pub(crate) mod model;
 pub(crate) mod names;
 pub mod node;
 mod overlays;
+pub(crate) mod paths;
 pub(crate) mod units;
 pub mod validate;
 pub mod vars;

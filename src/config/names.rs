@@ -1,18 +1,8 @@
-//! The names pgstate derives from a config (Secrets, roles, Redis, the target) and the paths
-//! it mounts them at: decided once here, for the validation and the view alike.
+//! The names pgstate derives from a config (Secrets, roles, Redis, the target): decided once
+//! here, for the validation and the view alike (the folders they are mounted at are in
+//! paths.rs).
 
 use super::model::{Config, Target};
-
-/// `/etc/pgstate`, spelt once for [`SECRET_DIR`] and the files in it.
-macro_rules! secret_dir {
-    () => {
-        "/etc/pgstate"
-    };
-}
-
-/// Where the password file is mounted in every container that needs it.
-pub(crate) const SECRET_DIR: &str = secret_dir!();
-pub(crate) const PASSWORD_FILE: &str = concat!(secret_dir!(), "/password");
 
 /// The key of the credentials Secret that holds the app role's password.
 pub(crate) const APP_PASSWORD_KEY: &str = "app-password";

@@ -4,12 +4,13 @@
 use serde::Serialize;
 
 use super::context::{EnvVar, Map, PodView, Secret, SecretRef, literal, pod_view};
-use super::postgres_files::{TLS_DIR, tls_secret};
+use super::postgres_files::tls_secret;
 use super::targets;
 use super::workload::{HttpGet, Probe, labels};
 use crate::config::defaults::{APP_RESOURCES, ResolvedResources, resolve_resources};
 use crate::config::model::{App, Config, SslMode, Target};
 use crate::config::names::{APP_PASSWORD_KEY, app_role_name};
+use crate::config::paths::TLS_DIR;
 
 /// One connection value: written into the app's variables, or read from a Secret's key.
 #[derive(Debug, Serialize)]

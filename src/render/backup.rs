@@ -8,10 +8,7 @@ use super::postgres_files::TlsView;
 use super::workload::labels;
 use crate::config::defaults::{JOB_RESOURCES, ResolvedResources, resolve_resources};
 use crate::config::model::{BackupFormat, Config, SslMode};
-use crate::config::names::PASSWORD_FILE;
-
-/// Where the backup volume is mounted in the backup and restore containers.
-pub(crate) const BACKUP_DIR: &str = "/backups";
+use crate::config::paths::{BACKUP_DIR, PASSWORD_FILE, S3_CREDENTIALS_DIR, TMP_DIR};
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Backup {
@@ -56,8 +53,6 @@ pub(crate) struct Drill {
 
 /// The uploader's default image: rclone, the version whose commands the tests run.
 pub(crate) const RCLONE_IMAGE: &str = "rclone/rclone:1.60.1";
-/// Where the S3 Secret's keys are mounted in the upload and download steps.
-pub(crate) const S3_CREDENTIALS_DIR: &str = "/etc/pgstate-s3";
 /// pg_restore's parallel jobs in the restore Job and the drill.
 pub(crate) const RESTORE_JOBS: &str = "4";
 
@@ -86,7 +81,7 @@ fn backup_s3(config: &Config, b: &crate::config::model::Backup) -> Option<Backup
         lit("S3_BUCKET", &s3.bucket),
         lit("S3_PREFIX", &folder),
         lit("S3_CREDENTIALS", S3_CREDENTIALS_DIR),
-        lit("HOME", "/tmp"),
+        lit("HOME", TMP_DIR),
         lit("RCLONE_CONFIG_PGSTATE_TYPE", "s3"),
         lit(
             "RCLONE_CONFIG_PGSTATE_PROVIDER",

@@ -7,24 +7,8 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::config::model::Config;
+use crate::config::paths::{HBA_DIR, OWN_MOUNTS};
 use crate::config::validate::boundary as rules;
-use crate::render::{backup, postgres, postgres_files, redis, workload};
-
-/// Where pgstate itself mounts volumes: its own folders, fine even under system folders.
-const OWN_MOUNTS: &[&str] = &[
-    postgres::SOCKET_DIR,
-    workload::TMP_DIR,
-    postgres::SHM_DIR,
-    crate::config::names::SECRET_DIR,
-    postgres_files::APP_SECRET_DIR,
-    postgres_files::TLS_DIR,
-    postgres_files::HBA_DIR,
-    backup::S3_CREDENTIALS_DIR,
-    postgres_files::INITDB_DIR,
-    redis::REDIS_SECRET_DIR,
-    redis::REDIS_CONF_DIR,
-    redis::REDIS_RUN_DIR,
-];
 
 /// Variables pgstate gives the database container itself (the others come from the config).
 use crate::config::validate::postgres::GENERATED_PG_ENV as OWN_DATABASE_ENV;
@@ -152,8 +136,7 @@ fn command_breaches(config: &Config, words: &[&str], found: &mut Vec<String>) {
                 continue;
             };
             // pgstate's own pg_hba.conf.
-            let own = key == "hba_file"
-                && value == format!("{}/pg_hba.conf", postgres_files::HBA_DIR).as_str();
+            let own = key == "hba_file" && value == format!("{}/pg_hba.conf", HBA_DIR).as_str();
             let allowed = own
                 || config
                     .postgres

@@ -13,17 +13,14 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use super::app::{AppView, Connection, app_view};
-use super::backup::{BACKUP_DIR, Backup};
+use super::backup::Backup;
 use super::postgres::{MetricsView, metrics_view};
-use super::postgres_files::{
-    APP_SECRET_DIR, AppRole, HBA_DIR, HbaView, Initdb, TlsView, hba_text, initdb, tls_view,
-};
+use super::postgres_files::{AppRole, HbaView, Initdb, TlsView, hba_text, initdb, tls_view};
 use super::targets::{self, Cnpg, ExternalView, Percona};
 use super::workload::{Policy, UID, Workload, labels, selector};
 use crate::config::model::{Config, Password, Target};
-use crate::config::names::{
-    APP_PASSWORD_KEY, PASSWORD_FILE, app_role_name, credentials_secret, target_name,
-};
+use crate::config::names::{APP_PASSWORD_KEY, app_role_name, credentials_secret, target_name};
+use crate::config::paths::{APP_SECRET_DIR, BACKUP_DIR, HBA_DIR, PASSWORD_FILE};
 use crate::config::vars::Vars;
 
 pub(crate) type Map = BTreeMap<String, String>;

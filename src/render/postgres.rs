@@ -6,19 +6,21 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::context::{EnvVar, Map, PodView, Secret, Storage, literal};
-use super::postgres_files::{
-    APP_SECRET_DIR, AppRole, HBA_DIR, HbaView, Initdb, TlsView, settings_with_preload,
-};
+use super::postgres_files::{AppRole, HbaView, Initdb, TlsView, settings_with_preload};
 use super::workload::{
-    self, CONFIG_MODE, Claim, ClientService, Command, Container, HttpGet, Mount, Peer, Policy,
-    PolicyRule, Port, Probe, ProbeDefaults, SECRET_MODE, TMP_DIR, UID, Volume, Workload,
+    self, Claim, ClientService, Command, Container, HttpGet, Mount, Peer, Policy, PolicyRule, Port,
+    Probe, ProbeDefaults, UID, Volume, Workload,
 };
 use crate::config::defaults::{
     DATABASE_GRACE_SECONDS, METRICS_RESOURCES, POSTGRES_RESOURCES, SHM_SIZE, STOP_MARGIN,
     resolve_resources,
 };
 use crate::config::model::{Config, Target};
-use crate::config::names::{APP_PASSWORD_KEY, PASSWORD_FILE, SECRET_DIR};
+use crate::config::names::APP_PASSWORD_KEY;
+use crate::config::paths::{
+    APP_SECRET_DIR, CONFIG_MODE, HBA_DIR, PASSWORD_FILE, SECRET_DIR, SECRET_MODE, SHM_DIR,
+    SOCKET_DIR, TLS_MODE, TMP_DIR,
+};
 
 /// The postgres container's probes' default timings: startup, readiness, liveness.
 const PROBES: [ProbeDefaults; 3] = [
@@ -29,13 +31,6 @@ const PROBES: [ProbeDefaults; 3] = [
 /// The size of the socket folder and of /tmp in the database pod.
 const RUN_SIZE: &str = "16Mi";
 const TMP_SIZE: &str = "256Mi";
-/// Where the postgres image keeps its socket.
-pub(crate) const SOCKET_DIR: &str = "/var/run/postgresql";
-/// The database pod's in-memory shared memory folder.
-pub(crate) const SHM_DIR: &str = "/dev/shm";
-/// `defaultMode` 0640 of the TLS Secret: PostgreSQL accepts a key owned by root with group
-/// fsGroup and this mode.
-const TLS_MODE: i64 = 0o640;
 
 /// What the database's workload is made of, decided by `Context::new` for the other objects
 /// too.

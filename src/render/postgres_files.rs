@@ -7,13 +7,8 @@ use serde::Serialize;
 use super::context::Map;
 use crate::config::model::{Config, Target};
 use crate::config::names::app_role_name;
+use crate::config::paths::{INITDB_DIR, TLS_DIR};
 
-/// Where the database container finds the whole credentials Secret (the app role's password).
-pub(crate) const APP_SECRET_DIR: &str = "/etc/pgstate-app";
-/// Where the server's certificate, key and CA are mounted (the CA alone in the clients).
-pub(crate) const TLS_DIR: &str = "/etc/pgstate-tls";
-/// Where the rendered pg_hba.conf is mounted.
-pub(crate) const HBA_DIR: &str = "/etc/pgstate-hba";
 /// The init script that sets the passwords and the app role (see templates/partials/roles.sh).
 pub(crate) const ROLES_SCRIPT: &str = "99-pgstate-roles.sh";
 
@@ -76,8 +71,6 @@ pub(crate) struct Script {
 pub(crate) const ROLES_SH: &str = include_str!("../../templates/partials/roles.sh");
 /// The script that creates pg_stat_statements in the app's database.
 pub(crate) const STATEMENTS_SQL: &str = "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n";
-/// Where the postgres image's entrypoint looks for scripts to run on an empty data directory.
-pub(crate) const INITDB_DIR: &str = "/docker-entrypoint-initdb.d";
 
 /// The libraries of `shared_preload_libraries`: the user's, then pg_stat_statements when
 /// `statements` is on; each once.

@@ -19,20 +19,15 @@ use super::workload::{
 use crate::config::defaults::{REDIS_RESOURCES, ResolvedResources, resolve_resources};
 use crate::config::model::{Config, Redis};
 use crate::config::names::redis_name;
+use crate::config::paths::{
+    REDIS_CONF_DIR, REDIS_DATA_DIR, REDIS_RUN_DIR, REDIS_SECRET_DIR, TMP_DIR,
+};
 use crate::config::units::{parse_quantity, parse_redis_memory};
 use crate::config::vars::Vars;
 
 /// Redis runs as pgstate's high UID, like the database: redis-server needs no passwd entry,
 /// and the volumes are writable through the matching fsGroup.
 pub(crate) const REDIS_UID: i64 = workload::UID;
-/// Where the Redis password file is mounted.
-pub(crate) const REDIS_SECRET_DIR: &str = "/etc/pgstate-redis";
-/// Where the rendered redis.conf (without the password) is mounted.
-pub(crate) const REDIS_CONF_DIR: &str = "/etc/redis";
-/// The memory-backed folder the start script writes the complete redis.conf to.
-pub(crate) const REDIS_RUN_DIR: &str = "/run/redis";
-/// Where Redis keeps its data (the volume).
-pub(crate) const REDIS_DATA_DIR: &str = "/data";
 /// The pod's grace period, written out (Kubernetes' default).
 const GRACE_SECONDS: i64 = 30;
 /// The probes' default timings: startup, readiness, liveness.
@@ -163,7 +158,7 @@ pub(crate) fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
             Mount::new("data", REDIS_DATA_DIR, false),
             Mount::new("config", REDIS_CONF_DIR, true),
             Mount::new("run", REDIS_RUN_DIR, false),
-            Mount::new("tmp", workload::TMP_DIR, false),
+            Mount::new("tmp", TMP_DIR, false),
             Mount::new("credentials", REDIS_SECRET_DIR, true),
         ],
     };

@@ -10,16 +10,11 @@ use serde::Serialize;
 use super::context::{EnvVar, Map, PodView};
 use crate::config::defaults::ResolvedResources;
 use crate::config::model::{Config, ProbeTiming};
+use crate::config::paths::SECRET_MODE;
 
 /// The UID, GID and fsGroup every pgstate container runs as: high enough that it is no
 /// host user, and any UID works with the postgres image (its entrypoint fakes a passwd entry).
 pub(crate) const UID: i64 = 10001;
-/// Every pgstate container's writable /tmp (its root file system is read-only).
-pub(crate) const TMP_DIR: &str = "/tmp";
-/// `defaultMode` 0440 of a Secret volume: readable by the pod's group (fsGroup) only.
-pub(crate) const SECRET_MODE: i64 = 0o440;
-/// `defaultMode` 0444 of a ConfigMap volume whose files the container only reads.
-pub(crate) const CONFIG_MODE: i64 = 0o444;
 
 /// One StatefulSet workload: what its objects print.
 #[derive(Debug, Serialize)]

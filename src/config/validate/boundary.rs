@@ -100,7 +100,7 @@ const NODE_FOLDERS: &[&str] = &[
 const SYSTEM_HOST_ROOTS: &[&str] = &["/", "/var", "/var/lib", "/home", "/opt", "/srv", "/mnt"];
 
 /// A container's folders beyond the system's: the image's init scripts, which pgstate mounts.
-const CONTAINER_FOLDERS: &[&str] = &["/docker-entrypoint-initdb.d"];
+const CONTAINER_FOLDERS: &[&str] = &[crate::config::paths::INITDB_DIR];
 
 /// Why `path` is not a plain absolute path: relative, a `.` or `..` part, an empty part (`//`),
 /// or characters other than letters, digits and `._-/`.

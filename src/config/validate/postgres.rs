@@ -99,12 +99,7 @@ pub(super) fn postgres(c: &mut Checker<'_>, config: &Config, vars: &dyn Vars) {
             );
         }
     }
-    for reserved in [
-        "/var/run/postgresql",
-        "/tmp",
-        "/dev/shm",
-        crate::config::names::SECRET_DIR,
-    ] {
+    for reserved in crate::config::paths::DATABASE_MOUNTS {
         if pg.mount_path.trim_end_matches('/') == reserved {
             c.value(
                 &["postgres", "mountPath"],
