@@ -15,12 +15,17 @@ use serde::Serialize;
 use super::app::{AppView, Connection, app_view};
 use super::backup::Backup;
 use super::postgres::{MetricsView, metrics_view};
-use super::postgres_files::{AppRole, HbaView, Initdb, TlsView, hba_text, initdb, tls_view};
+use super::postgres_files::{
+    AppRole, HbaView, Initdb, ROLES_SCRIPT, TlsView, hba_text, initdb, tls_view,
+};
 use super::targets::{self, Cnpg, ExternalView, Percona};
 use super::workload::{Policy, UID, Workload, labels, selector};
 use crate::config::model::{Config, Password, Target};
 use crate::config::names::{APP_PASSWORD_KEY, app_role_name, credentials_secret, target_name};
-use crate::config::paths::{APP_SECRET_DIR, BACKUP_DIR, HBA_DIR, PASSWORD_FILE};
+use crate::config::paths::{
+    APP_SECRET_DIR, BACKUP_DIR, CONFIG_MODE, HBA_DIR, INITDB_DIR, PASSWORD_FILE,
+    S3_CREDENTIALS_DIR, SECRET_DIR, SECRET_MODE, SOCKET_DIR, TMP_DIR,
+};
 use crate::config::vars::Vars;
 
 pub(crate) type Map = BTreeMap<String, String>;
@@ -64,7 +69,33 @@ pub(crate) struct Context {
     pub(crate) app_policy: bool,
     pub(crate) password_file: &'static str,
     pub(crate) backup_dir: &'static str,
+    pub(crate) paths: &'static Paths,
 }
+
+/// The folders and volume modes that templates and scripts name, the same for every config.
+#[derive(Debug, Serialize)]
+pub(crate) struct Paths {
+    pub(crate) secret_dir: &'static str,
+    pub(crate) s3_dir: &'static str,
+    pub(crate) tmp_dir: &'static str,
+    pub(crate) socket_dir: &'static str,
+    pub(crate) initdb_dir: &'static str,
+    /// The init script's file name in `initdb_dir`.
+    pub(crate) roles_script: &'static str,
+    pub(crate) secret_mode: i64,
+    pub(crate) config_mode: i64,
+}
+
+pub(crate) const PATHS: Paths = Paths {
+    secret_dir: SECRET_DIR,
+    s3_dir: S3_CREDENTIALS_DIR,
+    tmp_dir: TMP_DIR,
+    socket_dir: SOCKET_DIR,
+    initdb_dir: INITDB_DIR,
+    roles_script: ROLES_SCRIPT,
+    secret_mode: SECRET_MODE,
+    config_mode: CONFIG_MODE,
+};
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Components<T> {
@@ -380,6 +411,7 @@ impl Context {
             app_policy: config.network_policy && config.app.is_some(),
             password_file: PASSWORD_FILE,
             backup_dir: BACKUP_DIR,
+            paths: &PATHS,
         }
     }
 }

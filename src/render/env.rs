@@ -121,6 +121,10 @@ const SHARED: &[(&str, &str)] = &[
         include_str!("../../templates/partials/dump-check-start.sh"),
     ),
     (
+        "partials/roles.sh",
+        include_str!("../../templates/partials/roles.sh"),
+    ),
+    (
         "partials/start.sh",
         include_str!("../../templates/partials/start.sh"),
     ),
@@ -197,6 +201,7 @@ pub(crate) fn embedded_scripts() -> Vec<String> {
     // prints a value from the config but Redis's port.
     let ctx = minijinja::context! {
         redis => minijinja::context! { port => 0, paths => super::view(&redis::PATHS) },
+        paths => super::view(&super::context::PATHS),
     };
     SHARED
         .iter()

@@ -64,11 +64,13 @@ pub(crate) struct Initdb {
 pub(crate) struct Script {
     pub(crate) key: String,
     pub(crate) text: String,
+    /// The template that prints the text instead (a script that names pgstate's folders).
+    pub(crate) template: Option<&'static str>,
 }
 
 /// The init script that sets the superuser's and the app role's passwords from the mounted
 /// Secret files; the start step runs it again on every later start.
-pub(crate) const ROLES_SH: &str = include_str!("../../templates/partials/roles.sh");
+const ROLES_SH: &str = "partials/roles.sh";
 /// The script that creates pg_stat_statements in the app's database.
 pub(crate) const STATEMENTS_SQL: &str = "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n";
 
@@ -115,6 +117,7 @@ pub(crate) fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
         scripts.push(Script {
             key: "00-pg-stat-statements.sql".into(),
             text: STATEMENTS_SQL.into(),
+            template: None,
         });
     }
     if let Some(init) = &pg.init_sql {
@@ -122,6 +125,7 @@ pub(crate) fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
             scripts.push(Script {
                 key: "10-init.sql".into(),
                 text: sql.clone(),
+                template: None,
             });
         }
         for (i, file) in init.files.iter().enumerate() {
@@ -129,6 +133,7 @@ pub(crate) fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
             scripts.push(Script {
                 key: format!("{}-{base}", 11 + i),
                 text: file.text.clone().unwrap_or_default(),
+                template: None,
             });
         }
     }
@@ -136,7 +141,8 @@ pub(crate) fn initdb(config: &Config, with_statements: bool) -> Option<Initdb> {
     if config.target == Target::Statefulset {
         scripts.push(Script {
             key: ROLES_SCRIPT.into(),
-            text: ROLES_SH.into(),
+            text: String::new(),
+            template: Some(ROLES_SH),
         });
     }
     (!scripts.is_empty()).then(|| Initdb {

@@ -1,6 +1,6 @@
 # pgstate roles: the superuser's and the app role's passwords from the mounted Secret files, and
 # the app role's rights. Sourced by the image's entrypoint on the first start (from
-# /docker-entrypoint-initdb.d) and by the container's start step on every later start, each time
+# {{ paths.initdb_dir }}) and by the container's start step on every later start, each time
 # against a server that listens on its socket only. A password is read by the server itself
 # (pg_read_file) inside a DO block: it is never an argument, a variable or a logged statement.
 # Reads POSTGRES_USER POSTGRES_DB PGPORT PGSTATE_PASSWORD_FILE (the entrypoint unsets
@@ -15,7 +15,7 @@ if [ -n "${PGSTATE_APP_ROLE:-}" ]; then
       "$PGSTATE_APP_PASSWORD_FILE" "$PGSTATE_APP_ROLE" >&2
   fi
 fi
-PGHOST=/var/run/postgresql PGUSER="$POSTGRES_USER" PGDATABASE="$POSTGRES_DB" psql --no-psqlrc --no-password \
+PGHOST={{ paths.socket_dir }} PGUSER="$POSTGRES_USER" PGDATABASE="$POSTGRES_DB" psql --no-psqlrc --no-password \
   --quiet --set=ON_ERROR_STOP=1 --set=superuser_password_file="$PGSTATE_PASSWORD_FILE" \
   --set=app_role="${PGSTATE_APP_ROLE:-}" --set=app_password_file="$pgstate_app_password_file" <<'SQL'
 -- Nothing below may reach the server log with a password in it.

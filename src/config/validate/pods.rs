@@ -6,6 +6,7 @@ use super::resources::quantity;
 use crate::config::defaults::{POSTGRES_RESOURCES, resolve_resources};
 use crate::config::model::{Config, Target};
 use crate::config::names::target_name;
+use crate::config::paths::SHM_DIR;
 use crate::config::units::parse_quantity;
 
 // ---------------------------------------------------------------------------------------------
@@ -154,7 +155,7 @@ fn pod_block(c: &mut Checker<'_>, section: &str, pod: &crate::config::model::Pod
             if parse_quantity(&limit).is_some_and(|l| shm >= l) {
                 c.value(
                     &at("shmSize"),
-                    format!("/dev/shm of {size} would fill the memory limit {limit}"),
+                    format!("{SHM_DIR} of {size} would fill the memory limit {limit}"),
                     "/dev/shm is memory the pod's limit counts; keep it well below the limit (256Mi by default)",
                 );
             }
