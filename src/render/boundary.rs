@@ -136,7 +136,7 @@ fn command_breaches(config: &Config, words: &[&str], found: &mut Vec<String>) {
                 continue;
             };
             // pgstate's own pg_hba.conf.
-            let own = key == "hba_file" && value == format!("{}/pg_hba.conf", HBA_DIR).as_str();
+            let own = key == "hba_file" && value == format!("{HBA_DIR}/pg_hba.conf").as_str();
             let allowed = own
                 || config
                     .postgres

@@ -68,8 +68,8 @@ pub(crate) struct Script {
     pub(crate) template: Option<&'static str>,
 }
 
-/// The init script that sets the superuser's and the app role's passwords from the mounted
-/// Secret files; the start step runs it again on every later start.
+/// The template of the init script that sets the superuser's and the app role's passwords
+/// from the mounted Secret files; the start step runs it again on every later start.
 const ROLES_SH: &str = "partials/roles.sh";
 /// The script that creates pg_stat_statements in the app's database.
 pub(crate) const STATEMENTS_SQL: &str = "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n";
