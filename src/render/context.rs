@@ -23,8 +23,8 @@ use super::workload::{Policy, UID, Workload, labels, selector};
 use crate::config::model::{Config, Password, Target};
 use crate::config::names::{APP_PASSWORD_KEY, app_role_name, credentials_secret, target_name};
 use crate::config::paths::{
-    APP_SECRET_DIR, BACKUP_DIR, CONFIG_MODE, HBA_DIR, INITDB_DIR, PASSWORD_FILE,
-    S3_CREDENTIALS_DIR, SECRET_DIR, SECRET_MODE, SOCKET_DIR, TMP_DIR,
+    APP_SECRET_DIR, BACKUP_DIR, CONFIG_MODE, HBA_DIR, INITDB_DIR, S3_CREDENTIALS_DIR, SECRET_DIR,
+    SECRET_MODE, SOCKET_DIR, TMP_DIR,
 };
 use crate::config::vars::Vars;
 
@@ -67,8 +67,6 @@ pub(crate) struct Context {
     pub(crate) hba: Option<HbaView>,
     /// Whether the app gets its own NetworkPolicy (every target).
     pub(crate) app_policy: bool,
-    pub(crate) password_file: &'static str,
-    pub(crate) backup_dir: &'static str,
     pub(crate) paths: &'static Paths,
 }
 
@@ -77,6 +75,7 @@ pub(crate) struct Context {
 pub(crate) struct Paths {
     pub(crate) secret_dir: &'static str,
     pub(crate) s3_dir: &'static str,
+    pub(crate) backup_dir: &'static str,
     pub(crate) tmp_dir: &'static str,
     pub(crate) socket_dir: &'static str,
     pub(crate) initdb_dir: &'static str,
@@ -89,6 +88,7 @@ pub(crate) struct Paths {
 pub(crate) const PATHS: Paths = Paths {
     secret_dir: SECRET_DIR,
     s3_dir: S3_CREDENTIALS_DIR,
+    backup_dir: BACKUP_DIR,
     tmp_dir: TMP_DIR,
     socket_dir: SOCKET_DIR,
     initdb_dir: INITDB_DIR,
@@ -409,8 +409,6 @@ impl Context {
             initdb,
             metrics,
             app_policy: config.network_policy && config.app.is_some(),
-            password_file: PASSWORD_FILE,
-            backup_dir: BACKUP_DIR,
             paths: &PATHS,
         }
     }
