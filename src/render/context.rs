@@ -23,8 +23,9 @@ use super::workload::{Policy, UID, Workload, labels, selector};
 use crate::config::model::{Config, Password, Target};
 use crate::config::names::{APP_PASSWORD_KEY, app_role_name, credentials_secret, target_name};
 use crate::config::paths::{
-    APP_SECRET_DIR, BACKUP_DIR, CONFIG_MODE, HBA_DIR, INITDB_DIR, S3_CREDENTIALS_DIR, SECRET_DIR,
-    SECRET_MODE, SOCKET_DIR, TMP_DIR,
+    APP_SECRET_DIR, BACKUP_DIR, CONFIG_MODE, HBA_DIR, INITDB_DIR, REDIS_CONF_DIR, REDIS_DATA_DIR,
+    REDIS_RUN_DIR, REDIS_SECRET_DIR, S3_CREDENTIALS_DIR, SECRET_DIR, SECRET_MODE, SOCKET_DIR,
+    TMP_DIR,
 };
 use crate::config::vars::Vars;
 
@@ -67,10 +68,12 @@ pub(crate) struct Context {
     pub(crate) hba: Option<HbaView>,
     /// Whether the app gets its own NetworkPolicy (every target).
     pub(crate) app_policy: bool,
+    /// The container folders and volume modes, one copy for every config.
     pub(crate) paths: &'static Paths,
 }
 
-/// The folders and volume modes that templates and scripts name, the same for every config.
+/// The folders and volume modes that templates and scripts name (config/paths.rs), the same
+/// for every config: `paths` in every view, and in the scripts' own render (embedded_scripts).
 #[derive(Debug, Serialize)]
 pub(crate) struct Paths {
     pub(crate) secret_dir: &'static str,
@@ -81,8 +84,14 @@ pub(crate) struct Paths {
     pub(crate) initdb_dir: &'static str,
     /// The init script's file name in `initdb_dir`.
     pub(crate) roles_script: &'static str,
+    /// `defaultMode` of the password and S3 Secrets.
     pub(crate) secret_mode: i64,
+    /// `defaultMode` of the CA.
     pub(crate) config_mode: i64,
+    pub(crate) redis_conf_dir: &'static str,
+    pub(crate) redis_secret_dir: &'static str,
+    pub(crate) redis_run_dir: &'static str,
+    pub(crate) redis_data_dir: &'static str,
 }
 
 pub(crate) const PATHS: Paths = Paths {
@@ -95,6 +104,10 @@ pub(crate) const PATHS: Paths = Paths {
     roles_script: ROLES_SCRIPT,
     secret_mode: SECRET_MODE,
     config_mode: CONFIG_MODE,
+    redis_conf_dir: REDIS_CONF_DIR,
+    redis_secret_dir: REDIS_SECRET_DIR,
+    redis_run_dir: REDIS_RUN_DIR,
+    redis_data_dir: REDIS_DATA_DIR,
 };
 
 #[derive(Debug, Serialize)]

@@ -6,7 +6,6 @@ use std::sync::OnceLock;
 use minijinja::value::ValueKind;
 use minijinja::{Environment, Template, UndefinedBehavior};
 
-use super::redis;
 use crate::error::Error;
 use crate::yaml::{plain_is_safe, yaml_json};
 
@@ -200,7 +199,7 @@ pub(crate) fn embedded_scripts() -> Vec<String> {
     // Each shell partial as the templates include it (its own includes resolved); none of them
     // prints a value from the config but Redis's port.
     let ctx = minijinja::context! {
-        redis => minijinja::context! { port => 0, paths => super::view(&redis::PATHS) },
+        redis => minijinja::context! { port => 0 },
         paths => super::view(&super::context::PATHS),
     };
     SHARED

@@ -37,8 +37,8 @@ const PROBES: [ProbeDefaults; 3] = [
     ProbeDefaults::new(10, 5, 6),
 ];
 
-/// What Redis adds to its [`Workload`]: the password's Secret, redis.conf's values, and the
-/// folders its scripts (templates/redis/start.sh, probe.sh) name.
+/// What Redis adds to its [`Workload`]: the password's Secret and redis.conf's values (the
+/// folders its scripts name are the view's `paths`).
 #[derive(Debug, Serialize)]
 pub(crate) struct RedisView {
     pub(crate) name: String,
@@ -46,7 +46,6 @@ pub(crate) struct RedisView {
     pub(crate) secret: RedisSecret,
     /// The values of templates/redis/redis.conf.
     pub(crate) conf: RedisConf,
-    pub(crate) paths: RedisPaths,
     pub(crate) workload: Workload,
 }
 
@@ -65,22 +64,6 @@ pub(crate) struct RedisConf {
     pub(crate) max_memory: Option<u64>,
     pub(crate) eviction_policy: String,
 }
-
-/// The folders Redis's container mounts, as its scripts name them.
-#[derive(Debug, Serialize)]
-pub(crate) struct RedisPaths {
-    pub(crate) conf_dir: &'static str,
-    pub(crate) secret_dir: &'static str,
-    pub(crate) run_dir: &'static str,
-    pub(crate) data_dir: &'static str,
-}
-
-pub(crate) const PATHS: RedisPaths = RedisPaths {
-    conf_dir: REDIS_CONF_DIR,
-    secret_dir: REDIS_SECRET_DIR,
-    run_dir: REDIS_RUN_DIR,
-    data_dir: REDIS_DATA_DIR,
-};
 
 /// The Secret and key holding Redis's password.
 fn secret_ref(config: &Config, redis: &Redis) -> SecretRef {
@@ -215,7 +198,6 @@ pub(crate) fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
                 .clone()
                 .unwrap_or_else(|| "noeviction".into()),
         },
-        paths: PATHS,
         workload,
         name,
     })
