@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use minijinja::value::ValueKind;
 use minijinja::{Environment, Template, UndefinedBehavior};
 
+use super::blocks;
 use crate::error::Error;
 use crate::yaml::{plain_is_safe, yaml_json};
 
@@ -240,9 +241,12 @@ pub fn environment() -> Result<&'static Environment<'static>, Error> {
         env.add_function("mapping", mapping);
         env.add_function("sequence", sequence);
         env.add_function("block", block);
+        env.add_function("mounts", blocks::mounts);
+        env.add_function("volumes", blocks::volumes);
+        env.add_function("probes", blocks::probes);
         env.add_filter("indent", indent);
-        // YAML templates print every value through `print_value` (also behind `mapping` and
-        // `sequence`); the shell partials they include keep minijinja's own formatting.
+        // YAML templates print every value through `print_value` (also behind `mapping`,
+        // `sequence` and the workload's blocks); the shell partials they include keep minijinja's own formatting.
         env.set_formatter(|out, state, value| match state.auto_escape() {
             minijinja::AutoEscape::Json => print_value(out, value),
             _ => minijinja::escape_formatter(out, state, value),
@@ -347,7 +351,7 @@ fn block(text: &str) -> Result<minijinja::Value, minijinja::Error> {
 /// How the YAML templates print a value: marked-safe strings as they are, other strings plain
 /// when that is safe (see [`plain_is_safe`]) and JSON-quoted otherwise, anything else (numbers,
 /// booleans, none, lists, maps) as one-line JSON.
-fn print_value(
+pub(super) fn print_value(
     out: &mut impl std::fmt::Write,
     value: &minijinja::Value,
 ) -> Result<(), minijinja::Error> {

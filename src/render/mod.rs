@@ -3,6 +3,7 @@
 
 pub(crate) mod app;
 pub(crate) mod backup;
+mod blocks;
 pub mod boundary;
 pub(crate) mod context;
 mod env;
@@ -101,7 +102,8 @@ pub fn install_rank(kind: &str) -> u8 {
 /// database's before Redis's.
 pub(crate) fn templates_for(ctx: &Context) -> Vec<TemplateId> {
     let mut ids = ordered_templates(ctx);
-    ids.sort_by_key(|id| install_rank(id.kind().unwrap_or_default()));
+    // Cached: `kind()` reads the template's source.
+    ids.sort_by_cached_key(|id| install_rank(id.kind().unwrap_or_default()));
     ids
 }
 
