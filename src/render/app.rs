@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::blocks::Printed;
 use super::context::{EnvVar, Map, PodView, Secret, SecretRef, literal, pod_view};
 use super::postgres_files::tls_secret;
 use super::targets;
@@ -119,7 +120,7 @@ pub(crate) struct AppView {
     pub(crate) env: Vec<EnvVar>,
     pub(crate) resources: ResolvedResources,
     /// Readiness and liveness: an HTTP GET of `app.healthPath`, else a TCP connect.
-    pub(crate) probes: Vec<Probe>,
+    pub(crate) probes: Printed<Probe>,
     pub(crate) uid: i64,
     pub(crate) read_only_root_filesystem: bool,
     /// The TLS Secret whose `ca.crt` the app mounts (`postgres.tls`).
@@ -218,7 +219,8 @@ pub(crate) fn app_view(config: &Config, app: &App, conn: &Connection) -> AppView
                 timeout_seconds: None,
                 failure_threshold: failures,
             })
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
         uid: app.run_as_user,
         read_only_root_filesystem: app.read_only_root_filesystem,
         tls_secret: conn.ssl_root_cert.as_ref().map(|_| tls_secret(config)),

@@ -152,7 +152,7 @@ pub(crate) fn workload(parts: Parts<'_>) -> Workload {
             "--wait".into(),
             format!("--timeout={}", grace - STOP_MARGIN),
         ],
-        mounts,
+        mounts: mounts.into(),
     }];
     let mut service_ports = vec![port()];
     let mut rules = vec![PolicyRule {
@@ -211,7 +211,7 @@ pub(crate) fn workload(parts: Parts<'_>) -> Workload {
         affinity: pg.affinity.clone(),
         topology_spread: pg.topology_spread.clone(),
         containers,
-        volumes,
+        volumes: volumes.into(),
         claim: Claim {
             name: parts.storage.claim_name.clone(),
             size: parts.storage.size.clone(),
@@ -277,9 +277,9 @@ pub(crate) fn metrics_container(config: &Config, m: &MetricsView) -> Container {
         resources: resolve_resources(&metrics.resources, &METRICS_RESOURCES),
         probe_command: Vec::new(),
         probe_script: None,
-        probes: vec![http("readinessProbe", 10, 3), http("livenessProbe", 20, 6)],
+        probes: vec![http("readinessProbe", 10, 3), http("livenessProbe", 20, 6)].into(),
         stop_command: Vec::new(),
-        mounts: vec![Mount::new("credentials", SECRET_DIR, true)],
+        mounts: vec![Mount::new("credentials", SECRET_DIR, true)].into(),
     }
 }
 

@@ -143,7 +143,8 @@ pub(crate) fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
             Mount::new("run", REDIS_RUN_DIR, false),
             Mount::new("tmp", TMP_DIR, false),
             Mount::new("credentials", REDIS_SECRET_DIR, true),
-        ],
+        ]
+        .into(),
     };
     let workload = Workload {
         name: name.clone(),
@@ -177,7 +178,8 @@ pub(crate) fn view(config: &Config, vars: &dyn Vars) -> Option<RedisView> {
             Volume::empty_dir("run", Some("Memory"), "1Mi"),
             Volume::empty_dir("tmp", None, "64Mi"),
             Volume::credentials(&secret.name, &secret.key),
-        ],
+        ]
+        .into(),
         claim: Claim {
             name: "data".into(),
             size: redis.storage.size.clone(),

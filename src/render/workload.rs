@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::blocks::Printed;
 use super::context::{EnvVar, Map, PodView};
 use crate::config::defaults::ResolvedResources;
 use crate::config::model::{Config, ProbeTiming};
@@ -37,7 +38,7 @@ pub(crate) struct Workload {
     pub(crate) affinity: Option<serde_json::Value>,
     pub(crate) topology_spread: Vec<serde_json::Value>,
     pub(crate) containers: Vec<Container>,
-    pub(crate) volumes: Vec<Volume>,
+    pub(crate) volumes: Printed<Volume>,
     pub(crate) claim: Claim,
 }
 
@@ -108,10 +109,10 @@ pub(crate) struct Container {
     /// What the exec probes run; with `probe_script`, the script (a template) is its last word.
     pub(crate) probe_command: Vec<String>,
     pub(crate) probe_script: Option<&'static str>,
-    pub(crate) probes: Vec<Probe>,
+    pub(crate) probes: Printed<Probe>,
     /// preStop's command, if any.
     pub(crate) stop_command: Vec<String>,
-    pub(crate) mounts: Vec<Mount>,
+    pub(crate) mounts: Printed<Mount>,
 }
 
 /// `SHELL -c SCRIPT ARGS...`, the script a template (templates/partials/start.sh, ...).
@@ -185,13 +186,13 @@ impl Probe {
 pub(crate) fn exec_probes(
     probes: &crate::config::model::Probes,
     defaults: &[ProbeDefaults; 3],
-) -> Vec<Probe> {
+) -> Printed<Probe> {
     let [startup, readiness, liveness] = defaults;
-    vec![
+    Printed::from(vec![
         Probe::exec("startupProbe", &probes.startup, startup),
         Probe::exec("readinessProbe", &probes.readiness, readiness),
         Probe::exec("livenessProbe", &probes.liveness, liveness),
-    ]
+    ])
 }
 
 /// A volume mounted at `path`.
