@@ -102,8 +102,7 @@ pub fn install_rank(kind: &str) -> u8 {
 /// database's before Redis's.
 pub(crate) fn templates_for(ctx: &Context) -> Vec<TemplateId> {
     let mut ids = ordered_templates(ctx);
-    // Cached: `kind()` reads the template's source.
-    ids.sort_by_cached_key(|id| install_rank(id.kind().unwrap_or_default()));
+    ids.sort_by_key(|id| install_rank(id.kind().unwrap_or_default()));
     ids
 }
 
