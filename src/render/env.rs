@@ -1,5 +1,6 @@
 //! The template environment: every embedded template named by a `TemplateId`, the shared
 //! partials, and the minijinja environment with pgstate's printer, functions and filters.
+//! Over 500 lines with its tests, which hold the printer and `indent` to minijinja's own.
 
 use std::sync::OnceLock;
 
@@ -38,17 +39,11 @@ macro_rules! templates {
             /// process: the order of every config's objects asks for it).
             pub(crate) fn kind(self) -> Option<&'static str> {
                 static KINDS: OnceLock<Vec<Option<&'static str>>> = OnceLock::new();
-                KINDS.get_or_init(|| {
-                    TemplateId::ALL
-                        .iter()
-                        .map(|id| {
-                            id.source()
-                                .lines()
-                                .find_map(|line| line.strip_prefix("kind: "))
-                                .map(str::trim)
-                        })
-                        .collect()
-                })[self as usize]
+                let kind = |id: &TemplateId| {
+                    let mut lines = id.source().lines();
+                    lines.find_map(|line| line.strip_prefix("kind: ")).map(str::trim)
+                };
+                KINDS.get_or_init(|| TemplateId::ALL.iter().map(kind).collect())[self as usize]
             }
         }
     };
@@ -308,6 +303,7 @@ fn indent(text: minijinja::Value, width: usize) -> Result<minijinja::Value, mini
             &owned
         }
     };
+    const SPACES: &str = "                                                                ";
     let input = strip_line_break(input);
     let mut out = String::with_capacity(input.len() + width * 8);
     let mut start = 0;
@@ -317,7 +313,11 @@ fn indent(text: minijinja::Value, width: usize) -> Result<minijinja::Value, mini
         let line = &input[start..];
         if !(line.is_empty() || line.starts_with('\n') || line.starts_with("\r\n") || line == "\r")
         {
-            push_spaces(&mut out, width);
+            // One copy, not a `char` at a time: every line of every block is indented.
+            match SPACES.get(..width) {
+                Some(spaces) => out.push_str(spaces),
+                None => out.extend(std::iter::repeat_n(' ', width)),
+            }
         }
     }
     out.push_str(&input[start..]);
@@ -329,16 +329,6 @@ fn indent(text: minijinja::Value, width: usize) -> Result<minijinja::Value, mini
     } else {
         minijinja::Value::from(out)
     })
-}
-
-/// `width` spaces: copied from a constant run of them (a byte copy, where pushing spaces one
-/// `char` at a time showed in profiles: every line of every block is indented).
-fn push_spaces(out: &mut String, width: usize) {
-    const SPACES: &str = "                                                                ";
-    match SPACES.get(..width) {
-        Some(spaces) => out.push_str(spaces),
-        None => out.extend(std::iter::repeat_n(' ', width)),
-    }
 }
 
 /// A script as a `|` literal block (`|-` without a final line break), to be placed with
