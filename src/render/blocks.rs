@@ -67,6 +67,23 @@ impl<T: Serialize + std::fmt::Debug + Send + Sync + 'static> Object for Items<T>
     }
 }
 
+/// The typed items of a [`Printed`] list the template passed, which must not be empty: the
+/// template prints the list's key (`volumeMounts:`, `volumes:`) before it, and a key with nothing
+/// under it would read back as null.
+fn some_items<'a, T: Serialize + std::fmt::Debug + Send + Sync + 'static>(
+    value: &'a Value,
+    what: &str,
+) -> Result<&'a [T]> {
+    let list = items(value, what)?;
+    if list.is_empty() {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("{what}() got an empty list; every workload has {what}"),
+        ));
+    }
+    Ok(list)
+}
+
 /// The typed items of a [`Printed`] list the template passed.
 fn items<'a, T: Serialize + std::fmt::Debug + Send + Sync + 'static>(
     value: &'a Value,
@@ -111,7 +128,7 @@ fn number(out: &mut String, key: &str, n: i64) {
 
 /// A container's `volumeMounts` items, at column 0.
 pub(super) fn mounts(mounts: Value) -> Result<Value> {
-    let mounts: &[Mount] = items(&mounts, "mounts")?;
+    let mounts: &[Mount] = some_items(&mounts, "mounts")?;
     let mut out = String::with_capacity(mounts.len() * 64);
     for mount in mounts {
         line(&mut out, "- name", &mount.name)?;
@@ -125,7 +142,7 @@ pub(super) fn mounts(mounts: Value) -> Result<Value> {
 
 /// A pod's `volumes` items, at column 0.
 pub(super) fn volumes(volumes: Value) -> Result<Value> {
-    let volumes: &[Volume] = items(&volumes, "volumes")?;
+    let volumes: &[Volume] = some_items(&volumes, "volumes")?;
     let mut out = String::with_capacity(volumes.len() * 96);
     for v in volumes {
         line(&mut out, "- name", v.name)?;
@@ -200,4 +217,37 @@ pub(super) fn probes(probes: Value, command: Option<Value>) -> Result<Value> {
         number(&mut out, "  failureThreshold", p.failure_threshold);
     }
     Ok(Value::from_safe_string(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printed<T: Serialize + std::fmt::Debug + Send + Sync + 'static>(items: Vec<T>) -> Value {
+        Value::from(minijinja::value::Serde(Printed::from(items)))
+    }
+
+    #[test]
+    fn an_empty_list_is_an_error_not_a_key_with_nothing_under_it() {
+        let err = mounts(printed::<Mount>(Vec::new())).expect_err("no mounts");
+        assert!(
+            err.to_string().contains("mounts() got an empty list"),
+            "{err}"
+        );
+        let err = volumes(printed::<Volume>(Vec::new())).expect_err("no volumes");
+        assert!(
+            err.to_string().contains("volumes() got an empty list"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_list_that_is_no_printed_list_is_refused() {
+        let err = mounts(Value::from(vec![1, 2])).expect_err("a plain list");
+        assert!(
+            err.to_string()
+                .contains("mounts() takes a workload's mounts"),
+            "{err}"
+        );
+    }
 }
