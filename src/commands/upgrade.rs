@@ -425,3 +425,80 @@ pub(crate) fn run(
     }
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use crate::cli::{Cli, Command};
+    use crate::config::vars::ProcessEnv;
+
+    /// Every object `pgstate upgrade` renders for every fixture (link, dump and rollback) keeps
+    /// the input boundary, as `render`'s objects do.
+    #[test]
+    fn upgrade_objects_keep_the_input_boundary() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files: Vec<_> = ["", "course"]
+            .iter()
+            .flat_map(|sub| std::fs::read_dir(dir.join(sub)).expect("fixtures"))
+            .map(|entry| entry.expect("fixture").path())
+            .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        files.sort();
+        let vars = ProcessEnv::default();
+        let mut checked = 0;
+        let mut planted_caught = 0;
+        for path in &files {
+            let text = std::fs::read_to_string(path).expect("fixture");
+            let loaded =
+                crate::config::load(crate::error::SourceId(0), &text, None, &vars).expect("loads");
+            let Some(major) = super::postgres_major(&loaded.config.postgres.image) else {
+                continue;
+            };
+            let from = (major - 2).to_string();
+            for extra in [&[][..], &["--method", "dump"], &["--rollback"]] {
+                let mut argv = vec!["pgstate", "upgrade", "--from", from.as_str()];
+                argv.extend_from_slice(extra);
+                let Ok(Cli {
+                    command: Command::Upgrade(args),
+                    ..
+                }) = Cli::try_parse_from(&argv)
+                else {
+                    panic!("parses: {argv:?}");
+                };
+                let mut notes = Vec::new();
+                let Ok(docs) = super::objects(&loaded.config, &args, "f", &vars, &mut notes) else {
+                    continue;
+                };
+                for doc in &docs {
+                    let found = crate::render::boundary::breaches(&loaded.config, &doc.value);
+                    assert!(
+                        found.is_empty(),
+                        "{} {extra:?} {}: {found:?}",
+                        path.display(),
+                        doc.kind
+                    );
+                    checked += 1;
+                    // The oracle reads these scripts: one with a word added is caught.
+                    let mut planted = doc.value.clone();
+                    let containers = &mut planted["spec"]["template"]["spec"]["containers"];
+                    if let Some(script) = containers[0]["command"][2].as_str() {
+                        containers[0]["command"][2] = format!("{script}\nid").into();
+                        let found = crate::render::boundary::breaches(&loaded.config, &planted);
+                        assert!(
+                            !found.is_empty(),
+                            "{}: a planted word is not caught",
+                            doc.kind
+                        );
+                        planted_caught += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 10, "only {checked} upgrade objects checked");
+        assert!(
+            planted_caught > 5,
+            "only {planted_caught} upgrade scripts planted"
+        );
+    }
+}
