@@ -172,10 +172,9 @@ fn verified(
     })
 }
 
-/// Every document every fixture renders, each environment too, named by file, environment
-/// and kind: the tests of the fast paths run over all of them.
+/// Every fixture config file (those of `fixtures/` and `fixtures/course/`), in order.
 #[cfg(test)]
-pub(crate) fn fixture_renders() -> Vec<(String, Document)> {
+pub(crate) fn fixture_files() -> Vec<std::path::PathBuf> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut files: Vec<_> = ["", "course"]
         .iter()
@@ -184,6 +183,14 @@ pub(crate) fn fixture_renders() -> Vec<(String, Document)> {
         .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
         .collect();
     files.sort();
+    files
+}
+
+/// Every document every fixture renders, each environment too, named by file, environment
+/// and kind: the tests of the fast paths run over all of them.
+#[cfg(test)]
+pub(crate) fn fixture_renders() -> Vec<(String, Document)> {
+    let files = fixture_files();
     let vars = crate::config::vars::ProcessEnv::default();
     let mut renders = Vec::new();
     for path in &files {

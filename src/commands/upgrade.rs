@@ -437,14 +437,7 @@ mod tests {
     /// the input boundary, as `render`'s objects do.
     #[test]
     fn upgrade_objects_keep_the_input_boundary() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let mut files: Vec<_> = ["", "course"]
-            .iter()
-            .flat_map(|sub| std::fs::read_dir(dir.join(sub)).expect("fixtures"))
-            .map(|entry| entry.expect("fixture").path())
-            .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-            .collect();
-        files.sort();
+        let files = crate::pipeline::fixture_files();
         let vars = ProcessEnv::default();
         let mut checked = 0;
         let mut planted_caught = 0;
